@@ -1,0 +1,162 @@
+"""Pydantic v2 models of a run config.
+
+Strict where it protects the user (unknown keys are rejected, numbers are not
+parsed from strings) and frozen so a config object can be shared by every
+component of a run without anyone changing it under the others.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "CommissionConfig",
+    "DataConfig",
+    "ExecutionConfig",
+    "FillConfig",
+    "FixedCommission",
+    "PerShareCommission",
+    "PercentCommission",
+    "RiskConfig",
+    "RunConfig",
+    "SlippageConfig",
+    "StrategyConfig",
+    "TieredCommission",
+    "VenueConfig",
+]
+
+Scalar = bool | int | float | str | None
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class StrategyConfig(_Model):
+    """Which strategy class runs (`module:Class`) and its parameters."""
+
+    class_path: str = Field(alias="class", pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    params: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+
+class DataConfig(_Model):
+    """One instrument's data: a source URI, an optional symbol name and a date window."""
+
+    source: str = Field(min_length=1)
+    symbol: str | None = None
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> DataConfig:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError("start must not be after end")
+        return self
+
+
+class PercentCommission(_Model):
+    model: Literal["percent"]
+    rate: NonNegFloat
+
+
+class PerShareCommission(_Model):
+    model: Literal["per_share"]
+    per_share: NonNegFloat
+    minimum: NonNegFloat = 0.0
+
+
+class FixedCommission(_Model):
+    model: Literal["fixed"]
+    amount: NonNegFloat
+
+
+class TieredCommission(_Model):
+    """Rate by traded value: `tiers` is a list of [from_value, rate], ascending."""
+
+    model: Literal["tiered"]
+    tiers: list[tuple[NonNegFloat, NonNegFloat]] = Field(min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, tiers: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        starts = [t[0] for t in tiers]
+        if starts != sorted(starts) or len(set(starts)) != len(starts) or starts[0] != 0:
+            raise ValueError("tiers must start at 0 and be strictly ascending by value")
+        return tiers
+
+
+CommissionConfig = Annotated[
+    PercentCommission | PerShareCommission | FixedCommission | TieredCommission,
+    Field(discriminator="model"),
+]
+
+
+class SlippageConfig(_Model):
+    """none | fixed_bps (bps) | spread (half the venue spread) | volume_impact (coefficient)."""
+
+    model: Literal["none", "fixed_bps", "spread", "volume_impact"] = "none"
+    bps: NonNegFloat = 0.0
+    coefficient: NonNegFloat = 0.0
+
+
+class FillConfig(_Model):
+    """When market orders fill, and how much of a bar's volume an order may take."""
+
+    on: Literal["next_open", "close"] = "next_open"
+    price: Literal["open", "vwap"] = "open"
+    volume_limit: Annotated[float, Field(gt=0, le=1)] | None = None
+
+
+class VenueConfig(_Model):
+    name: str = "sim"
+    cash: PositiveFloat = 10_000.0
+    # A number is a rate on traded value charged at entry and at exit.
+    commission: NonNegFloat | CommissionConfig = 0.0
+    spread: NonNegFloat = 0.0
+    slippage: SlippageConfig = SlippageConfig()
+    fill: FillConfig = FillConfig()
+
+
+class RiskConfig(_Model):
+    """Pre-trade checks; `None` disables a check."""
+
+    max_position: PositiveFloat | None = None
+    max_order_size: PositiveFloat | None = None
+    daily_loss_limit: PositiveFloat | None = None
+    max_concentration: Annotated[float, Field(gt=0, le=1)] | None = None
+    trading_hours: tuple[time, time] | None = None
+    max_volume_participation: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_spread_bps: PositiveFloat | None = None
+    max_volatility: PositiveFloat | None = None
+    max_orders_per_bar: Annotated[int, Field(gt=0)] | None = None
+    kill_switch: Literal["ACTIVE", "HALTED", "REDUCING"] = "ACTIVE"
+
+
+class ExecutionConfig(_Model):
+    """The tight loop's retry and timeout budget (seconds of the run's clock)."""
+
+    max_retry_attempts: Annotated[int, Field(ge=0)] = 3
+    retry_delay_seconds: NonNegFloat = 0.1
+    tight_loop_timeout: PositiveFloat = 120.0
+    execution_timeout: PositiveFloat = 30.0
+    reconciliation_timeout: PositiveFloat = 10.0
+
+
+class RunConfig(_Model):
+    """A backtest run: what to trade, on which data and venue, under which limits."""
+
+    kind: Literal["backtest"] = "backtest"
+    name: str | None = None
+    strategy: StrategyConfig
+    data: DataConfig
+    instruments: list[DataConfig] = Field(default_factory=list)
+    venue: VenueConfig = VenueConfig()
+    risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    seed: Annotated[int, Field(ge=0)] = 0
+    container: str = "backtest"

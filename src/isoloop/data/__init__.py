@@ -1,0 +1,33 @@
+"""Market data: sources, validation, fingerprints and read-only sharing."""
+
+from isoloop.data.bars import OHLCV_COLUMNS, Bars, MarketData, freeze_array
+from isoloop.data.fingerprint import fingerprint
+from isoloop.data.sources import (
+    SAMPLE_NAMES,
+    SCHEMES,
+    load_frame,
+    load_market_data,
+    sample_path,
+    window,
+)
+from isoloop.data.synthetic import GbmSpec, gbm_frame, parse_gbm_query
+from isoloop.data.validation import Origin, normalize_frame
+
+__all__ = [
+    "OHLCV_COLUMNS",
+    "SAMPLE_NAMES",
+    "SCHEMES",
+    "Bars",
+    "GbmSpec",
+    "MarketData",
+    "Origin",
+    "fingerprint",
+    "freeze_array",
+    "gbm_frame",
+    "load_frame",
+    "load_market_data",
+    "normalize_frame",
+    "parse_gbm_query",
+    "sample_path",
+    "window",
+]

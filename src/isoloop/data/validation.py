@@ -1,0 +1,197 @@
+"""Normalize and validate OHLCV frames before any run sees them.
+
+Every rule is checked up front and the first violation is reported in one line
+that names the source, the row (timestamp and 1-based line/row number) and the
+rule, so a user can fix the file without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from isoloop.data.bars import OHLCV_COLUMNS
+from isoloop.errors import DataError
+
+__all__ = ["INDEX_NAMES", "Origin", "normalize_frame"]
+
+#: Column names (any case) that are taken as the timestamp column.
+INDEX_NAMES = ("date", "datetime", "time", "timestamp")
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a frame came from, so errors can point at the right line.
+
+    `first_line` is the line/row number of the first data row: 2 for a CSV with a
+    header line, 1 for parquet or generated data (reported as "row").
+    """
+
+    name: str
+    first_line: int = 1
+    unit: str = "row"
+
+    def where(self, position: int, stamp: object | None = None) -> str:
+        at = f"{self.unit} {position + self.first_line}"
+        if stamp is not None and not (isinstance(stamp, float) and np.isnan(stamp)):
+            at += f" ({stamp})"
+        return f"{self.name}: {at}"
+
+    def fail(self, message: str) -> DataError:
+        return DataError(f"{self.name}: {message}")
+
+
+def _index_column(frame: pd.DataFrame) -> str | None:
+    for col in frame.columns:
+        if str(col).strip().lower() in INDEX_NAMES:
+            return str(col)
+    return None
+
+
+def _to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeIndex:
+    if isinstance(values, pd.DatetimeIndex):
+        index = values
+    else:
+        try:
+            index = pd.DatetimeIndex(pd.to_datetime(values))
+        except (ValueError, TypeError, OverflowError):
+            # Mixed formats are legal; anything left unparsable is a user error.
+            parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
+            raw = pd.Series(values)
+            bad = np.flatnonzero(parsed.isna().to_numpy() & raw.notna().to_numpy())
+            if len(bad) == 0:
+                bad = np.flatnonzero(parsed.isna().to_numpy())
+            if len(bad):
+                pos = int(bad[0])
+                raise DataError(
+                    f"{origin.where(pos)}: timestamp {raw.iloc[pos]!r} is not a date/time "
+                    "(rule: the index must be datetimes); fix the value or use ISO 8601 "
+                    "like 2024-01-31 09:30:00"
+                ) from None
+            index = pd.DatetimeIndex(parsed)
+    missing = np.flatnonzero(index.isna())
+    if len(missing):
+        raise DataError(
+            f"{origin.where(int(missing[0]))}: missing timestamp (rule: every row needs a "
+            "date/time); fill it in or drop the row"
+        )
+    if index.tz is not None:
+        # Bars hold naive UTC nanoseconds so fingerprints do not depend on the zone.
+        index = index.tz_convert("UTC").tz_localize(None)
+    return pd.DatetimeIndex(index.as_unit("ns"))
+
+
+def _set_index(frame: pd.DataFrame, origin: Origin, *, first_column_is_index: bool) -> pd.DataFrame:
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    col = _index_column(frame)
+    if col is None and first_column_is_index and len(frame.columns):
+        col = str(frame.columns[0])
+    if col is None:
+        if isinstance(frame.index, pd.RangeIndex):
+            raise origin.fail(
+                "no timestamp column (rule: the index must be datetimes); add a column "
+                f"named one of {', '.join(INDEX_NAMES)}"
+            )
+        index = _to_datetime(frame.index, origin)
+        return frame.set_axis(index, axis=0)
+    index = _to_datetime(frame[col], origin)
+    out = frame.drop(columns=[col])
+    return out.set_axis(index, axis=0)
+
+
+def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
+    by_lower: dict[str, str] = {}
+    for col in frame.columns:
+        key = str(col).strip().lower()
+        if key in by_lower and key in {c.lower() for c in OHLCV_COLUMNS}:
+            raise origin.fail(
+                f"columns {by_lower[key]!r} and {col!r} are the same column ignoring case; "
+                "keep one"
+            )
+        by_lower.setdefault(key, str(col))
+    missing = [c for c in OHLCV_COLUMNS if c.lower() not in by_lower]
+    if missing:
+        have = ", ".join(str(c) for c in frame.columns) or "none"
+        raise origin.fail(
+            f"missing column(s) {', '.join(missing)} (have: {have}); the data needs "
+            "Open, High, Low, Close, Volume (any case; Volume may be 0 when unknown)"
+        )
+    out = pd.DataFrame(index=frame.index)
+    for name in OHLCV_COLUMNS:
+        col = by_lower[name.lower()]
+        values = pd.to_numeric(frame[col], errors="coerce")
+        raw = frame[col]
+        bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
+        if len(bad):
+            pos = int(bad[0])
+            raise DataError(
+                f"{origin.where(pos, frame.index[pos])}: {name} value {raw.iloc[pos]!r} is "
+                "not a number; fix or drop the row"
+            )
+        out[name] = values.to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def _check_rules(frame: pd.DataFrame, origin: Origin) -> None:
+    index = pd.DatetimeIndex(frame.index)
+    stamps = index.to_numpy()
+    if len(stamps) > 1:
+        step = np.diff(stamps.astype("int64"))
+        pos = _first(step < 0)
+        if pos is not None:
+            raise DataError(
+                f"{origin.where(pos + 1, index[pos + 1])}: timestamp is earlier than the "
+                f"previous row's {index[pos]} (rule: timestamps must be sorted ascending); "
+                "sort the file by time"
+            )
+        pos = _first(step == 0)
+        if pos is not None:
+            raise DataError(
+                f"{origin.where(pos + 1, index[pos + 1])}: duplicate timestamp, same as the "
+                "previous row (rule: timestamps must be unique); drop or merge the duplicate"
+            )
+    o, h, lo, c, v = (frame[name].to_numpy() for name in OHLCV_COLUMNS)
+    for name, arr in zip(OHLCV_COLUMNS, (o, h, lo, c, v), strict=True):
+        pos = _first(~np.isfinite(arr))
+        if pos is not None:
+            raise DataError(
+                f"{origin.where(pos, index[pos])}: {name} is {arr[pos]} (rule: prices and "
+                "volume must be finite numbers); fill or drop the row"
+            )
+    checks: tuple[tuple[np.ndarray, str], ...] = (
+        (h < lo, "High {h} < Low {l} (rule: High >= Low)"),
+        (h < np.maximum(o, c), "High {h} < max(Open {o}, Close {c}) (rule: High >= Open, Close)"),
+        (lo > np.minimum(o, c), "Low {l} > min(Open {o}, Close {c}) (rule: Low <= Open, Close)"),
+        (v < 0, "Volume {v} is negative (rule: Volume >= 0)"),
+    )
+    for mask, text in checks:
+        pos = _first(mask)
+        if pos is not None:
+            detail = text.format(h=h[pos], l=lo[pos], o=o[pos], c=c[pos], v=v[pos])
+            raise DataError(
+                f"{origin.where(pos, index[pos])}: {detail}; fix or drop the row"
+            )
+
+
+def normalize_frame(
+    raw: pd.DataFrame, origin: Origin, *, first_column_is_index: bool = False
+) -> pd.DataFrame:
+    """A float64 frame with a sorted unique naive DatetimeIndex and columns Open..Volume.
+
+    Raises `DataError` naming the source, row and rule on the first violation.
+    """
+    if raw.shape[0] == 0:
+        raise origin.fail("no data rows (rule: data must not be empty); check the file/source")
+    frame = _set_index(raw, origin, first_column_is_index=first_column_is_index)
+    frame = _normalize_columns(frame, origin)
+    _check_rules(frame, origin)
+    frame.index.name = None
+    return frame

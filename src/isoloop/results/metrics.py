@@ -1,0 +1,222 @@
+"""Performance statistics of one run, with backtesting.py's formulas.
+
+backtesting.py is the correctness oracle, so every stat uses the same
+definitions (compounded annualization at the inferred bar frequency, geometric
+mean trade return, drawdown peaks between equity highs, exposure in bars), but
+computed with NumPy in one pass because it runs once per sweep trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["STATS_KEYS", "compute_stats", "geometric_mean", "stats_equal"]
+
+#: The stats contract (DESIGN.md), in display order.
+STATS_KEYS: tuple[str, ...] = (
+    "equity_final",
+    "equity_peak",
+    "return_pct",
+    "buy_hold_return_pct",
+    "return_ann_pct",
+    "volatility_ann_pct",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown_pct",
+    "avg_drawdown_pct",
+    "trades",
+    "win_rate_pct",
+    "best_trade_pct",
+    "worst_trade_pct",
+    "avg_trade_pct",
+    "profit_factor",
+    "expectancy_pct",
+    "sqn",
+    "exposure_pct",
+    "commissions",
+)
+
+_NAN = float("nan")
+
+
+def geometric_mean(returns: np.ndarray) -> float:
+    """Per-period geometric mean of simple returns (NaN counted as 0; 0 if any loss ≤ -100%)."""
+    growth = np.nan_to_num(np.asarray(returns, dtype="float64"), nan=0.0) + 1.0
+    if np.any(growth <= 0):
+        return 0.0
+    if growth.size == 0:
+        return _NAN
+    return float(np.exp(np.log(growth).sum() / growth.size) - 1.0)
+
+
+def _or_nan(value: float) -> float:
+    """backtesting.py's `x or np.nan`: only an exact zero becomes NaN."""
+    return _NAN if value == 0 else value
+
+
+def _avg_drawdown_peak(dd: np.ndarray) -> float:
+    """Mean of each drawdown's deepest point, drawdowns delimited by zero-drawdown bars."""
+    n = dd.size
+    zeros = np.unique(np.r_[np.flatnonzero(dd == 0), n - 1])
+    prev, end = zeros[:-1], zeros[1:]
+    keep = end > prev + 1
+    if not keep.any():
+        nonzero = dd[(dd != 0) & ~np.isnan(dd)]
+        return float(nonzero.mean()) if nonzero.size else _NAN
+    prev, end = prev[keep], end[keep]
+    # Segments [prev, end] are disjoint apart from shared endpoints; reduceat takes
+    # maxima over [start_i, stop_i) so interleave starts and stops and keep every other one.
+    padded = np.r_[dd, 0.0]
+    bounds = np.empty(2 * prev.size, dtype=np.intp)
+    bounds[0::2] = prev
+    bounds[1::2] = end + 1
+    peaks = np.fmax.reduceat(padded, bounds)[0::2]
+    peaks = peaks[~np.isnan(peaks)]
+    return float(peaks.mean()) if peaks.size else _NAN
+
+
+def _exposure(entry: np.ndarray, exit_: np.ndarray, n: int) -> float:
+    """Share of bars (in %) covered by at least one trade's [entry_bar, exit_bar]."""
+    if n == 0:
+        return _NAN
+    if entry.size == 0:
+        return 0.0
+    delta = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(delta, np.clip(entry, 0, n), 1)
+    np.add.at(delta, np.clip(exit_ + 1, 0, n), -1)
+    return float((np.cumsum(delta[:n]) > 0).mean() * 100)
+
+
+def _period_returns(equity: np.ndarray, index: pd.DatetimeIndex) -> tuple[np.ndarray, float]:
+    """Equity returns at daily/weekly/monthly/yearly resolution and periods per year."""
+    tail = index[-100:]
+    period = pd.Series(tail).diff().dropna().median()
+    freq_days = int(pd.Timedelta(period).days) if len(tail) > 1 else 0
+    weekday = index.day_of_week.to_numpy()
+    have_weekends = bool(((weekday >= 5).mean()) > 2 / 7 * 0.6)
+    annual = {7: 52.0, 31: 12.0, 365: 1.0}.get(freq_days, 365.0 if have_weekends else 252.0)
+    rule = {7: "W", 31: "ME", 365: "YE"}.get(freq_days, "D")
+    if rule == "D" and not np.isnan(equity).any():
+        # Fast path: last equity of each calendar day (what resample("D").last() gives).
+        days = index.to_numpy().astype("datetime64[D]")
+        last = np.r_[np.flatnonzero(days[1:] != days[:-1]), days.size - 1]
+        closes = equity[last]
+    else:
+        closes = pd.Series(equity, index=index).resample(rule).last().dropna().to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = closes[1:] / closes[:-1] - 1.0
+    return returns[~np.isnan(returns)], annual
+
+
+def _column(trades: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in trades.columns:
+        return np.empty(0)
+    return np.asarray(trades[name].to_numpy(dtype="float64", na_value=np.nan))
+
+
+def compute_stats(
+    equity: np.ndarray,
+    index: np.ndarray,
+    trades: pd.DataFrame,
+    close: np.ndarray,
+    risk_free_rate: float = 0.0,
+    *,
+    warmup_bars: int = 0,
+) -> dict[str, float]:
+    """The contract's stats of one run as plain floats (`trades` is an int).
+
+    `equity` is the per-bar account value, `index` the bars' datetime64[ns]
+    timestamps, `close` the primary instrument's closes, `trades` the closed trades
+    (columns size, entry_bar, exit_bar, pnl, commission, return_pct, ...) and
+    `warmup_bars` the first bar a strategy could trade on (buy & hold starts there,
+    as in backtesting.py).
+    """
+    if not -1 < risk_free_rate < 1:
+        raise ValueError(f"risk_free_rate must be in (-1, 1), got {risk_free_rate}")
+    eq = np.asarray(equity, dtype="float64")
+    c = np.asarray(close, dtype="float64")
+    idx = pd.DatetimeIndex(np.asarray(index, dtype="datetime64[ns]"))
+    n = eq.size
+    if n == 0 or idx.size != n:
+        raise ValueError(f"equity ({n}) and index ({idx.size}) must be non-empty and aligned")
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dd = 1.0 - eq / np.maximum.accumulate(eq)
+
+    pl = _column(trades, "pnl")
+    returns = _column(trades, "return_pct")
+    commission = _column(trades, "commission")
+    n_trades = len(trades)
+    entry = _column(trades, "entry_bar")
+    exit_ = _column(trades, "exit_bar")
+    exit_ = np.where(np.isnan(exit_), n - 1, exit_)
+
+    day_returns, annual = _period_returns(eq, idx)
+    gmean = geometric_mean(day_returns)
+    annualized = (1.0 + gmean) ** annual - 1.0
+    var = float(day_returns.var(ddof=1)) if day_returns.size > 1 else _NAN
+    with np.errstate(invalid="ignore"):
+        volatility = float(
+            np.sqrt((var + (1 + gmean) ** 2) ** annual - (1 + gmean) ** (2 * annual)) * 100
+        )
+    return_ann_pct = annualized * 100
+    downside = np.clip(day_returns, -np.inf, 0.0)
+    downside_dev = (
+        np.float64(np.sqrt(np.mean(downside**2)) * np.sqrt(annual)) if downside.size else np.nan
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sortino = float(np.float64(annualized - risk_free_rate) / downside_dev)
+    dd_max = float(np.max(dd))
+    max_dd = -float(np.nan_to_num(dd_max))
+
+    wins = returns[returns > 0].sum()
+    losses = abs(returns[returns < 0].sum())
+    pl_ok = pl[~np.isnan(pl)]
+    pl_std = float(np.std(pl_ok, ddof=1)) if pl_ok.size > 1 else _NAN
+    first = c[warmup_bars] if c.size > warmup_bars else _NAN
+
+    def nan_stat(values: np.ndarray, fn: str) -> float:
+        finite = values[~np.isnan(values)]
+        return float(getattr(np, fn)(finite)) if finite.size else _NAN
+
+    stats: dict[str, float] = {
+        "equity_final": float(eq[-1]),
+        "equity_peak": float(eq.max()),
+        "return_pct": float((eq[-1] - eq[0]) / eq[0] * 100),
+        "buy_hold_return_pct": float((c[-1] - first) / first * 100) if c.size else _NAN,
+        "return_ann_pct": float(return_ann_pct),
+        "volatility_ann_pct": volatility,
+        "sharpe_ratio": float((return_ann_pct - risk_free_rate * 100) / _or_nan(volatility)),
+        "sortino_ratio": sortino,
+        "calmar_ratio": float(annualized / _or_nan(-max_dd)),
+        "max_drawdown_pct": max_dd * 100,
+        "avg_drawdown_pct": -_avg_drawdown_peak(dd) * 100,
+        "trades": n_trades,
+        "win_rate_pct": float((pl > 0).mean() * 100) if n_trades else _NAN,
+        "best_trade_pct": nan_stat(returns, "max") * 100,
+        "worst_trade_pct": nan_stat(returns, "min") * 100,
+        "avg_trade_pct": geometric_mean(returns) * 100,
+        "profit_factor": float(wins / _or_nan(float(losses))),
+        "expectancy_pct": nan_stat(returns, "mean") * 100,
+        "sqn": float(np.sqrt(n_trades) * nan_stat(pl, "mean") / _or_nan(pl_std)),
+        "exposure_pct": _exposure(entry.astype(np.int64), exit_.astype(np.int64), n),
+        "commissions": float(commission.sum()) if commission.size else 0.0,
+    }
+    return {key: stats[key] for key in STATS_KEYS}
+
+
+def stats_equal(a: Mapping[str, float], b: Mapping[str, float], rel: float = 1e-9) -> bool:
+    """True when both have the same keys and every value matches (NaN equals NaN)."""
+    if a.keys() != b.keys():
+        return False
+    for key in a:
+        x, y = float(a[key]), float(b[key])
+        if np.isnan(x) and np.isnan(y):
+            continue
+        if x != y and not abs(x - y) <= rel * max(abs(x), abs(y)):
+            return False
+    return True

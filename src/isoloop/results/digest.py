@@ -1,0 +1,126 @@
+"""Digests that prove two runs are the same run.
+
+Everything hashed goes through one canonical JSON encoding (sorted keys, no
+whitespace, floats by `repr` so they round-trip exactly, NaN/±inf as strings),
+so a digest depends only on values — never on dict insertion order, the process,
+`PYTHONHASHSEED` or the worker that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["canonical", "canonical_json", "order_list_hash", "run_digest", "sweep_digest"]
+
+_ORDERS = b"isoloop-orders-v1\n"
+_RUN = b"isoloop-run-v1\n"
+_SWEEP = b"isoloop-sweep-v1\n"
+_TRIAL_KEYS = ("id", "params", "status", "digest")
+
+
+def _float(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def canonical(value: object) -> object:
+    """`value` as plain JSON types (dict/list/str/int/float/bool/None).
+
+    Sets are rejected because their iteration order is not part of their value.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return canonical(value.value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _float(float(value))
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value.astype("datetime64[ns]"))
+    if isinstance(value, Mapping):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise TypeError(f"canonical JSON needs str or int keys, got {key!r}")
+            out[str(key)] = canonical(item)
+        return out
+    if isinstance(value, np.ndarray):
+        return [canonical(v) for v in value.tolist()]
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [canonical(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return canonical({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return canonical(dump(mode="json"))
+    raise TypeError(
+        f"cannot encode {type(value).__name__} canonically; convert it to plain "
+        "JSON types (sets have no canonical order: sort them into a list)"
+    )
+
+
+def canonical_json(value: object) -> str:
+    """Sorted-key, whitespace-free JSON with exact floats and string NaN/±inf."""
+    return json.dumps(
+        canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def _record(digest: hashlib._Hash, payload: bytes) -> None:
+    # Length-prefix each record so concatenations cannot collide.
+    digest.update(len(payload).to_bytes(8, "little"))
+    digest.update(payload)
+
+
+def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
+    """SHA-256 over every order's canonical record, in order."""
+    digest = hashlib.sha256(_ORDERS)
+    digest.update(len(orders).to_bytes(8, "little"))
+    for order in orders:
+        _record(digest, canonical_json(order).encode("ascii"))
+    return digest.hexdigest()
+
+
+def run_digest(order_list_hash: str, equity: np.ndarray, stats: Mapping[str, float]) -> str:
+    """SHA-256 over the order list hash, the equity curve (little-endian float64) and the stats."""
+    digest = hashlib.sha256(_RUN)
+    _record(digest, order_list_hash.encode("ascii"))
+    curve = np.ascontiguousarray(np.asarray(equity, dtype="float64").ravel(), dtype="<f8")
+    _record(digest, curve.tobytes())
+    _record(digest, canonical_json(stats).encode("ascii"))
+    return digest.hexdigest()
+
+
+def sweep_digest(trials: Iterable[Mapping[str, object]]) -> str:
+    """SHA-256 over each trial's (id, params, status, digest), sorted by trial id."""
+    records: list[tuple[object, str]] = []
+    for trial in trials:
+        missing = [k for k in _TRIAL_KEYS if k not in trial]
+        if missing:
+            raise ValueError(f"trial record {dict(trial)!r} lacks {', '.join(missing)}")
+        records.append((trial["id"], canonical_json({k: trial[k] for k in _TRIAL_KEYS})))
+    ids = [trial_id for trial_id, _ in records]
+    if len(set(map(repr, ids))) != len(ids):
+        raise ValueError("trial ids must be unique in a sweep digest")
+    records.sort(key=lambda item: item[0])  # type: ignore[arg-type,return-value]
+    digest = hashlib.sha256(_SWEEP)
+    digest.update(len(records).to_bytes(8, "little"))
+    for _, payload in records:
+        _record(digest, payload.encode("ascii"))
+    return digest.hexdigest()

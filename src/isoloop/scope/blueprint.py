@@ -1,0 +1,282 @@
+"""Blueprints: which class fills each slot of a run container.
+
+A blueprint is data (YAML), never code: class paths are imported, and
+constructor parameters are matched by name to other slots, shared services or
+a few run-level values. The dependency graph — and therefore the init order —
+is derived from those constructor signatures, never listed by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from isoloop.errors import BlueprintError
+
+__all__ = [
+    "RUN_VALUES",
+    "Blueprint",
+    "SlotPlan",
+    "SlotSpec",
+    "blueprint_dirs",
+    "import_class",
+    "load_blueprint",
+]
+
+# Parameter names a component can ask for besides slots and shared services.
+RUN_VALUES = frozenset({"log", "config", "run_id", "seed_sequence"})
+CONFIG_REF = "@config."
+_TOP_KEYS = frozenset({"name", "description", "shared", "slots"})
+_SLOT_KEYS = frozenset({"class", "args"})
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSpec:
+    """One slot as written in the blueprint file."""
+
+    name: str
+    class_ref: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPlan:
+    """A slot resolved against a concrete class: what to inject into which parameter."""
+
+    name: str
+    cls: type
+    slot_params: tuple[tuple[str, str], ...]  # (parameter, slot)
+    shared_params: tuple[str, ...]
+    run_params: tuple[str, ...]
+    arg_params: tuple[str, ...]
+
+
+def blueprint_dirs() -> list[Path]:
+    """Where blueprint names are looked up, first match wins."""
+    dirs = [Path(p) for p in os.environ.get("ISOLOOP_CONTAINERS", "").split(os.pathsep) if p]
+    dirs.append(Path.cwd() / "containers")
+    # The repository's own containers/ (src/isoloop/scope/blueprint.py → repo root).
+    dirs.append(Path(__file__).resolve().parents[3] / "containers")
+    return dirs
+
+
+def import_class(ref: str, *, where: str) -> type:
+    """Import `module:Class`; errors name `where` (file and slot) and the fix."""
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise BlueprintError(f"{where}: class path {ref!r} must look like 'package.module:Class'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BlueprintError(
+            f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); "
+            "check the spelling or install the package"
+        ) from None
+    obj = getattr(module, attr, None)
+    if not isinstance(obj, type):
+        raise BlueprintError(
+            f"{where}: {module_name!r} has no class {attr!r}; check the class name in {ref!r}"
+        )
+    return obj
+
+
+def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:
+    """Follow `@config.a.b` through attributes or mapping keys of the run config."""
+    value: Any = config
+    for part in ref.removeprefix(CONFIG_REF).split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
+    return value
+
+
+class Blueprint:
+    """A parsed blueprint file; `plan()` resolves it against a run config."""
+
+    __slots__ = ("_plans", "name", "path", "shared", "slots")
+
+    def __init__(self, name: str, path: Path, shared: tuple[str, ...], slots: tuple[SlotSpec, ...]):
+        self.name = name
+        self.path = path
+        self.shared = shared
+        self.slots = slots
+        # Plans depend only on the class behind each slot; caching them here (per
+        # blueprint object, not per process) keeps signature inspection out of the
+        # per-scope cost.
+        self._plans: dict[tuple[str, ...], tuple[SlotPlan, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"Blueprint({self.name!r}, {str(self.path)!r})"
+
+    @property
+    def slot_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.slots)
+
+    def where(self, slot: str) -> str:
+        return f"blueprint {self.path}, slot {slot!r}"
+
+    def class_refs(self, config: object) -> tuple[str, ...]:
+        refs = []
+        for spec in self.slots:
+            ref = spec.class_ref
+            if ref.startswith(CONFIG_REF):
+                ref = str(resolve_config_ref(ref, config, where=self.where(spec.name)))
+            refs.append(ref)
+        return tuple(refs)
+
+    def plan(self, config: object) -> tuple[SlotPlan, ...]:
+        """Slot plans in dependency order (a slot comes after every slot it needs)."""
+        refs = self.class_refs(config)
+        cached = self._plans.get(refs)
+        if cached is None:
+            cached = self._build_plan(refs)
+            self._plans[refs] = cached
+        return cached
+
+    def resolve_args(self, spec: SlotSpec, config: object) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, raw in spec.args.items():
+            if isinstance(raw, str) and raw.startswith(CONFIG_REF):
+                out[key] = resolve_config_ref(raw, config, where=self.where(spec.name))
+            else:
+                out[key] = raw
+        return out
+
+    def _build_plan(self, refs: tuple[str, ...]) -> tuple[SlotPlan, ...]:
+        names = set(self.slot_names)
+        plans: dict[str, SlotPlan] = {}
+        for spec, ref in zip(self.slots, refs, strict=True):
+            cls = import_class(ref, where=self.where(spec.name))
+            plans[spec.name] = self._plan_slot(spec, cls, names)
+        return _topological(plans, self)
+
+    def _plan_slot(self, spec: SlotSpec, cls: type, names: set[str]) -> SlotPlan:
+        where = self.where(spec.name)
+        try:
+            params = inspect.signature(cls).parameters
+        except (TypeError, ValueError) as exc:
+            raise BlueprintError(f"{where}: cannot read the constructor of {cls!r}: {exc}") from (
+                None
+            )
+        unknown_args = set(spec.args) - set(params)
+        if unknown_args and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            raise BlueprintError(
+                f"{where}: args {sorted(unknown_args)} are not parameters of "
+                f"{cls.__qualname__}({', '.join(params)})"
+            )
+        slot_params, shared_params, run_params, arg_params = [], [], [], list(spec.args)
+        for pname, param in params.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or pname in spec.args:
+                continue
+            if param.kind is param.POSITIONAL_ONLY:
+                raise BlueprintError(f"{where}: parameter {pname!r} is positional-only")
+            if pname in names and pname != spec.name:
+                slot_params.append((pname, pname))
+            elif pname in self.shared:
+                shared_params.append(pname)
+            elif pname in RUN_VALUES:
+                run_params.append(pname)
+            elif param.default is param.empty:
+                raise BlueprintError(
+                    f"{where}: {cls.__qualname__} needs {pname!r}, which is no slot, shared "
+                    f"service or run value; add it under args or as a slot "
+                    f"(slots: {', '.join(sorted(names))}; shared: {', '.join(self.shared)})"
+                )
+        return SlotPlan(
+            name=spec.name,
+            cls=cls,
+            slot_params=tuple(slot_params),
+            shared_params=tuple(shared_params),
+            run_params=tuple(run_params),
+            arg_params=tuple(arg_params),
+        )
+
+
+def _topological(plans: Mapping[str, SlotPlan], bp: Blueprint) -> tuple[SlotPlan, ...]:
+    """Kahn's algorithm; ties keep the blueprint's written order so init order is stable."""
+    order: list[SlotPlan] = []
+    done: set[str] = set()
+    pending = list(plans)
+    while pending:
+        progressed = False
+        for name in list(pending):
+            deps = {slot for _, slot in plans[name].slot_params}
+            if deps <= done:
+                order.append(plans[name])
+                done.add(name)
+                pending.remove(name)
+                progressed = True
+                break
+        if not progressed:
+            cycle = ", ".join(
+                f"{n} -> {sorted({s for _, s in plans[n].slot_params} - done)}" for n in pending
+            )
+            raise BlueprintError(f"blueprint {bp.path}: dependency cycle among slots: {cycle}")
+    return tuple(order)
+
+
+def _find(name: str) -> Path:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml"):
+        if candidate.is_file():
+            return candidate
+        raise BlueprintError(f"blueprint file {candidate} not found")
+    for folder in blueprint_dirs():
+        for suffix in (".yaml", ".yml"):
+            path = folder / f"{name}{suffix}"
+            if path.is_file():
+                return path
+    searched = ", ".join(str(d) for d in blueprint_dirs())
+    raise BlueprintError(f"no blueprint named {name!r} (looked in: {searched})")
+
+
+def load_blueprint(name_or_path: str | Path) -> Blueprint:
+    """Parse and check a blueprint by name (`backtest`) or path (`x/y.yaml`)."""
+    path = _find(str(name_or_path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BlueprintError(f"blueprint {path}: invalid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(raw, Mapping):
+        raise BlueprintError(f"blueprint {path}: top level must be a mapping with 'slots'")
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise BlueprintError(
+            f"blueprint {path}: unknown keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
+        )
+    slots_raw = raw.get("slots")
+    if not isinstance(slots_raw, Mapping) or not slots_raw:
+        raise BlueprintError(f"blueprint {path}: 'slots' must be a non-empty mapping")
+    shared_raw = raw.get("shared", []) or []
+    if not isinstance(shared_raw, list) or not all(isinstance(s, str) for s in shared_raw):
+        raise BlueprintError(f"blueprint {path}: 'shared' must be a list of service names")
+    slots = []
+    for slot_name, value in slots_raw.items():
+        where = f"blueprint {path}, slot {slot_name!r}"
+        if not isinstance(slot_name, str) or not slot_name.isidentifier():
+            raise BlueprintError(f"{where}: slot names must be identifiers")
+        if slot_name in RUN_VALUES or slot_name in shared_raw:
+            raise BlueprintError(f"{where}: the name is reserved for a run value or shared service")
+        if isinstance(value, str):
+            slots.append(SlotSpec(slot_name, value))
+            continue
+        if not isinstance(value, Mapping) or "class" not in value:
+            raise BlueprintError(f"{where}: give a class path or a mapping with 'class'")
+        extra = set(value) - _SLOT_KEYS
+        if extra:
+            raise BlueprintError(f"{where}: unknown keys {sorted(extra)}; allowed: class, args")
+        args = value.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise BlueprintError(f"{where}: 'args' must be a mapping")
+        slots.append(SlotSpec(slot_name, str(value["class"]), dict(args)))
+    return Blueprint(str(raw.get("name") or path.stem), path, tuple(shared_raw), tuple(slots))

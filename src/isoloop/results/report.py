@@ -1,0 +1,264 @@
+"""A single self-contained HTML report of one run.
+
+The plotly.js bundle is inlined so the file opens offline (air-gapped machines,
+CI artifacts). Long series are decimated keeping each bucket's minimum and
+maximum, so drawdown troughs and price extremes survive while the file stays
+small; trade markers are never dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from isoloop.results.metrics import STATS_KEYS
+
+__all__ = ["MAX_POINTS", "decimate", "write_report"]
+
+#: Above this many points a series is decimated (min/max per bucket).
+MAX_POINTS = 20_000
+#: Above this many bars price is drawn as a close line instead of candles.
+MAX_CANDLES = 3_000
+
+_LONG = "#1a9850"
+_SHORT = "#d73027"
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
+h1{font-size:1.4em;margin:0 0 12px}
+table.stats{border-collapse:collapse;margin:0 0 16px;font-size:0.9em}
+table.stats td{padding:2px 12px;border-bottom:1px solid #eee}
+table.stats td.v{text-align:right;font-variant-numeric:tabular-nums}
+"""
+
+
+def decimate(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Sorted positions to keep: each bucket's min and max, plus the first and last point."""
+    arr = np.asarray(values, dtype="float64")
+    n = arr.size
+    if n <= max_points:
+        return np.arange(n)
+    bucket = math.ceil(n / max(1, max_points // 2))
+    full = (n // bucket) * bucket
+    body = np.where(np.isnan(arr[:full]), np.inf, arr[:full]).reshape(-1, bucket)
+    starts = np.arange(0, full, bucket)
+    lows = starts + body.argmin(axis=1)
+    highs = starts + np.where(np.isinf(body), -np.inf, body).argmax(axis=1)
+    keep = [lows, highs, np.array([0, n - 1])]
+    if full < n:
+        tail = arr[full:]
+        if np.isnan(tail).all():
+            keep.append(np.array([full]))
+        else:
+            keep.extend([np.array([full + np.nanargmin(tail), full + np.nanargmax(tail)])])
+    return np.unique(np.concatenate(keep))
+
+
+def _format(key: str, value: float) -> str:
+    if key == "trades":
+        return f"{int(value):,}"
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if key.startswith("equity") or key == "commissions":
+        return f"{value:,.2f}"
+    return f"{value:,.4f}" if abs(value) < 100 else f"{value:,.2f}"
+
+
+def _stats_table(stats: Mapping[str, float]) -> str:
+    ordered = [k for k in STATS_KEYS if k in stats] + sorted(
+        k for k in stats if k not in STATS_KEYS
+    )
+    rows = "".join(
+        f'<tr><td>{html.escape(k)}</td><td class="v">{html.escape(_format(k, stats[k]))}</td></tr>'
+        for k in ordered
+    )
+    return f'<table class="stats" id="stats">{rows}</table>'
+
+
+def _times(trades: pd.DataFrame, which: str, index: pd.DatetimeIndex) -> np.ndarray:
+    col = f"{which}_time"
+    if col in trades.columns:
+        return pd.DatetimeIndex(pd.to_datetime(trades[col])).to_numpy()
+    bars = trades[f"{which}_bar"].to_numpy(dtype="float64")
+    ok = ~np.isnan(bars)
+    out = np.full(bars.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[ok] = index.to_numpy()[np.clip(bars[ok].astype(np.int64), 0, len(index) - 1)]
+    return out
+
+
+def _trade_traces(trades: pd.DataFrame, index: pd.DatetimeIndex) -> list[go.Scatter]:
+    if trades.empty:
+        return []
+    size = trades["size"].to_numpy(dtype="float64")
+    entry_t, exit_t = _times(trades, "entry", index), _times(trades, "exit", index)
+    entry_p = trades["entry_price"].to_numpy(dtype="float64")
+    exit_p = trades["exit_price"].to_numpy(dtype="float64")
+    pnl = trades["pnl"].to_numpy(dtype="float64") if "pnl" in trades else np.full(size.size, np.nan)
+    ret = (
+        trades["return_pct"].to_numpy(dtype="float64") * 100
+        if "return_pct" in trades
+        else np.full(size.size, np.nan)
+    )
+    text = [
+        f"size {s:g}<br>PnL {p:,.2f}<br>return {r:.2f}%"
+        for s, p, r in zip(size, pnl, ret, strict=True)
+    ]
+    traces: list[go.Scatter] = []
+    for name, mask, color, symbol in (
+        ("long entry", size > 0, _LONG, "triangle-up"),
+        ("short entry", size < 0, _SHORT, "triangle-down"),
+    ):
+        traces.append(
+            go.Scatter(
+                x=entry_t[mask],
+                y=entry_p[mask],
+                mode="markers",
+                name=name,
+                marker={
+                    "symbol": symbol,
+                    "size": 10,
+                    "color": color,
+                    "line": {"width": 1, "color": "#222"},
+                },
+                text=[t for t, m in zip(text, mask, strict=True) if m],
+                hoverinfo="x+y+text+name",
+            )
+        )
+    for name, mask, color in (("long exit", size > 0, _LONG), ("short exit", size < 0, _SHORT)):
+        traces.append(
+            go.Scatter(
+                x=exit_t[mask],
+                y=exit_p[mask],
+                mode="markers",
+                name=name,
+                marker={"symbol": "x", "size": 8, "color": color},
+                text=[t for t, m in zip(text, mask, strict=True) if m],
+                hoverinfo="x+y+text+name",
+            )
+        )
+    return traces
+
+
+def _figure(
+    index: pd.DatetimeIndex, equity: np.ndarray, trades: pd.DataFrame, ohlc: pd.DataFrame
+) -> go.Figure:
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        row_heights=[0.5, 0.3, 0.2],
+        subplot_titles=("Price and trades", "Equity", "Drawdown [%]"),
+    )
+    price_index = pd.DatetimeIndex(ohlc.index)
+    close = ohlc["Close"].to_numpy(dtype="float64")
+    if len(ohlc) <= MAX_CANDLES:
+        fig.add_trace(
+            go.Candlestick(
+                x=price_index,
+                open=ohlc["Open"],
+                high=ohlc["High"],
+                low=ohlc["Low"],
+                close=ohlc["Close"],
+                name="price",
+                showlegend=False,
+                # Muted candles so the long/short trade markers stand out.
+                increasing={"line": {"color": "#8c8c8c"}, "fillcolor": "#ffffff"},
+                decreasing={"line": {"color": "#4d4d4d"}, "fillcolor": "#4d4d4d"},
+            ),
+            row=1,
+            col=1,
+        )
+    else:
+        keep = decimate(close)
+        fig.add_trace(
+            go.Scatter(
+                x=price_index[keep],
+                y=close[keep],
+                mode="lines",
+                name="close",
+                line={"width": 1, "color": "#555"},
+            ),
+            row=1,
+            col=1,
+        )
+    for trace in _trade_traces(trades, price_index):
+        fig.add_trace(trace, row=1, col=1)
+
+    keep = decimate(equity)
+    fig.add_trace(
+        go.Scatter(
+            x=index[keep],
+            y=equity[keep],
+            mode="lines",
+            name="equity",
+            line={"width": 1.5, "color": "#2166ac"},
+        ),
+        row=2,
+        col=1,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drawdown = (equity / np.maximum.accumulate(equity) - 1.0) * 100
+    keep = decimate(drawdown)
+    fig.add_trace(
+        go.Scatter(
+            x=index[keep],
+            y=drawdown[keep],
+            mode="lines",
+            name="drawdown",
+            fill="tozeroy",
+            line={"width": 1, "color": _SHORT},
+        ),
+        row=3,
+        col=1,
+    )
+    fig.update_layout(
+        height=900,
+        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        hovermode="closest",
+        legend={"orientation": "h", "y": 1.06, "x": 0},
+    )
+    fig.update_xaxes(rangeslider_visible=False)
+    return fig
+
+
+def write_report(
+    path: Path,
+    *,
+    title: str,
+    index: np.ndarray | pd.DatetimeIndex,
+    equity: np.ndarray,
+    trades: pd.DataFrame,
+    ohlc: pd.DataFrame,
+    stats: Mapping[str, float],
+) -> Path:
+    """Write the report (equity, drawdown, price with trades, stats table) and return its path."""
+    eq = np.asarray(equity, dtype="float64")
+    idx = pd.DatetimeIndex(np.asarray(index, dtype="datetime64[ns]"))
+    if idx.size != eq.size:
+        raise ValueError(f"index ({idx.size}) and equity ({eq.size}) must have the same length")
+    figure = _figure(idx, eq, trades, ohlc)
+    plot = figure.to_html(
+        include_plotlyjs=True,
+        full_html=False,
+        div_id="isoloop-report",
+        config={"responsive": True, "displaylogo": False},
+    )
+    document = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{_stats_table(stats)}{plot}</body></html>\n"
+    )
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document, encoding="utf-8")
+    return out

@@ -12,13 +12,15 @@ import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from isoloop.results.metrics import STATS_KEYS
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["MAX_POINTS", "decimate", "write_report"]
 
@@ -96,6 +98,8 @@ def _times(trades: pd.DataFrame, which: str, index: pd.DatetimeIndex) -> np.ndar
 
 
 def _trade_traces(trades: pd.DataFrame, index: pd.DatetimeIndex) -> list[go.Scatter]:
+    import plotly.graph_objects as go  # noqa: PLC0415  (plotly is only needed for reports)
+
     if trades.empty:
         return []
     size = trades["size"].to_numpy(dtype="float64")
@@ -151,6 +155,10 @@ def _trade_traces(trades: pd.DataFrame, index: pd.DatetimeIndex) -> list[go.Scat
 def _figure(
     index: pd.DatetimeIndex, equity: np.ndarray, trades: pd.DataFrame, ohlc: pd.DataFrame
 ) -> go.Figure:
+    # Imported here so sweep workers importing isoloop.results do not pay for plotly.
+    import plotly.graph_objects as go  # noqa: PLC0415
+    from plotly.subplots import make_subplots  # noqa: PLC0415
+
     fig = make_subplots(
         rows=3,
         cols=1,

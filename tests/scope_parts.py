@@ -113,6 +113,8 @@ class FailingStop(Part):
 
 
 class HangingStop(Part):
+    inline_stop = False  # must go through the guarded teardown thread
+
     def __init__(self, clock: Clock, config: Any = None) -> None:
         super().__init__(config)
 
@@ -124,3 +126,11 @@ class HangingStop(Part):
 class NeedsUnknown:
     def __init__(self, mystery: int) -> None:
         self.mystery = mystery
+
+
+class FailingStart(Part):
+    def __init__(self, bus: Bus, config: Any = None) -> None:
+        super().__init__(config)
+
+    def start(self) -> None:
+        raise RuntimeError("start failed on purpose")

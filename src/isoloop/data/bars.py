@@ -79,9 +79,7 @@ class MarketData(Mapping[str, Bars]):
     __slots__ = ("_bars",)
 
     def __init__(self, bars: Mapping[str, Bars]) -> None:
-        self._bars: Mapping[str, Bars] = MappingProxyType(
-            {k: bars[k] for k in sorted(bars)}
-        )
+        self._bars: Mapping[str, Bars] = MappingProxyType({k: bars[k] for k in sorted(bars)})
 
     def __getitem__(self, symbol: str) -> Bars:
         try:

@@ -64,6 +64,9 @@ class SharedServices(Mapping[str, Any]):
             known = ", ".join(self._services) or "none"
             raise ScopeError(f"no shared service {name!r} (available: {known})") from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._services
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._services)
 

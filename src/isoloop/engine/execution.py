@@ -1,0 +1,348 @@
+"""The execution manager: the tight loop every order goes through, one at a time.
+
+route → handshake → deltas → `update_state` → reconcile. A reconciliation
+mismatch is retried with exponential backoff on the run's clock (simulated
+time in a backtest); when retries or the tight-loop budget run out the run
+fails with `ReconciliationError` (EXEC-005). Instruction blocks run their legs
+in sequence as one unit and unwind filled legs when a later leg fails (EXEC-006).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from isoloop.config.models import ExecutionConfig
+from isoloop.engine.bus import EventBus
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.health import Health, health
+from isoloop.engine.positions import PositionUpdateHandler
+from isoloop.engine.risk import RiskManager
+from isoloop.engine.venue_manager import VenueInterfaceManager
+from isoloop.model.errors import AtomicGroupError, ReconciliationError
+from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent
+from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.positions import PositionKey
+
+if TYPE_CHECKING:
+    from isoloop.config.models import RunConfig
+
+__all__ = ["ExecutionManager", "InstructionBlock"]
+
+_VALIDATED = OrderStatus.VALIDATED
+_DENIED = OrderStatus.DENIED
+_FILLED = OrderStatus.FILLED
+
+
+@dataclass(slots=True)
+class InstructionBlock:
+    """Orders executed in sequence as one unit at the next bar."""
+
+    id: str
+    legs: list[Order]
+    status: str = "pending"  # pending | filled | rolled_back | denied
+    unwinds: list[Order] = field(default_factory=list)
+    error: AtomicGroupError | None = None
+
+
+class ExecutionManager:
+    def __init__(
+        self,
+        venues: VenueInterfaceManager,
+        position_updates: PositionUpdateHandler,
+        risk: RiskManager,
+        clock: SimulatedClock,
+        log: Any,
+        bus: EventBus | None = None,
+        settings: ExecutionConfig | None = None,
+        config: RunConfig | None = None,
+    ) -> None:
+        if settings is None:
+            settings = config.execution if config is not None else ExecutionConfig()
+        self.settings = settings
+        self._venues = venues
+        self._updates = position_updates
+        self._risk = risk
+        self._clock = clock
+        self._log = log
+        self._bus = bus if bus is not None else EventBus()
+        self._seq = 0
+        self._block_seq = 0
+        self.orders: list[Order] = []
+        self.blocks: list[InstructionBlock] = []
+        self._pending_blocks: list[InstructionBlock] = []
+        self._venue_list = venues.venues()
+        self.work_lists: tuple[list[Any], ...] = (
+            self._pending_blocks,
+            *(v.working for v in self._venue_list),
+        )
+        self.retries = 0
+        self.failed: ReconciliationError | None = None
+        self._emit_orders = self._bus.wants(OrderEvent)
+        self._emit_fills = self._bus.wants(FillEvent)
+
+    # -- orders --------------------------------------------------------------
+    def new_order(
+        self,
+        symbol: str,
+        side: Side,
+        size: float = 0.0,
+        *,
+        venue: str | None = None,
+        type: OrderType | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        limit: float | None = None,
+        stop: float | None = None,
+        equity_fraction: float | None = None,
+        position_type: str = "spot",
+        reduce_only: bool = False,
+        tag: str | None = None,
+    ) -> Order:
+        """A RECEIVED order with the run's next id (ids are per run and deterministic)."""
+        self._seq += 1
+        if type is None:
+            type = (
+                OrderType.STOP_LIMIT if limit is not None and stop is not None
+                else OrderType.LIMIT if limit is not None
+                else OrderType.STOP if stop is not None
+                else OrderType.MARKET
+            )
+        return Order(
+            f"O{self._seq:07d}",
+            symbol,
+            side,
+            size,
+            venue=venue if venue is not None else self._venues.default,
+            type=type,
+            tif=tif,
+            limit=limit,
+            stop=stop,
+            equity_fraction=equity_fraction,
+            position_type=position_type,
+            submitted_bar=self._clock.bar,
+            tag=tag,
+            reduce_only=reduce_only,
+        )
+
+    def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order:
+        """Run one order through the tight loop; returns it in its post-handshake state."""
+        self.orders.append(order)
+        if not skip_risk:
+            reason = self._risk.pre_trade(order)
+            if reason is not None:
+                self._deny(order, reason)
+                return order
+        order.transition(_VALIDATED)
+        if front:
+            venue = self._venues.get(order.venue)
+            order.transition(OrderStatus.ROUTED)
+            hs = venue.submit(order, front=True)
+        else:
+            hs = self._venues.route_to_venue(order)
+        self._apply(order, hs)
+        return order
+
+    def _deny(self, order: Order, reason: str) -> None:
+        order.transition(_DENIED, reason)
+        self._log.info("order_denied", order_id=order.id, code="EXEC-002", reason=reason)
+        if self._emit_orders:
+            self._bus.publish(OrderEvent(order.id, _DENIED, self._clock.bar, reason))
+
+    def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order:
+        """Cancels always pass, whatever the kill switch says."""
+        if order.is_active:
+            venue = self._venues.get(order.venue)
+            self._apply(order, venue.cancel(order, reason))
+        elif order.status is _VALIDATED:
+            order.transition(OrderStatus.CANCELLED, reason)
+        return order
+
+    def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
+        if hs.deltas or hs.cash_delta:
+            self._updates.update_state(hs)
+            if self._emit_fills:
+                for f in hs.fills:
+                    self._bus.publish(FillEvent(f))
+        if self._emit_orders:
+            self._bus.publish(OrderEvent(order.id, hs.status, self._clock.bar, hs.reason))
+        if self._updates.reconcile(hs.venue):
+            self._reconcile_with_retries(hs.venue, order)
+
+    def _reconcile_with_retries(self, venue: str, order: Order) -> None:
+        s = self.settings
+        waited = 0.0
+        attempt = 0
+        problems = self._updates.reconcile(venue)
+        while problems:
+            delay = s.retry_delay_seconds * (2**attempt)
+            if attempt >= s.max_retry_attempts or waited + delay > s.tight_loop_timeout:
+                why = (
+                    "tight-loop timeout" if attempt < s.max_retry_attempts else
+                    f"{attempt} retries"
+                )
+                err = ReconciliationError(
+                    f"books and venue {venue!r} still disagree after {why} "
+                    f"({waited:g}s waited) for order {order.id}: {'; '.join(problems)}",
+                    venue=venue,
+                    order_id=order.id,
+                )
+                self.failed = err
+                self._log.error(
+                    "reconciliation_failed", code=err.code, venue=venue, order_id=order.id,
+                    attempts=attempt, waited=waited, problems=problems,
+                )
+                raise err
+            self._log.warning(
+                "reconciliation_mismatch", venue=venue, order_id=order.id, attempt=attempt + 1,
+                retry_in=delay, problems=problems,
+            )
+            self._clock.sleep(delay)
+            waited += delay
+            attempt += 1
+            self.retries += 1
+            problems = self._updates.reconcile(venue)
+        self._log.info("reconciliation_recovered", venue=venue, order_id=order.id, attempts=attempt)
+
+    # -- bars -------------------------------------------------------------------
+    def process_bar(self, bar: int, final: bool = False) -> None:
+        """Blocks first, then every venue's working orders, each order through the loop."""
+        if self._pending_blocks:
+            blocks = list(self._pending_blocks)
+            self._pending_blocks.clear()
+            for block in blocks:
+                self._run_block(block, bar)
+        apply = self._apply
+        for venue in self._venue_list:
+            if venue.working:
+                venue.process_bar(bar, apply, final)
+
+    def close_all(self, tag: str = "finalize") -> list[Order]:
+        """Market orders that flatten every open position, ahead of any other working order."""
+        out = []
+        books = self._updates._positions.positions
+        for key in sorted(books, reverse=True):
+            qty = books[key]
+            if not qty:
+                continue
+            k = PositionKey.parse(key)
+            order = self.new_order(
+                k.symbol, Side.SELL if qty > 0 else Side.BUY, abs(qty), venue=k.venue,
+                position_type=k.position_type, reduce_only=True, tag=tag,
+            )
+            order.submitted_bar = self._clock.bar - 1
+            out.append(self.submit(order, skip_risk=True, front=True))
+        return out
+
+    def finish(self, reason: str = "run ended") -> None:
+        """Leave no order in a non-terminal state: cancel what is still working."""
+        for block in self._pending_blocks:
+            for leg in block.legs:
+                if leg.status is _VALIDATED:
+                    leg.transition(OrderStatus.CANCELLED, reason)
+            block.status = "cancelled"
+        self._pending_blocks.clear()
+        for venue in self._venue_list:
+            for order in tuple(venue.working):
+                self._apply(order, venue.cancel(order, reason))
+        for order in self.orders:
+            if order.status is _VALIDATED:
+                order.transition(OrderStatus.CANCELLED, reason)
+
+    # -- instruction blocks --------------------------------------------------------
+    def submit_block(self, legs: list[Order]) -> InstructionBlock:
+        """Queue legs to execute in sequence as one unit at the next bar.
+
+        Every leg passes the pre-trade checks now; if one is denied, the whole
+        block is denied and nothing is sent.
+        """
+        self._block_seq += 1
+        block = InstructionBlock(f"B{self._block_seq:05d}", list(legs))
+        self.blocks.append(block)
+        reasons = []
+        for leg in legs:
+            self.orders.append(leg)
+            r = self._risk.pre_trade(leg)
+            reasons.append(r)
+        if any(r is not None for r in reasons):
+            first = next(r for r in reasons if r is not None)
+            for leg in legs:
+                self._deny(leg, first)
+            block.status = "denied"
+            return block
+        for leg in legs:
+            leg.transition(_VALIDATED)
+        self._pending_blocks.append(block)
+        self._log.debug("block_queued", block=block.id, legs=[leg.id for leg in legs])
+        return block
+
+    def _run_block(self, block: InstructionBlock, bar: int) -> None:
+        done: list[Order] = []
+        for n, leg in enumerate(block.legs):
+            venue = self._venues._venues.get(leg.venue)
+            if venue is None:
+                hs = self._venues.route_to_venue(leg)
+            else:
+                leg.transition(OrderStatus.ROUTED)
+                hs = venue.execute_now(leg, bar)
+            self._apply(leg, hs)
+            if leg.status is _FILLED:
+                done.append(leg)
+                continue
+            self._rollback(block, done, leg, n, bar)
+            return
+        block.status = "filled"
+
+    def _rollback(
+        self, block: InstructionBlock, done: list[Order], failed: Order, n: int, bar: int
+    ) -> None:
+        for rest in block.legs[n + 1 :]:
+            rest.transition(OrderStatus.CANCELLED, f"block {block.id} rolled back")
+        for leg in reversed(done):
+            unwind = self.new_order(
+                leg.symbol, Side.SELL if leg.side is Side.BUY else Side.BUY, leg.filled,
+                venue=leg.venue, position_type=leg.position_type, tag=f"unwind:{leg.id}",
+            )
+            unwind.submitted_bar = bar - 1
+            self.orders.append(unwind)
+            unwind.transition(_VALIDATED)
+            unwind.transition(OrderStatus.ROUTED)
+            self._apply(unwind, self._venues.get(leg.venue).execute_now(unwind, bar))
+            block.unwinds.append(unwind)
+        err = AtomicGroupError(
+            f"block {block.id}: leg {failed.id} ({failed.symbol}@{failed.venue}) ended "
+            f"{failed.status.value} ({failed.reason}); unwound {len(done)} filled leg(s)",
+            block=block.id,
+        )
+        block.status = "rolled_back"
+        block.error = err
+        self._log.error(
+            "atomic_group_rollback", code=err.code, block=block.id, failed_leg=failed.id,
+            failed_status=failed.status.value, reason=failed.reason,
+            unwound=[leg.id for leg in done], unwind_orders=[u.id for u in block.unwinds],
+            unwind_status=[u.status.value for u in block.unwinds],
+        )
+
+    # -- results ---------------------------------------------------------------------
+    def order_records(self) -> list[dict[str, Any]]:
+        return [o.to_record() for o in self.orders]
+
+    def health(self) -> Health:
+        if self.failed is not None:
+            status = "unhealthy"
+        elif self.retries:
+            status = "degraded"
+        else:
+            status = "healthy"
+        return health(
+            status,  # type: ignore[arg-type]
+            orders=len(self.orders),
+            reconciliation_retries=self.retries,
+            blocks=len(self.blocks),
+            rolled_back=sum(1 for b in self.blocks if b.status == "rolled_back"),
+            failed=None if self.failed is None else str(self.failed),
+        )
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x)

@@ -1,0 +1,175 @@
+"""The run's position books and the handler that keeps them equal to the venues.
+
+`PositionMonitor` holds cash per venue and units per position key and records
+every change with its clock bar, so the equity curve is computed vectorized
+after the loop instead of valued on every bar. `PositionUpdateHandler` applies
+a venue's execution deltas to those books and reconciles them against the
+venue's own account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.health import Health, health
+from isoloop.engine.market import MarketView
+from isoloop.engine.trades import TradeLedger
+from isoloop.engine.venue_manager import VenueInterfaceManager
+from isoloop.model.events import ExecutionHandshake
+from isoloop.model.positions import PositionKey
+
+__all__ = ["PositionMonitor", "PositionUpdateHandler"]
+
+
+class PositionMonitor:
+    """Books: cash per venue and signed units per `venue:position_type:symbol` key."""
+
+    def __init__(self, clock: SimulatedClock) -> None:
+        self._clock = clock
+        self._market: MarketView = clock.market
+        self.cash: dict[str, float] = {}
+        self.positions: dict[str, float] = {}
+        self._by_venue: dict[str, dict[str, float]] = {}
+        self._key_symbol: dict[str, str] = {}
+        self._cash0 = 0.0
+        self._cash_bars: list[int] = []
+        self._cash_vals: list[float] = []
+        self._qty_bars: dict[str, list[int]] = {}
+        self._qty_vals: dict[str, list[float]] = {}
+
+    def open_account(self, venue: str, cash: float) -> None:
+        self.cash[venue] = cash
+        self._by_venue[venue] = {}
+        self._cash0 = sum(self.cash.values())
+
+    def position(self, key: str) -> float:
+        return self.positions.get(key, 0.0)
+
+    def venue_positions(self, venue: str) -> dict[str, float]:
+        return self._by_venue[venue]
+
+    def total_cash(self) -> float:
+        return sum(self.cash.values())
+
+    def equity(self, bar: int | None = None) -> float:
+        """Cash plus every position valued at the close of `bar` (default: the current bar)."""
+        b = self._clock.bar if bar is None else bar
+        eq = self.total_cash()
+        for key, qty in self.positions.items():
+            if qty:
+                eq += qty * self._market.symbols[self._key_symbol[key]].close_l[b]
+        return eq
+
+    def position_value(self, key: str, bar: int | None = None) -> float:
+        b = self._clock.bar if bar is None else bar
+        qty = self.positions.get(key, 0.0)
+        if not qty:
+            return 0.0
+        return qty * self._market.symbols[self._key_symbol[key]].close_l[b]
+
+    def apply(self, venue: str, deltas: tuple[tuple[str, float], ...], cash_delta: float) -> None:
+        bar = self._clock.bar
+        if cash_delta:
+            self.cash[venue] += cash_delta
+            self._cash_bars.append(bar)
+            self._cash_vals.append(self.total_cash())
+        book = self._by_venue[venue]
+        for key, dq in deltas:
+            qty = self.positions.get(key, 0.0) + dq
+            self.positions[key] = qty
+            book[key] = qty
+            bars = self._qty_bars.get(key)
+            if bars is None:
+                self._key_symbol[key] = PositionKey.parse(key).symbol
+                bars = self._qty_bars[key] = []
+                self._qty_vals[key] = []
+            bars.append(bar)
+            self._qty_vals[key].append(qty)
+
+    def _series(self, bars: list[int], vals: list[float], initial: float, n: int) -> np.ndarray:
+        if not bars:
+            return np.full(n, initial)
+        idx = np.searchsorted(np.asarray(bars), np.arange(n), side="right") - 1
+        values = np.asarray(vals, dtype=np.float64)
+        return np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
+
+    def equity_curve(self) -> np.ndarray:
+        """Equity at each bar's close after that bar's processing, from the change log."""
+        n = len(self._market)
+        equity = self._series(self._cash_bars, self._cash_vals, self._cash0, n)
+        for key in sorted(self._qty_bars):
+            qty = self._series(self._qty_bars[key], self._qty_vals[key], 0.0, n)
+            close = self._market.symbols[self._key_symbol[key]].close
+            equity = equity + np.where(qty != 0.0, qty * close, 0.0)
+        return equity
+
+    def health(self) -> Health:
+        return health("healthy", keys=len(self.positions), venues=sorted(self.cash))
+
+
+class PositionUpdateHandler:
+    """Applies execution deltas to the books; reconciles books against venue accounts."""
+
+    def __init__(
+        self,
+        positions: PositionMonitor,
+        venues: VenueInterfaceManager,
+        log: Any,
+        tolerance: float = 1e-9,
+    ) -> None:
+        self._positions = positions
+        self._venues = venues
+        self._log = log
+        self._tol = tolerance
+        self.trades = TradeLedger()
+        self.fees = 0.0
+        self.updates = 0
+        self.reconciliations = 0
+        self.mismatches = 0
+        # Startup reconciliation: the books start from what each venue reports.
+        for venue in venues.venues():
+            positions.open_account(venue.name, venue.reported_cash())
+            for key, qty in venue.reported_positions().items():
+                if qty:
+                    positions.apply(venue.name, ((key, qty),), 0.0)
+
+    def update_state(self, handshake: ExecutionHandshake) -> None:
+        self._positions.apply(handshake.venue, handshake.deltas, handshake.cash_delta)
+        self.fees += handshake.fees
+        self.updates += 1
+        on_fill = self.trades.on_fill
+        if handshake.fills:
+            key = handshake.deltas[0][0]
+            for fill in handshake.fills:
+                on_fill(key, fill)
+
+    def reconcile(self, venue_name: str) -> list[str]:
+        """Differences between the books and `venue_name`'s account; empty when they agree."""
+        self.reconciliations += 1
+        venue = self._venues.get(venue_name)
+        book_cash = self._positions.cash[venue_name]
+        venue_cash = venue.reported_cash()
+        problems: list[str] = []
+        if abs(book_cash - venue_cash) > self._tol * max(1.0, abs(venue_cash)):
+            problems.append(f"cash: books {book_cash!r} != venue {venue_cash!r}")
+        book = self._positions.venue_positions(venue_name)
+        theirs = venue.reported_positions()
+        if book != theirs:
+            for key in sorted(set(book) | set(theirs)):
+                a, b = book.get(key, 0.0), theirs.get(key, 0.0)
+                if abs(a - b) > self._tol * max(1.0, abs(b)):
+                    problems.append(f"{key}: books {a!r} != venue {b!r}")
+        if problems:
+            self.mismatches += 1
+        return problems
+
+    def health(self) -> Health:
+        return health(
+            "healthy" if not self.mismatches else "degraded",
+            updates=self.updates,
+            reconciliations=self.reconciliations,
+            mismatches=self.mismatches,
+        )

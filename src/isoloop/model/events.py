@@ -1,0 +1,85 @@
+"""Immutable events and the venue's answer to an order (`ExecutionHandshake`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isoloop.model.orders import OrderStatus
+
+__all__ = [
+    "AccountSnapshot",
+    "BarEvent",
+    "ExecutionHandshake",
+    "Fill",
+    "FillEvent",
+    "OrderEvent",
+    "PositionUpdate",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BarEvent:
+    bar: int
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution: signed `qty` (+ buy, − sell) at `price`, with its fee."""
+
+    order_id: str
+    symbol: str
+    venue: str
+    qty: float
+    price: float
+    fee: float
+    bar: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionHandshake:
+    """What a venue reports for one order step: status, fills and the actual deltas.
+
+    `deltas` maps position keys (`venue:position_type:symbol`) to the signed
+    change in units; `cash_delta` is the venue account's cash change including
+    `fees`. The position update handler applies exactly these numbers, then
+    reconciles against the venue's account.
+    """
+
+    order_id: str
+    venue: str
+    status: OrderStatus
+    fills: tuple[Fill, ...] = ()
+    deltas: tuple[tuple[str, float], ...] = ()
+    cash_delta: float = 0.0
+    fees: float = 0.0
+    bar: int = -1
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    venue: str
+    cash: float
+    positions: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    order_id: str
+    status: OrderStatus
+    bar: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FillEvent:
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    key: str
+    qty: float
+    cash: float
+    bar: int

@@ -1,0 +1,226 @@
+"""Orders and their state machine.
+
+An order is a small mutable record owned by one run; every status change goes
+through `Order.transition`, which refuses moves the lifecycle does not allow,
+so a component bug surfaces as `IllegalTransition` instead of a silently
+corrupted book.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from isoloop.model.errors import IllegalTransition
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "LEGAL_TRANSITIONS",
+    "TERMINAL_STATUSES",
+    "Order",
+    "OrderStatus",
+    "OrderType",
+    "Side",
+    "TimeInForce",
+]
+
+
+class Side(str, Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(str, Enum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    STOP_LIMIT = "STOP_LIMIT"
+
+
+class TimeInForce(str, Enum):
+    GTC = "GTC"
+    DAY = "DAY"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class OrderStatus(str, Enum):
+    RECEIVED = "RECEIVED"
+    VALIDATED = "VALIDATED"
+    DENIED = "DENIED"
+    ROUTED = "ROUTED"
+    ACCEPTED = "ACCEPTED"
+    PARTIAL = "PARTIAL"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+_S = OrderStatus
+LEGAL_TRANSITIONS: MappingProxyType[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
+    {
+        _S.RECEIVED: frozenset({_S.VALIDATED, _S.DENIED}),
+        # A validated order may be withdrawn before it is routed (an aborted block).
+        _S.VALIDATED: frozenset({_S.ROUTED, _S.DENIED, _S.CANCELLED}),
+        _S.ROUTED: frozenset({_S.ACCEPTED, _S.REJECTED}),
+        _S.ACCEPTED: frozenset(
+            {_S.PARTIAL, _S.FILLED, _S.CANCELLED, _S.REJECTED, _S.EXPIRED, _S.PENDING_CANCEL}
+        ),
+        _S.PARTIAL: frozenset({_S.PARTIAL, _S.FILLED, _S.CANCELLED, _S.EXPIRED, _S.PENDING_CANCEL}),
+        # A fill can race a cancel request; the venue's answer decides.
+        _S.PENDING_CANCEL: frozenset({_S.CANCELLED, _S.PARTIAL, _S.FILLED}),
+        _S.FILLED: frozenset(),
+        _S.CANCELLED: frozenset(),
+        _S.REJECTED: frozenset(),
+        _S.EXPIRED: frozenset(),
+        _S.DENIED: frozenset(),
+    }
+)
+TERMINAL_STATUSES = frozenset(s for s, nxt in LEGAL_TRANSITIONS.items() if not nxt)
+ACTIVE_STATUSES = frozenset({_S.ACCEPTED, _S.PARTIAL, _S.PENDING_CANCEL})
+
+
+class Order:
+    """One order of one run. `size` is in units; `equity_fraction` sizes at fill time.
+
+    With `equity_fraction` set (0 < f ≤ 1) the venue turns the fraction of the
+    available margin into whole units at the fill price, like backtesting.py's
+    relative sizes; `size` then holds the resolved units.
+    """
+
+    __slots__ = (
+        "avg_price",
+        "equity_fraction",
+        "filled",
+        "id",
+        "last_fill_bar",
+        "limit",
+        "position_type",
+        "reason",
+        "reduce_only",
+        "side",
+        "size",
+        "status",
+        "stop",
+        "submitted_bar",
+        "symbol",
+        "tag",
+        "tif",
+        "triggered",
+        "type",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        symbol: str,
+        side: Side,
+        size: float = 0.0,
+        *,
+        venue: str = "sim",
+        type: OrderType = OrderType.MARKET,
+        tif: TimeInForce = TimeInForce.GTC,
+        limit: float | None = None,
+        stop: float | None = None,
+        equity_fraction: float | None = None,
+        position_type: str = "spot",
+        submitted_bar: int = -1,
+        tag: str | None = None,
+        reduce_only: bool = False,
+    ) -> None:
+        self.id = id
+        self.symbol = symbol
+        self.side = side
+        self.size = float(size)
+        self.venue = venue
+        self.type = type
+        self.tif = tif
+        self.limit = limit
+        self.stop = stop
+        self.equity_fraction = equity_fraction
+        self.position_type = position_type
+        self.submitted_bar = submitted_bar
+        self.tag = tag
+        self.reduce_only = reduce_only
+        self.triggered = False
+        self.status = OrderStatus.RECEIVED
+        self.filled = 0.0
+        self.avg_price = math.nan
+        self.last_fill_bar = -1
+        self.reason: str | None = None
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.side is Side.BUY else -1
+
+    @property
+    def remaining(self) -> float:
+        return self.size - self.filled
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def transition(self, new: OrderStatus, reason: str | None = None) -> None:
+        """Move to `new`, or raise `IllegalTransition` (EXEC-003) naming both states."""
+        if new not in LEGAL_TRANSITIONS[self.status]:
+            raise IllegalTransition(
+                f"order {self.id} cannot go from {self.status.value} to {new.value}",
+                order_id=self.id,
+                from_status=self.status.value,
+                to_status=new.value,
+            )
+        self.status = new
+        if reason is not None:
+            self.reason = reason
+
+    def record_fill(self, qty: float, price: float, bar: int) -> None:
+        """Add a fill of `qty` units (unsigned) and move to PARTIAL or FILLED."""
+        total = self.filled + qty
+        if self.filled == 0.0:
+            self.avg_price = price
+        else:
+            self.avg_price = (self.avg_price * self.filled + price * qty) / total
+        self.filled = total
+        self.last_fill_bar = bar
+        self.transition(OrderStatus.FILLED if total >= self.size else OrderStatus.PARTIAL)
+
+    def to_record(self) -> dict[str, Any]:
+        """The canonical, JSON-able record used for listings and `order_list_hash`."""
+        return {
+            "id": self.id,
+            "symbol": self.symbol,
+            "venue": self.venue,
+            "side": self.side.value,
+            "type": self.type.value,
+            "tif": self.tif.value,
+            "size": self.size,
+            "equity_fraction": self.equity_fraction,
+            "reduce_only": self.reduce_only,
+            "limit": self.limit,
+            "stop": self.stop,
+            "status": self.status.value,
+            "filled": self.filled,
+            "avg_price": None if math.isnan(self.avg_price) else self.avg_price,
+            "submitted_bar": self.submitted_bar,
+            "last_fill_bar": self.last_fill_bar,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.id} {self.side.value} {self.size:g} {self.symbol}@{self.venue} "
+            f"{self.type.value} {self.status.value})"
+        )

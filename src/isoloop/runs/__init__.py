@@ -1,0 +1,3 @@
+"""Coordinators that run backtests, sweeps and live containers."""
+
+__all__: list[str] = []

@@ -1,0 +1,343 @@
+"""A simulated broker with backtesting.py's fill semantics as the default.
+
+Orders placed on bar *i* are processed at the start of bar *i+1*: market
+orders fill at that bar's open (or at bar *i*'s close with `fill.on: close`),
+stop and limit orders trigger inside the bar's high/low and fill at the open
+when the bar gaps through. A position is netted per key; a fill that flips a
+position closes at the raw price and opens at the spread-adjusted price, like
+backtesting.py's FIFO trades. `equity_fraction` orders are sized at fill time
+in whole units from the available margin.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from isoloop.config.models import VenueConfig
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.health import Health, health
+from isoloop.engine.market import AlignedSymbol
+from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
+from isoloop.model.orders import Order, OrderStatus, TimeInForce
+from isoloop.model.positions import position_key
+from isoloop.venues.base import HandshakeSink
+from isoloop.venues.costs import (
+    CommissionModel,
+    SlippageModel,
+    commission_from_config,
+    slippage_from_config,
+)
+
+__all__ = ["SimulatedVenue"]
+
+_ACCEPTED = OrderStatus.ACCEPTED
+_CANCELLED = OrderStatus.CANCELLED
+_REJECTED = OrderStatus.REJECTED
+_EXPIRED = OrderStatus.EXPIRED
+_DAY = TimeInForce.DAY
+_IOC = TimeInForce.IOC
+_FOK = TimeInForce.FOK
+
+
+class SimulatedVenue:
+    """One simulated account: cash, netted positions and a queue of working orders.
+
+    `settlement_delay` (seconds of the run's clock) makes the reported cash lag
+    the true cash after a fill, the way a real venue's account endpoint can; the
+    execution manager's reconciliation retries absorb such lags.
+    """
+
+    def __init__(
+        self,
+        settings: VenueConfig,
+        clock: SimulatedClock,
+        log: Any,
+        name: str | None = None,
+        settlement_delay: float = 0.0,
+    ) -> None:
+        self.name = name or settings.name
+        self.settings = settings
+        self._clock = clock
+        self._market = clock.market
+        self._log = log
+        self._cash0 = float(settings.cash)
+        self.cash = float(settings.cash)
+        self.positions: dict[str, float] = {}
+        self.working: list[Order] = []
+        self._key_close: dict[str, list[float]] = {}
+        self.commission: CommissionModel = commission_from_config(settings)
+        self.slippage: SlippageModel = slippage_from_config(settings.slippage, settings.spread)
+        # backtesting.py's spread adjusts only the opening price; a `spread` slippage
+        # model replaces it with half the spread on every fill.
+        self._entry_spread = settings.spread if settings.slippage.model != "spread" else 0.0
+        self._on_close = settings.fill.on == "close"
+        self._vwap = settings.fill.price == "vwap"
+        self._volume_limit = settings.fill.volume_limit
+        self._taken: dict[str, float] = {}
+        self._taken_bar = -1
+        self._settlement_delay = float(settlement_delay)
+        self._unsettled: list[tuple[float, float]] = []
+        self.fills = 0
+        self.rejections = 0
+
+    # -- account ---------------------------------------------------------------
+    def initial_cash(self) -> float:
+        return self._cash0
+
+    def reported_cash(self) -> float:
+        if not self._unsettled:
+            return self.cash
+        now = self._clock.now()
+        self._unsettled = [(t, d) for t, d in self._unsettled if t > now]
+        return self.cash - sum(d for _, d in self._unsettled)
+
+    def reported_positions(self) -> dict[str, float]:
+        return self.positions
+
+    def account(self) -> AccountSnapshot:
+        return AccountSnapshot(self.name, self.reported_cash(), dict(self.positions))
+
+    def equity(self, bar: int) -> float:
+        eq = self.cash
+        for key, qty in self.positions.items():
+            if qty:
+                eq += qty * self._key_close[key][bar]
+        return eq
+
+    def _margin_available(self, bar: int) -> float:
+        eq = self.cash
+        used = 0.0
+        for key, qty in self.positions.items():
+            if qty:
+                c = self._key_close[key][bar]
+                eq += qty * c
+                used += abs(qty) * c
+        return max(0.0, eq - used)
+
+    # -- order entry -----------------------------------------------------------
+    def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
+        if order.symbol not in self._market.symbols:
+            return self._reject(order, f"unknown symbol {order.symbol!r} on venue {self.name!r}")
+        order.transition(_ACCEPTED)
+        if front:
+            self.working.insert(0, order)
+        else:
+            self.working.append(order)
+        return ExecutionHandshake(order.id, self.name, _ACCEPTED, bar=self._clock.bar)
+
+    def _reject(self, order: Order, reason: str) -> ExecutionHandshake:
+        order.transition(_REJECTED, reason)
+        self.rejections += 1
+        return ExecutionHandshake(order.id, self.name, _REJECTED, bar=self._clock.bar, reason=reason)
+
+    def cancel(self, order: Order, reason: str) -> ExecutionHandshake:
+        if order.is_active:
+            if order.status is not OrderStatus.PENDING_CANCEL:
+                order.transition(OrderStatus.PENDING_CANCEL)
+            order.transition(_CANCELLED, reason)
+            if order in self.working:
+                self.working.remove(order)
+        return ExecutionHandshake(order.id, self.name, order.status, bar=self._clock.bar, reason=reason)
+
+    def expire(self, order: Order, reason: str) -> ExecutionHandshake:
+        order.transition(_EXPIRED, reason)
+        if order in self.working:
+            self.working.remove(order)
+        return ExecutionHandshake(order.id, self.name, _EXPIRED, bar=self._clock.bar, reason=reason)
+
+    # -- matching ----------------------------------------------------------------
+    def process_bar(self, bar: int, sink: HandshakeSink, final: bool = False) -> None:
+        for order in tuple(self.working):
+            if order.is_active:
+                hs = self._try_fill(order, bar, final)
+                if hs is not None:
+                    sink(order, hs)
+
+    def execute_now(self, order: Order, bar: int) -> ExecutionHandshake:
+        """Fill a ROUTED market order at `bar`'s fill price now (a leg of a block)."""
+        hs = self.submit(order)
+        if hs.status is _REJECTED:
+            return hs
+        saved = order.submitted_bar
+        order.submitted_bar = min(saved, bar - 1)
+        result = self._try_fill(order, bar)
+        order.submitted_bar = saved
+        if result is None:
+            result = self.cancel(order, "not fillable at this bar")
+        elif order.is_active:
+            self.cancel(order, "block leg not completely filled")
+            result = ExecutionHandshake(
+                result.order_id, self.name, order.status, result.fills, result.deltas,
+                result.cash_delta, result.fees, result.bar, order.reason,
+            )
+        return result
+
+    def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None:
+        if order.tif is _IOC or order.tif is _FOK:
+            return self.cancel(order, reason)
+        return None
+
+    def _try_fill(self, order: Order, i: int, final: bool = False) -> ExecutionHandshake | None:
+        if order.submitted_bar >= i and not final:
+            return None
+        sym: AlignedSymbol = self._market.symbols[order.symbol]
+        if sym.has_bar_l is not None and not sym.has_bar_l[i]:
+            return None
+        if order.tif is _DAY and self._market.days[i] != self._market.days[order.submitted_bar]:
+            return self.expire(order, "DAY order not filled by the end of its day")
+
+        sign = 1 if order.sign > 0 else -1
+        high = sym.high_l[i]
+        low = sym.low_l[i]
+        stop = None if order.triggered else order.stop
+        if stop is not None:
+            if not (high >= stop if sign > 0 else low <= stop):
+                return self._unfilled(order, "stop not triggered")
+            order.triggered = True
+        limit = order.limit
+        if limit is not None:
+            hit = low <= limit if sign > 0 else high >= limit
+            # Stop and limit both inside one bar: assume the limit came first (pessimistic).
+            if not hit or (
+                stop is not None and (limit <= stop if sign > 0 else limit >= stop)
+            ):
+                return self._unfilled(order, "limit not reached")
+            ref = sym.open_l[i] if stop is None else stop
+            price = min(ref, limit) if sign > 0 else max(ref, limit)
+            time_index = i
+        else:
+            if self._on_close:
+                price = sym.close_l[i - 1]
+            elif self._vwap:
+                price = (sym.open_l[i] + high + low + sym.close_l[i]) / 4.0
+            else:
+                price = sym.open_l[i]
+            if stop is not None:
+                price = max(price, stop) if sign > 0 else min(price, stop)
+            time_index = i - 1 if (self._on_close and stop is None) else i
+        return self._execute(order, sym, i, time_index, price, sign)
+
+    def _execute(
+        self, order: Order, sym: AlignedSymbol, i: int, time_index: int, price: float, sign: int
+    ) -> ExecutionHandshake | None:
+        key = position_key(self.name, order.position_type, order.symbol)
+        if key not in self._key_close:
+            self._key_close[key] = sym.close_l
+        pos = self.positions.get(key, 0.0)
+        volume = sym.volume_l[i]
+        entry_price = price * (1.0 + sign * self._entry_spread) if self._entry_spread else price
+        frac = order.equity_fraction
+        first_fill = order.filled == 0.0
+
+        if frac is not None and first_fill and order.size == 0.0:
+            unit = entry_price + self.commission.fee(frac, price, True) / frac
+            units = float(int(self._margin_available(i) * frac // unit))
+            if not units:
+                order.transition(_REJECTED, "insufficient margin for even one unit")
+                self.working.remove(order)
+                self.rejections += 1
+                return ExecutionHandshake(order.id, self.name, _REJECTED, bar=i, reason=order.reason)
+            order.size = units
+
+        qty = order.size - order.filled
+        if order.reduce_only:
+            if pos * sign >= 0:
+                return self.cancel(order, "nothing to reduce")
+            qty = min(qty, abs(pos))
+        if self._volume_limit is not None:
+            if self._taken_bar != i:
+                self._taken.clear()
+                self._taken_bar = i
+            cap = math.floor(self._volume_limit * volume - self._taken.get(order.symbol, 0.0))
+            if cap < qty:
+                if order.tif is _FOK or cap <= 0:
+                    return self._unfilled(order, "not enough volume in the bar")
+                qty = float(cap)
+            self._taken[order.symbol] = self._taken.get(order.symbol, 0.0) + qty
+        elif order.tif is _FOK and order.reduce_only and qty < order.size - order.filled:
+            return self.cancel(order, "FOK: cannot fill completely")
+
+        closing = min(qty, abs(pos)) if pos * sign < 0 else 0.0
+        opening = qty - closing
+        fills: list[Fill] = []
+        cash_delta = 0.0
+        fees = 0.0
+        slip = self.slippage
+        if closing:
+            px = slip.adjust(price, sign, closing, volume)
+            fee = self.commission.fee(closing, px, first_fill)
+            cash_delta -= sign * closing * px + fee
+            fees += fee
+            fills.append(Fill(order.id, order.symbol, self.name, sign * closing, px, fee, time_index))
+        cancel_reason = None
+        if opening:
+            px = slip.adjust(entry_price, sign, opening, volume)
+            ref = frac if frac is not None else order.size
+            unit = px + self.commission.fee(ref, price, first_fill) / ref
+            # Margin after the closing part, as backtesting.py checks the remainder.
+            cash_after = self.cash + cash_delta
+            pos_after = pos + sign * closing
+            margin = self._margin_after(i, key, pos_after, cash_after)
+            if opening * unit > margin:
+                cancel_reason = "insufficient margin"
+                opening = 0.0
+            else:
+                fee = self.commission.fee(opening, px, first_fill and not closing)
+                cash_delta -= sign * opening * px + fee
+                fees += fee
+                fills.append(
+                    Fill(order.id, order.symbol, self.name, sign * opening, px, fee, time_index)
+                )
+        filled = closing + opening
+        if not filled:
+            self.rejections += 1
+            order.transition(_CANCELLED if order.filled else _REJECTED, cancel_reason)
+            self.working.remove(order)
+            return ExecutionHandshake(order.id, self.name, order.status, bar=i, reason=cancel_reason)
+
+        avg = sum(f.qty * f.price for f in fills) / (sign * filled) if len(fills) > 1 else fills[0].price
+        self.cash += cash_delta
+        self.positions[key] = pos + sign * filled
+        if self._settlement_delay:
+            self._unsettled.append((self._clock.now() + self._settlement_delay, cash_delta))
+        self.fills += len(fills)
+        order.record_fill(filled, avg, time_index)
+        if order.reduce_only and order.status is OrderStatus.PARTIAL and self.positions[key] == 0.0:
+            order.transition(_CANCELLED, "position closed")
+        elif cancel_reason is not None or (order.tif is _IOC and order.is_active):
+            order.transition(_CANCELLED, cancel_reason or "IOC remainder cancelled")
+        if not order.is_active:
+            self.working.remove(order)
+        return ExecutionHandshake(
+            order.id,
+            self.name,
+            order.status,
+            tuple(fills),
+            ((key, sign * filled),),
+            cash_delta,
+            fees,
+            i,
+            order.reason,
+        )
+
+    def _margin_after(self, bar: int, key: str, pos_after: float, cash_after: float) -> float:
+        eq = cash_after
+        used = 0.0
+        for k, qty in self.positions.items():
+            if k == key:
+                qty = pos_after
+            if qty:
+                c = self._key_close[k][bar]
+                eq += qty * c
+                used += abs(qty) * c
+        return max(0.0, eq - used)
+
+    def health(self) -> Health:
+        return health(
+            "healthy",
+            venue=self.name,
+            working=len(self.working),
+            fills=self.fills,
+            rejections=self.rejections,
+        )

@@ -1,0 +1,93 @@
+"""Trial functions for the sweep tests (importable by worker processes as `sweep_trials`).
+
+Each computes a deterministic toy metric from the params, the trial seed and the
+bars; some misbehave on purpose (raise, hang, get killed, leak memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from isoloop.data.bars import MarketData
+from isoloop.runs.sweep import TrialOutput, TrialSpec
+
+# Memory a leaky strategy keeps between trials (deliberate: the thing being tested).
+_LEAK: list[np.ndarray] = []
+
+
+def toy(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """Crossings of two moving averages of Close plus seeded noise: cheap but data-dependent."""
+    close = np.asarray(data.primary.close, dtype="float64")
+    fast, slow = int(spec.params["fast"]), int(spec.params["slow"])
+    csum = np.concatenate([[0.0], np.cumsum(close)])
+    ma_fast = (csum[fast:] - csum[:-fast]) / fast
+    ma_slow = (csum[slow:] - csum[:-slow]) / slow
+    diff = ma_fast[slow - fast:] - ma_slow
+    crossings = int(np.count_nonzero(np.diff(np.sign(diff)) != 0))
+    noise = float(np.random.default_rng(spec.seed).normal())
+    stats = {
+        "trades": float(crossings),
+        "return_pct": float((close[-1] / close[slow] - 1.0) * 100.0),
+        "sharpe_ratio": crossings / 10.0 + noise * float(context.get("noise", 0.1)),
+        "my_extra_metric": float(fast * slow),
+    }
+    if context.get("sleep_s"):
+        time.sleep(float(context["sleep_s"]))
+    digest = hashlib.sha256(repr(sorted(stats.items())).encode()).hexdigest()
+    return TrialOutput(stats=stats, digest=digest, extra={"pid": os.getpid()})
+
+
+def raising(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    if spec.params["fast"] == context["bad_fast"]:
+        raise ValueError(f"fast={spec.params['fast']} is cursed\nsecond line is dropped")
+    return toy(spec, data, context)
+
+
+def _marker(context: Mapping[str, Any], spec: TrialSpec, tag: str) -> None:
+    directory = Path(context["marker_dir"])
+    name = f"{tag}-{spec.trial_id}-{spec.attempt}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    (directory / name).write_text(str(os.getpid()))
+
+
+def hanging(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    if spec.trial_id == context["hang_id"]:
+        _marker(context, spec, "hang")
+        time.sleep(3600)
+    return toy(spec, data, context)
+
+
+def killable(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """The victim trial announces its pid and sleeps so the test can SIGKILL its worker."""
+    if spec.trial_id == context["victim_id"]:
+        _marker(context, spec, "victim")
+        time.sleep(float(context["victim_sleep_s"]))
+    return toy(spec, data, context)
+
+
+def counted(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """Leaves one marker file per execution, so a test can count what actually ran."""
+    _marker(context, spec, "ran")
+    return toy(spec, data, context)
+
+
+def hog(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    if spec.trial_id == context["hog_id"]:
+        _LEAK.append(np.ones(int(context["hog_mb"]) * 2**20 // 8))
+    return toy(spec, data, context)
+
+
+def mutating(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    data.primary.close[0] = 0.0  # must fail: shared bars are read-only
+    return toy(spec, data, context)
+
+
+def quick(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> dict[str, Any]:
+    return {"stats": {"sharpe_ratio": float(spec.params["a"] - spec.params["b"])}}

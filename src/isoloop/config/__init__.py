@@ -1,5 +1,13 @@
 """Run configuration: pydantic models and loading from YAML with overrides."""
 
+from isoloop.config.loading import (
+    apply_overrides,
+    describe_validation_error,
+    load_run_config,
+    parse_set_options,
+    read_yaml,
+    validate_model,
+)
 from isoloop.config.models import (
     CommissionConfig,
     DataConfig,
@@ -30,4 +38,10 @@ __all__ = [
     "StrategyConfig",
     "TieredCommission",
     "VenueConfig",
+    "apply_overrides",
+    "describe_validation_error",
+    "load_run_config",
+    "parse_set_options",
+    "read_yaml",
+    "validate_model",
 ]

@@ -1,0 +1,148 @@
+"""Load run configs from YAML, dicts or models, apply dotted overrides, explain errors.
+
+Every failure becomes a `ConfigError` with one line naming the file, the key
+and how to fix it; the CLI prints it as `error: …` and exits 2.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from isoloop.config.models import RunConfig
+from isoloop.errors import ConfigError
+
+__all__ = [
+    "apply_overrides",
+    "describe_validation_error",
+    "load_run_config",
+    "parse_set_options",
+    "read_yaml",
+    "validate_model",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping; errors name the file and the line."""
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, expected a YAML config file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or "syntax error"
+        raise ConfigError(f"{path}:{where}: invalid YAML ({problem}); fix the syntax") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})".replace("\n", " ")) from None
+    if raw is None:
+        raise ConfigError(f"{path}: the file is empty; see configs/goog_sma.yaml for an example")
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of keys, not {type(raw).__name__}"
+        )
+    return raw
+
+
+def parse_set_options(options: Iterable[str]) -> dict[str, Any]:
+    """`a.b=value` strings → {"a.b": value}, values parsed as YAML (`12` → int, `x` → str)."""
+    out: dict[str, Any] = {}
+    for option in options:
+        key, sep, text = option.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {option!r}: expected dotted.key=value, e.g. venue.cash=50000")
+        try:
+            out[key] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {option!r}: the value is not valid YAML") from None
+    return out
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of `raw` with each dotted key set (intermediate mappings are created)."""
+    out = copy.deepcopy(dict(raw))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        if not all(parts):
+            raise ConfigError(f"override {dotted!r}: empty key segment")
+        node: dict[str, Any] = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                prefix = ".".join(parts[: i + 1])
+                raise ConfigError(f"override {dotted!r}: {prefix!r} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    # Drop pydantic's union-branch tags (e.g. 'function-after[...]', 'percent') that are
+    # not keys the user wrote.
+    keys = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p or p in _TAGS))]
+    return ".".join(keys) or "(top level)"
+
+
+_TAGS = frozenset({"percent", "per_share", "fixed", "tiered", "float", "int", "str", "bool"})
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    """One line: the source, the dotted key, what is wrong, what was given."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    key = _loc(first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        msg = f"unknown key {key!r}; remove it or check its spelling"
+    elif kind == "missing":
+        msg = f"missing required key {key!r}"
+    else:
+        given = first.get("input")
+        shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
+        msg = f"{key}: {first['msg'].rstrip('.')} (got {shown})"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{source}: {msg}{more}"
+
+
+def validate_model(model: type[M], raw: Mapping[str, Any], source: str) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source)) from None
+
+
+def load_run_config(
+    config: str | Path | Mapping[str, Any] | RunConfig,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[RunConfig, Path]:
+    """A validated `RunConfig` and the folder relative data paths resolve against."""
+    overrides = dict(overrides or {})
+    if isinstance(config, RunConfig):
+        if not overrides:
+            return config, Path.cwd()
+        raw: Mapping[str, Any] = config.model_dump(mode="python", by_alias=True)
+        source, base = "config", Path.cwd()
+    elif isinstance(config, Mapping):
+        raw, source, base = config, "config", Path.cwd()
+    else:
+        path = Path(config)
+        raw, source, base = read_yaml(path), str(path), path.resolve().parent
+    merged = apply_overrides(raw, overrides) if overrides else dict(raw)
+    if merged.get("kind", "backtest") != "backtest":
+        raise ConfigError(
+            f"{source}: kind {merged.get('kind')!r} is not a backtest config; "
+            "use `isoloop sweep` for kind: sweep"
+        )
+    return validate_model(RunConfig, merged, source), base

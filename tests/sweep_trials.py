@@ -91,3 +91,44 @@ def mutating(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> T
 
 def quick(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> dict[str, Any]:
     return {"stats": {"sharpe_ratio": float(spec.params["a"] - spec.params["b"])}}
+
+
+# ---- helpers shared by the sweep tests -------------------------------------------------
+
+SPACE30 = {"fast": [4, 8, 12, 16, 20, 24], "slow": {"range": [10, 70, 10]}}
+CONSTRAINT30 = "fast < slow"
+
+
+def goog() -> MarketData:
+    from backtesting.test import GOOG
+
+    from isoloop.data.bars import Bars
+
+    return MarketData({"GOOG": Bars.from_frame(GOOG, "GOOG")})
+
+
+def grid30():
+    """The 30-trial grid every executor must agree on."""
+    from isoloop.runs.sweep import GridSearch, SearchSpace, compile_constraint
+
+    space = SearchSpace.from_mapping(SPACE30)
+    return GridSearch(space, compile_constraint(CONSTRAINT30, space.keys))
+
+
+def definition(**extra: Any) -> dict[str, Any]:
+    return {"space": SPACE30, "constraint": CONSTRAINT30, "search": {"method": "grid"},
+            "base": {"test": "toy"}, **extra}
+
+
+def per_trial(outcome: Any) -> dict[int, tuple[Any, ...]]:
+    """What must not depend on the executor: id → (params, status, stats, digest)."""
+    from isoloop.runs.sweep.spec import STATS_KEYS
+
+    table = outcome.trials
+    out: dict[int, tuple[Any, ...]] = {}
+    for row in table.to_dict("records"):
+        stats = tuple((k, row[k]) for k in STATS_KEYS if row[k] == row[k])  # drop NaN
+        out[int(row["trial_id"])] = (
+            row["params"], row["status"], stats, row["stats_extra"], row["digest"], row["error"],
+        )
+    return out

@@ -78,7 +78,7 @@ def test_unsafe_expressions_are_rejected_with_the_construct_named(expr, fragment
 
 
 def test_unknown_name_lists_the_known_parameters():
-    with pytest.raises(ConfigError, match=r"unknown name 'fsat'.*fast, mode, slow, venue.commission"):
+    with pytest.raises(ConfigError, match=r"unknown name 'fsat'.*fast, mode, slow, venue"):
         compile_constraint("fsat < slow", NAMES)
 
 

@@ -1,0 +1,119 @@
+"""One sweep, every local executor: identical per-trial results and sweep digest."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+import pytest
+
+import sweep_trials as st
+from isoloop.runs.sweep import (
+    ProcessExecutor,
+    SerialExecutor,
+    SweepStore,
+    ThreadExecutor,
+    run_generic_sweep,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
+
+
+def _run(executor, store=None, fn=st.toy, context=CONTEXT, **kw):
+    with executor:
+        return run_generic_sweep(
+            fn, st.goog(), search=st.grid30(), executor=executor, definition=st.definition(),
+            base_seed=42, metric="sharpe_ratio", store=store, context=context, **kw,
+        )
+
+
+@pytest.fixture(scope="module")
+def serial_outcome():
+    return _run(SerialExecutor())
+
+
+def test_serial_reference_runs_every_trial(serial_outcome, tmp_path):
+    out = serial_outcome
+    assert out.total == out.done == 30 and out.failed == 0
+    assert list(out.trials["trial_id"]) == list(range(30))
+    assert all(out.trials["param.fast"] < out.trials["param.slow"])
+    # the best trial really is the max of the objective column
+    best_row = out.trials.loc[out.trials["sharpe_ratio"].idxmax()]
+    assert out.best is not None and out.best.trial_id == int(best_row["trial_id"])
+    # a stats key outside the design's list is kept, in the JSON column
+    assert out.trials["stats_extra"][0] == {"my_extra_metric": 4.0 * 10.0}
+    # different seeds per trial: noise differs even for equal crossings
+    assert out.trials["sharpe_ratio"].nunique() == 30
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: ThreadExecutor(4), id="thread4"),
+        pytest.param(lambda: ProcessExecutor(1), id="process1"),
+        pytest.param(lambda: ProcessExecutor(2), id="process2"),
+    ],
+)
+def test_executor_matches_serial(make, serial_outcome):
+    out = _run(make())
+    assert st.per_trial(out) == st.per_trial(serial_outcome)
+    assert out.sweep_digest == serial_outcome.sweep_digest
+
+
+def test_process_workers_are_real_processes(serial_outcome):
+    executor = ProcessExecutor(2)
+    out = _run(executor)
+    assert st.per_trial(out) == st.per_trial(serial_outcome)
+    pids = {int(w.rsplit(":", 1)[1]) for w in out.trials["worker"]}
+    assert len(pids) >= 2
+    assert os.getpid() not in pids
+    assert all(e["pid"] in pids for e in out.trials["extra"])
+    # closing the executor ends its workers
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids)
+
+
+def test_shared_bars_are_read_only_in_every_executor():
+    for executor in (SerialExecutor(), ThreadExecutor(2), ProcessExecutor(2)):
+        out = _run(executor, fn=st.mutating)
+        assert set(out.trials["status"]) == {"error"}, executor.name
+        assert out.trials["error"][0] == "ValueError: assignment destination is read-only"
+
+
+def test_process_workers_open_data_once_and_reuse_it(tmp_path):
+    # The same pool serves two sweeps with the same fn/data: no new worker pids.
+    data = st.goog()
+    with ProcessExecutor(2) as executor:
+        handle = executor.share(data)
+        results_a = list(executor.map(st.toy, iter(_specs(0, 6)), handle, context=CONTEXT))
+        pids_a = set(executor.worker_pids())
+        results_b = list(executor.map(st.toy, iter(_specs(6, 12)), handle, context=CONTEXT))
+        assert set(executor.worker_pids()) == pids_a
+    workers = {r.worker for r in results_a + results_b}
+    assert {int(w.rsplit(":", 1)[1]) for w in workers} <= pids_a
+    assert sorted(r.trial_id for r in results_a + results_b) == list(range(12))
+
+
+def _specs(lo, hi):
+    from isoloop.runs.sweep import TrialSpec, trial_seed
+
+    grid = dict(st.grid30().trials())
+    return [TrialSpec(i, grid[i], trial_seed(42, i)) for i in range(lo, hi)]
+
+
+def test_store_is_sqlite_wal_and_rows_come_back_sorted(tmp_path, serial_outcome):
+    path = tmp_path / "s.sqlite"
+    out = _run(ThreadExecutor(4), store=path)
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    ids = [r[0] for r in db.execute("SELECT trial_id FROM trials")]
+    assert sorted(ids) == list(range(30))
+    cols = [r[1] for r in db.execute("PRAGMA table_info(trials)")]
+    assert {"sharpe_ratio", "equity_final", "commissions", "stats_extra"} <= set(cols)
+    db.close()
+    with SweepStore(path) as store:
+        assert [r["trial_id"] for r in store.rows()] == list(range(30))
+    assert out.sweep_digest == serial_outcome.sweep_digest

@@ -1,0 +1,36 @@
+"""Per-run components: bus, clock, books, routing, execution, risk, strategy API, driver."""
+
+from isoloop.engine.backtest import BacktestEngine, RunOutput
+from isoloop.engine.bus import EventBus
+from isoloop.engine.clock import SimulatedClock, WallClock
+from isoloop.engine.execution import ExecutionManager, InstructionBlock
+from isoloop.engine.health import Health
+from isoloop.engine.market import AlignedSymbol, MarketView
+from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
+from isoloop.engine.risk import KillSwitchState, RiskManager
+from isoloop.engine.strategy import ALL_EQUITY, Strategy
+from isoloop.engine.trades import TRADE_COLUMNS, ClosedTrade, TradeLedger
+from isoloop.engine.venue_manager import VenueInterfaceManager
+
+__all__ = [
+    "ALL_EQUITY",
+    "TRADE_COLUMNS",
+    "AlignedSymbol",
+    "BacktestEngine",
+    "ClosedTrade",
+    "EventBus",
+    "ExecutionManager",
+    "Health",
+    "InstructionBlock",
+    "KillSwitchState",
+    "MarketView",
+    "PositionMonitor",
+    "PositionUpdateHandler",
+    "RiskManager",
+    "RunOutput",
+    "SimulatedClock",
+    "Strategy",
+    "TradeLedger",
+    "VenueInterfaceManager",
+    "WallClock",
+]

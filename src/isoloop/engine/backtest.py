@@ -1,0 +1,139 @@
+"""The backtest driver (`engine` slot): the bar loop and the run's output.
+
+The per-bar path is two list truthiness checks and the strategy's `on_bar`;
+venues are only asked to match when they hold working orders, and the equity
+curve is computed after the loop from the books' change log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from isoloop.engine.bus import EventBus
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.execution import ExecutionManager
+from isoloop.engine.health import Health, health
+from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
+from isoloop.engine.strategy import Strategy
+from isoloop.model.events import BarEvent
+
+__all__ = ["BacktestEngine", "RunOutput"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunOutput:
+    index: np.ndarray
+    equity: np.ndarray
+    trades: pd.DataFrame
+    orders: list[dict[str, Any]]
+    commissions: float
+
+    @property
+    def equity_final(self) -> float:
+        return float(self.equity[-1])
+
+
+class BacktestEngine:
+    def __init__(
+        self,
+        clock: SimulatedClock,
+        strategy: Strategy,
+        execution: ExecutionManager,
+        positions: PositionMonitor,
+        position_updates: PositionUpdateHandler,
+        log: Any,
+        bus: EventBus | None = None,
+        finalize_trades: bool = True,
+    ) -> None:
+        self._clock = clock
+        self._strategy = strategy
+        self._execution = execution
+        self._positions = positions
+        self._updates = position_updates
+        self._log = log
+        self._bus = bus
+        self._finalize = finalize_trades
+        self.state = "created"
+        self.output: RunOutput | None = None
+
+    def run(self) -> RunOutput:
+        clock = self._clock
+        strategy = self._strategy
+        execution = self._execution
+        self.state = "running"
+        n = clock.n_bars
+        self._log.info("backtest_started", bars=n, symbol=clock.market.primary)
+        try:
+            strategy.init()
+            start = 1 + int(strategy.warmup)
+            self._loop(start, n)
+            if n:
+                last = n - 1
+                clock.bar = last
+                if self._finalize and start < n:
+                    execution.close_all()
+                    execution.process_bar(last, final=True)
+                execution.finish()
+        except Exception as exc:
+            self.state = "failed"
+            self._log.error("backtest_failed", error=str(exc), bar=clock.bar,
+                            code=getattr(exc, "code", None))
+            raise
+        out = RunOutput(
+            index=clock.market.index,
+            equity=self._positions.equity_curve(),
+            trades=self._updates.trades.frame(clock.market.index),
+            orders=execution.order_records(),
+            commissions=float(self._updates.fees),
+        )
+        self.state = "finished"
+        self.output = out
+        self._log.info(
+            "backtest_finished", equity_final=out.equity_final, trades=len(out.trades),
+            orders=len(out.orders), commissions=out.commissions,
+        )
+        return out
+
+    def _loop(self, start: int, n: int) -> None:
+        clock = self._clock
+        on_bar = self._strategy.on_bar
+        process = self._execution.process_bar
+        lists = self._execution.work_lists
+        bus = self._bus
+        if bus is not None and bus.wants(BarEvent):
+            times = clock.market.time_ns
+            publish = bus.publish
+            for i in range(start, n):
+                clock.bar = i
+                for w in lists:
+                    if w:
+                        process(i)
+                        break
+                publish(BarEvent(i, times[i]))
+                on_bar(i)
+        elif len(lists) == 2:
+            blocks, working = lists
+            for i in range(start, n):
+                clock.bar = i
+                if working or blocks:
+                    process(i)
+                on_bar(i)
+        else:
+            for i in range(start, n):
+                clock.bar = i
+                for w in lists:
+                    if w:
+                        process(i)
+                        break
+                on_bar(i)
+
+    def health(self) -> Health:
+        return health(
+            "unhealthy" if self.state == "failed" else "healthy",
+            state=self.state,
+            bar=self._clock.bar,
+        )

@@ -1,0 +1,1 @@
+"""Example strategies referenced by configs and blueprints."""

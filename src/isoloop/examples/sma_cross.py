@@ -1,0 +1,72 @@
+"""Fast/slow SMA crossover, with backtesting.py's `SmaCross` semantics.
+
+On a cross up (fast SMA crosses above slow) close any position and go long
+with all equity; on a cross down close and go short with all equity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from isoloop.engine.strategy import Strategy
+from isoloop.model.errors import StrategyParamError
+
+__all__ = ["SmaCross", "crossover_signals", "sma"]
+
+
+def sma(values: np.ndarray, n: int) -> np.ndarray:
+    """Simple moving average (pandas' rolling mean: the same floats as backtesting.py)."""
+    return np.asarray(pd.Series(values).rolling(n).mean().to_numpy(), dtype=np.float64)
+
+
+def crossover_signals(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`out[i]` is True when `a` crossed above `b` at bar i: a[i-1] < b[i-1] and a[i] > b[i]."""
+    out = np.zeros(len(a), dtype=bool)
+    if len(a) > 1:
+        out[1:] = (a[:-1] < b[:-1]) & (a[1:] > b[1:])
+    return out
+
+
+class SmaCross(Strategy):
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(params) - {"fast", "slow"})
+        if unknown:
+            raise StrategyParamError(
+                f"strategy.params.{unknown[0]}: SmaCross takes only `fast` and `slow`; remove it"
+            )
+        fast = params.get("fast", 10)
+        slow = params.get("slow", 30)
+        for name, value in (("fast", fast), ("slow", slow)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise StrategyParamError(
+                    f"strategy.params.{name}: must be an integer number of bars, got {value!r}"
+                )
+        if fast < 1:
+            raise StrategyParamError(f"strategy.params.fast: must be >= 1, got {fast}")
+        if fast >= slow:
+            raise StrategyParamError(
+                f"strategy.params.slow: must be greater than fast ({fast}), got {slow}"
+            )
+        return {"fast": fast, "slow": slow}
+
+    def init(self) -> None:
+        close = self.data.close
+        fast = sma(close, self.params["fast"])
+        slow = sma(close, self.params["slow"])
+        self.sma_fast = fast
+        self.sma_slow = slow
+        # Lists of bools: the fastest thing to index once per bar.
+        self._up: list[bool] = crossover_signals(fast, slow).tolist()
+        self._down: list[bool] = crossover_signals(slow, fast).tolist()
+        self.warmup = max(self.params["slow"] - 1, 0)
+
+    def on_bar(self, i: int) -> None:
+        if self._up[i]:
+            self.close()
+            self.buy()
+        elif self._down[i]:
+            self.close()
+            self.sell()

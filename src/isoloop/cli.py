@@ -1,0 +1,207 @@
+"""The `isoloop` command line.
+
+Exit codes: 0 ok, 1 the run failed, 2 invalid input. Invalid input prints one
+`error: …` line on stderr and never a traceback; `--json` prints exactly one
+JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from isoloop.errors import BlueprintError, ConfigError, DataError, IsoloopError
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+INPUT_ERRORS = (ConfigError, DataError, BlueprintError)
+
+app = typer.Typer(
+    name="isoloop",
+    help="Isolated backtests, parameter sweeps and live strategies.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+SUMMARY_KEYS = (
+    ("equity_final", "Equity final", "{:,.2f}"),
+    ("return_pct", "Return [%]", "{:.2f}"),
+    ("buy_hold_return_pct", "Buy & hold [%]", "{:.2f}"),
+    ("return_ann_pct", "Return ann. [%]", "{:.2f}"),
+    ("sharpe_ratio", "Sharpe", "{:.3f}"),
+    ("sortino_ratio", "Sortino", "{:.3f}"),
+    ("max_drawdown_pct", "Max drawdown [%]", "{:.2f}"),
+    ("trades", "Trades", "{:d}"),
+    ("win_rate_pct", "Win rate [%]", "{:.2f}"),
+    ("profit_factor", "Profit factor", "{:.3f}"),
+    ("sqn", "SQN", "{:.3f}"),
+    ("exposure_pct", "Exposure [%]", "{:.2f}"),
+    ("commissions", "Commissions", "{:,.2f}"),
+)
+
+
+class RunFailed(Exception):
+    """The run started but did not complete (exit code 1)."""
+
+
+def _fmt(fmt: str, value: Any) -> str:
+    try:
+        return fmt.format(int(value) if fmt == "{:d}" else float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _stats_table(title: str, stats: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, label, fmt in SUMMARY_KEYS:
+        if key in stats:
+            table.add_row(label, _fmt(fmt, stats[key]))
+    return table
+
+
+def _emit_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, sort_keys=True, default=str) + "\n")
+
+
+@app.command()
+def backtest(
+    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a key: path.to.key=value (YAML-typed)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Parent folder of the run directory.")] = Path(
+        "results"
+    ),
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report: Annotated[bool, typer.Option(help="Write report.html into the run dir.")] = True,
+) -> None:
+    """Run one backtest and write its run directory."""
+    from isoloop.config import parse_set_options
+    from isoloop.runs.backtest import BacktestCoordinator
+
+    overrides = parse_set_options(set_ or [])
+    coordinator = BacktestCoordinator()
+    try:
+        result = coordinator.run_backtest(config, out=out, **overrides)
+    except INPUT_ERRORS:
+        raise
+    except Exception as exc:
+        raise RunFailed(f"{config}: run failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        coordinator.close()
+    report_path = None
+    if report and result.run_dir is not None:
+        from isoloop.results.run_report import report_for_run_dir
+
+        report_path = report_for_run_dir(result.run_dir)
+    if json_:
+        _emit_json(result.to_json())
+        return
+    console = Console(soft_wrap=True)
+    console.print(f"run     {result.run_id}")
+    console.print(_stats_table("backtest summary", result.stats))
+    console.print(f"digest  {result.digest}")
+    console.print(f"run dir {result.run_dir}")
+    if report_path is not None:
+        console.print(f"report  {report_path}")
+
+
+@app.command()
+def verify(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Re-run from the manifest; exit 0 only if the digest matches."""
+    from isoloop.runs.verify import verify_run_dir
+
+    outcome = verify_run_dir(run_dir)
+    if json_:
+        _emit_json(outcome.to_json())
+    else:
+        console = Console(soft_wrap=True)
+        if outcome.ok:
+            console.print(f"[green]ok[/green] {run_dir}: digest {outcome.digest} reproduced")
+        else:
+            for line in outcome.differences:
+                console.print(f"[red]differs[/red] {line}")
+    if not outcome.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
+) -> None:
+    """Write RUN_DIR/report.html (self-contained) and print its path."""
+    from isoloop.results.run_report import report_for_run_dir
+
+    path = report_for_run_dir(run_dir)
+    typer.echo(str(path))
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="Run or sweep config YAML.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="path.to.key=value")] = None,
+) -> None:
+    """Check a config, its data and its blueprint without running it."""
+    from isoloop.config import parse_set_options
+    from isoloop.runs.validate import validate_config_file
+
+    summary = validate_config_file(config, parse_set_options(set_ or []))
+    typer.echo(f"ok {config}: {summary}")
+
+
+def _error_line(message: str) -> None:
+    first = " ".join(str(message).split())
+    sys.stderr.write(f"error: {first}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the process exit code."""
+    try:
+        # With standalone_mode=False click returns the code of `typer.Exit` instead of exiting.
+        code = app(args=argv, prog_name="isoloop", standalone_mode=False)
+        if isinstance(code, int):
+            return code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _error_line("aborted")
+        return EXIT_FAILED
+    except click.exceptions.ClickException as exc:
+        _error_line(exc.format_message())
+        return EXIT_INPUT
+    except INPUT_ERRORS as exc:
+        _error_line(str(exc))
+        return EXIT_INPUT
+    except RunFailed as exc:
+        _error_line(str(exc))
+        return EXIT_FAILED
+    except IsoloopError as exc:
+        _error_line(f"run failed: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        return 130
+    return EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,260 @@
+"""Backtests from config: one run scope per backtest, results, digests, run directories."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from isoloop.config import DataConfig, RunConfig, load_run_config
+from isoloop.data import MarketData, load_market_data
+from isoloop.logging import JsonlFileSink, LogSink
+from isoloop.results.digest import order_list_hash, run_digest
+from isoloop.results.metrics import compute_stats
+from isoloop.results.rundir import (
+    discard_staging,
+    export_events_csv,
+    finalize_run_dir,
+    staging_dir,
+    versions,
+    write_run_files,
+)
+from isoloop.scope import ScopeCoordinator, SharedServices
+
+__all__ = [
+    "BacktestCoordinator",
+    "BacktestResult",
+    "config_hash",
+    "resolve_sources",
+    "run_backtest",
+]
+
+_FILE_SCHEMES = ("csv:", "parquet:")
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """What a backtest produced; `digest` covers orders, equity curve and stats."""
+
+    run_id: str
+    config: RunConfig
+    stats: dict[str, float]
+    trades: pd.DataFrame
+    equity: pd.Series
+    orders: list[dict[str, Any]]
+    order_list_hash: str
+    digest: str
+    fingerprints: dict[str, str]
+    run_dir: Path | None = None
+    warmup_bars: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape of `isoloop backtest`."""
+        return {
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "stats": self.stats,
+            "order_list_hash": self.order_list_hash,
+            "digest": self.digest,
+        }
+
+
+def resolve_sources(config: RunConfig, base_dir: Path) -> RunConfig:
+    """Make file data sources absolute so a manifest re-runs from any folder."""
+
+    def fix(dc: DataConfig) -> DataConfig:
+        for scheme in _FILE_SCHEMES:
+            if dc.source.startswith(scheme):
+                path = Path(dc.source.removeprefix(scheme))
+                if not path.is_absolute():
+                    return dc.model_copy(
+                        update={"source": f"{scheme}{(base_dir / path).resolve()}"}
+                    )
+        return dc
+
+    return config.model_copy(
+        update={"data": fix(config.data), "instruments": [fix(d) for d in config.instruments]}
+    )
+
+
+def config_hash(config: RunConfig) -> str:
+    """A stable hash of the resolved config (identifies a run's inputs)."""
+    text = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class BacktestCoordinator:
+    """Runs backtests in isolated scopes over shared, read-only market data.
+
+    Give it `shared` services when many runs use the same data (sweep workers);
+    without, each run loads its data and builds its shared services itself.
+    """
+
+    def __init__(self, shared: SharedServices | None = None, *, stop_timeout: float = 5.0):
+        self._shared = shared
+        self._scopes = ScopeCoordinator(shared, stop_timeout=stop_timeout) if shared else None
+        self._stop_timeout = stop_timeout
+
+    def close(self) -> None:
+        if self._scopes is not None:
+            self._scopes.close()
+
+    def _scope_coordinator(
+        self, config: RunConfig, base_dir: Path
+    ) -> tuple[ScopeCoordinator, dict[str, str], bool]:
+        if self._scopes is not None:
+            md = self._scopes.shared.market_data
+            prints = dict(self._scopes.shared.get("fingerprints") or {})
+            return self._scopes, prints, False
+        md, prints = load_market_data([config.data, *config.instruments], base_dir)
+        shared = SharedServices(market_data=md, fingerprints=prints)
+        return ScopeCoordinator(shared, stop_timeout=self._stop_timeout), prints, True
+
+    def run_backtest(
+        self,
+        config: str | Path | Mapping[str, Any] | RunConfig,
+        *,
+        out: Path | None = None,
+        run_id: str | None = None,
+        log_sink: LogSink | None = None,
+        **overrides: Any,
+    ) -> BacktestResult:
+        cfg, base_dir = load_run_config(config, overrides)
+        cfg = resolve_sources(cfg, base_dir)
+        chash = config_hash(cfg)
+        rid = run_id or _default_run_id(cfg, chash, with_time=out is not None)
+        scopes, prints, own = self._scope_coordinator(cfg, base_dir)
+        final = out / rid if out is not None and out.name != rid else out
+        staging = staging_dir(final) if final is not None else None
+        sink = log_sink
+        if sink is None and staging is not None:
+            sink = JsonlFileSink(staging / "events.jsonl")
+        try:
+            result = self._execute(scopes, cfg, rid, sink, prints)
+            if staging is not None and final is not None:
+                if sink is not None and log_sink is None:
+                    sink.close()
+                manifest = _manifest(result, chash, scopes.shared.market_data)
+                write_run_files(
+                    staging,
+                    manifest=manifest,
+                    index=result.equity.index.to_numpy(),
+                    equity=result.equity.to_numpy(),
+                    trades=result.trades,
+                    orders=result.orders,
+                )
+                export_events_csv(staging / "events.jsonl", staging / "events.csv")
+                finalize_run_dir(staging, final)
+                result = _with_run_dir(result, final)
+            return result
+        except BaseException:
+            if staging is not None:
+                if sink is not None and log_sink is None:
+                    sink.close()
+                discard_staging(staging)
+            raise
+        finally:
+            if own:
+                scopes.close()
+
+    def _execute(
+        self,
+        scopes: ScopeCoordinator,
+        cfg: RunConfig,
+        rid: str,
+        sink: LogSink | None,
+        prints: dict[str, str],
+    ) -> BacktestResult:
+        with scopes.scope(
+            cfg.container, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink
+        ) as run:
+            run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
+            run.start()
+            output = run.get("engine").run()
+            warmup = int(getattr(run.get("strategy"), "warmup", 0))
+            md = scopes.shared.market_data
+            market = getattr(run.get("clock"), "market", None)
+            primary = getattr(market, "primary", None)
+            bars = md[primary] if isinstance(primary, str) else md[_primary_symbol(cfg, md)]
+            stats = compute_stats(
+                output.equity, output.index, output.trades, bars.close, warmup_bars=warmup
+            )
+            olh = order_list_hash(output.orders)
+            digest = run_digest(olh, output.equity, stats)
+            run.log.info("run_finished", digest=digest, order_list_hash=olh)
+        equity = pd.Series(output.equity, index=pd.DatetimeIndex(output.index), name="equity")
+        return BacktestResult(
+            run_id=rid,
+            config=cfg,
+            stats=stats,
+            trades=output.trades,
+            equity=equity,
+            orders=output.orders,
+            order_list_hash=olh,
+            digest=digest,
+            fingerprints=prints,
+            warmup_bars=warmup,
+        )
+
+
+def _primary_symbol(cfg: RunConfig, md: MarketData) -> str:
+    if cfg.data.symbol and cfg.data.symbol in md:
+        return cfg.data.symbol
+    return next(iter(md))
+
+
+def _default_run_id(cfg: RunConfig, chash: str, *, with_time: bool) -> str:
+    label = cfg.name or cfg.strategy.class_path.rpartition(":")[2].lower()
+    if with_time:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        return f"{label}-{stamp}-{chash[:8]}"
+    return f"{label}-{chash[:12]}"
+
+
+def _manifest(result: BacktestResult, chash: str, md: MarketData) -> dict[str, Any]:
+    cfg = result.config
+    sources = {d.symbol or "": d.source for d in [cfg.data, *cfg.instruments]}
+    return {
+        "format": 1,
+        "run_id": result.run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": cfg.model_dump(mode="json", by_alias=True),
+        "config_hash": chash,
+        "data": {
+            sym: {"fingerprint": fp, "bars": len(md[sym]), "source": sources.get(sym)}
+            for sym, fp in result.fingerprints.items()
+        },
+        "seed": cfg.seed,
+        "versions": versions(),
+        "warmup_bars": result.warmup_bars,
+        "stats": result.stats,
+        "order_list_hash": result.order_list_hash,
+        "digest": result.digest,
+        "orders": len(result.orders),
+        "trades": len(result.trades),
+    }
+
+
+def _with_run_dir(result: BacktestResult, run_dir: Path) -> BacktestResult:
+    return BacktestResult(**{**result.__dict__, "run_dir": run_dir})
+
+
+def run_backtest(
+    config: str | Path | Mapping[str, Any] | RunConfig,
+    *,
+    out: Path | str | None = None,
+    **overrides: Any,
+) -> BacktestResult:
+    """Run one backtest; `overrides` use dotted keys (`**{"strategy.params.fast": 12}`)."""
+    coordinator = BacktestCoordinator()
+    try:
+        return coordinator.run_backtest(config, out=Path(out) if out else None, **overrides)
+    finally:
+        coordinator.close()

@@ -1,0 +1,34 @@
+"""`isoloop validate`: everything a run would check up front, without running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from isoloop.config import load_run_config, read_yaml
+from isoloop.data import load_market_data
+from isoloop.runs.backtest import resolve_sources
+from isoloop.scope import ScopeCoordinator, SharedServices
+
+__all__ = ["validate_config_file", "validate_run_config"]
+
+
+def validate_run_config(config: Any, overrides: dict[str, Any] | None = None) -> str:
+    """Config, data, blueprint and strategy parameters; returns a one-line summary."""
+    cfg, base = load_run_config(config, overrides)
+    cfg = resolve_sources(cfg, base)
+    md, _ = load_market_data([cfg.data, *cfg.instruments], base)
+    coordinator = ScopeCoordinator(SharedServices(market_data=md))
+    try:
+        # Initializing builds every component, so strategy parameters are checked too.
+        with coordinator.scope(cfg.container, config=cfg, run_id="validate"):
+            pass
+    finally:
+        coordinator.close()
+    bars = ", ".join(f"{s} {len(b)} bars" for s, b in md.items())
+    return f"backtest of {cfg.strategy.class_path} on {bars}, container {cfg.container!r}"
+
+
+def validate_config_file(path: Path, overrides: dict[str, Any] | None = None) -> str:
+    read_yaml(path)  # file-level errors first, with the file's name
+    return validate_run_config(path, overrides)

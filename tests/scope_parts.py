@@ -97,7 +97,12 @@ class Strategy(Part):
 
 class Engine(Part):
     def __init__(
-        self, strategy: Strategy, execution: Execution, clock: Clock, run_id: str, config: Any = None
+        self,
+        strategy: Strategy,
+        execution: Execution,
+        clock: Clock,
+        run_id: str,
+        config: Any = None,
     ) -> None:
         super().__init__(config)
         self.strategy, self.execution, self.clock, self.run_id = strategy, execution, clock, run_id

@@ -26,12 +26,24 @@ def open_scope(path: Path, config: object = None) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("slots:\n  clock: no_such_module_xyz:Clock\n", r"slot 'clock'.*cannot import module 'no_such_module_xyz'"),
+        (
+            "slots:\n  clock: no_such_module_xyz:Clock\n",
+            r"slot 'clock'.*cannot import module 'no_such_module_xyz'",
+        ),
         ("slots:\n  clock: scope_parts:NoSuchClass\n", r"slot 'clock'.*has no class 'NoSuchClass'"),
-        ("slots:\n  clock: scope_parts.Clock\n", r"slot 'clock'.*must look like 'package.module:Class'"),
+        (
+            "slots:\n  clock: scope_parts.Clock\n",
+            r"slot 'clock'.*must look like 'package.module:Class'",
+        ),
         ("slots:\n  odd: scope_parts:NeedsUnknown\n", r"slot 'odd'.*needs 'mystery'"),
-        ("slots:\n  clock:\n    class: scope_parts:Clock\n    args: {nope: 1}\n", r"slot 'clock'.*args \['nope'\]"),
-        ("slots:\n  clock:\n    class: scope_parts:Clock\n    flavour: x\n", r"slot 'clock'.*unknown keys \['flavour'\]"),
+        (
+            "slots:\n  clock:\n    class: scope_parts:Clock\n    args: {nope: 1}\n",
+            r"slot 'clock'.*args \['nope'\]",
+        ),
+        (
+            "slots:\n  clock:\n    class: scope_parts:Clock\n    flavour: x\n",
+            r"slot 'clock'.*unknown keys \['flavour'\]",
+        ),
         ("slots:\n  bus: scope_parts:Bus\n", r"slot 'bus'.*needs 'clock'"),
         ("slotz:\n  clock: scope_parts:Clock\n", r"unknown keys \['slotz'\]"),
         ("slots: [1, 2\n", r"invalid YAML"),

@@ -99,7 +99,9 @@ def test_threads_never_mix_run_ids_in_logs(shared: SharedServices) -> None:
     sinks = {i: MemorySink() for i in range(4)}
 
     def worker(i: int) -> None:
-        with coord.scope(STANDARD, config={"journal": []}, run_id=f"run-{i}", log_sink=sinks[i]) as run:
+        with coord.scope(
+            STANDARD, config={"journal": []}, run_id=f"run-{i}", log_sink=sinks[i]
+        ) as run:
             for k in range(300):
                 run.log.info("tick", k=k)
 

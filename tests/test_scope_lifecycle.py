@@ -51,7 +51,7 @@ def test_init_order_follows_constructor_dependencies(coordinator: ScopeCoordinat
     assert sorted(order) == sorted(DEPS)
     for i, name in enumerate(order):
         assert DEPS[name] <= set(order[:i]), f"{name} started before {DEPS[name]}"
-    assert [n for n in run.init_order][0] == "clock"
+    assert next(iter(run.init_order)) == "clock"
 
 
 def test_teardown_is_the_reverse_of_start(coordinator: ScopeCoordinator) -> None:
@@ -121,7 +121,7 @@ slots:
     journal: list[str] = []
     run = coordinator.create(bp, config={"journal": journal})
     run.initialize().start()
-    stop_order = [n for n in reversed(run.init_order)]
+    stop_order = list(reversed(run.init_order))
     started = time.monotonic()
     with pytest.raises(ExceptionGroup) as info:
         run.close()

@@ -1,2 +1,39 @@
-"""isoloop: isolated dependency-injection scopes for trading runs."""
-__all__: list[str] = []
+"""isoloop: isolated dependency-injection scopes for backtests, sweeps and live trading."""
+
+from isoloop.config import RunConfig, load_run_config
+from isoloop.errors import BlueprintError, ConfigError, DataError, IsoloopError, ScopeError
+from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, run_backtest
+from isoloop.scope import (
+    Blueprint,
+    Health,
+    Lifecycle,
+    RunScope,
+    ScopeCoordinator,
+    ScopeState,
+    SharedServices,
+    load_blueprint,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BacktestCoordinator",
+    "BacktestResult",
+    "Blueprint",
+    "BlueprintError",
+    "ConfigError",
+    "DataError",
+    "Health",
+    "IsoloopError",
+    "Lifecycle",
+    "RunConfig",
+    "RunScope",
+    "ScopeCoordinator",
+    "ScopeError",
+    "ScopeState",
+    "SharedServices",
+    "__version__",
+    "load_blueprint",
+    "load_run_config",
+    "run_backtest",
+]

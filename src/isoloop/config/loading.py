@@ -91,7 +91,9 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
 def _loc(loc: tuple[int | str, ...]) -> str:
     # Drop pydantic's union-branch tags (e.g. 'function-after[...]', 'percent') that are
     # not keys the user wrote.
-    keys = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p or p in _TAGS))]
+    keys = [
+        str(p) for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p or p in _TAGS))
+    ]
     return ".".join(keys) or "(top level)"
 
 
@@ -145,4 +147,17 @@ def load_run_config(
             f"{source}: kind {merged.get('kind')!r} is not a backtest config; "
             "use `isoloop sweep` for kind: sweep"
         )
-    return validate_model(RunConfig, merged, source), base
+    cfg = validate_model(RunConfig, merged, source)
+    check_strategy_class(cfg, source)
+    return cfg, base
+
+
+def check_strategy_class(cfg: RunConfig, source: str) -> type:
+    """Import `strategy.class` now so a typo is a config error, not a failed run."""
+    from isoloop.errors import BlueprintError
+    from isoloop.scope.blueprint import import_class
+
+    try:
+        return import_class(cfg.strategy.class_path, where=f"{source}: strategy.class")
+    except BlueprintError as exc:
+        raise ConfigError(str(exc)) from None

@@ -14,6 +14,7 @@ import pandas as pd
 
 from isoloop.config import DataConfig, RunConfig, load_run_config
 from isoloop.data import MarketData, load_market_data
+from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.results.digest import order_list_hash, run_digest
 from isoloop.results.metrics import compute_stats
@@ -137,7 +138,11 @@ class BacktestCoordinator:
         if sink is None and staging is not None:
             sink = JsonlFileSink(staging / "events.jsonl")
         try:
-            result = self._execute(scopes, cfg, rid, sink, prints)
+            try:
+                result = self._execute(scopes, cfg, rid, sink, prints)
+            except ConfigError as exc:
+                # Strategy parameters are checked when the strategy is built: name the file.
+                raise _with_source(exc, config) from None
             if staging is not None and final is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
@@ -202,6 +207,12 @@ class BacktestCoordinator:
             fingerprints=prints,
             warmup_bars=warmup,
         )
+
+
+def _with_source(exc: ConfigError, config: object) -> ConfigError:
+    source = str(config) if isinstance(config, str | Path) else "config"
+    message = str(exc)
+    return exc if message.startswith(source) else type(exc)(f"{source}: {message}")
 
 
 def _primary_symbol(cfg: RunConfig, md: MarketData) -> str:

@@ -135,8 +135,11 @@ class SweepConfig(_Model):
             self.compiled_constraint()
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
-        if self.search.trials is not None and self.search.method == "random" \
-                and self.search.trials > space.size:
+        if (
+            self.search.trials is not None
+            and self.search.method == "random"
+            and self.search.trials > space.size
+        ):
             raise ValueError(
                 f"search.trials={self.search.trials} exceeds the {space.size} points of the "
                 "space; lower it or use method: grid"
@@ -155,6 +158,11 @@ def build_search(config: SweepConfig) -> GridSearch | RandomSearch | OptunaSearc
     if settings.method == "random":
         return RandomSearch(space, settings.trials, settings.seed, constraint)
     return OptunaSearch(
-        space, settings.trials, settings.seed, direction=config.objective.direction,
-        sampler=settings.sampler, batch_size=settings.batch_size, constraint=constraint,
+        space,
+        settings.trials,
+        settings.seed,
+        direction=config.objective.direction,
+        sampler=settings.sampler,
+        batch_size=settings.batch_size,
+        constraint=constraint,
     )

@@ -118,8 +118,10 @@ def compile_constraint(source: str, known_names: Iterable[str]) -> Constraint:
 
 
 def _reject(source: str, what: str) -> ConfigError:
-    return ConfigError(f"constraint {source!r}: {what} not allowed; use parameter names, "
-                       "numbers, strings, + - * / // %, comparisons, and/or/not, tuples for 'in'")
+    return ConfigError(
+        f"constraint {source!r}: {what} not allowed; use parameter names, "
+        "numbers, strings, + - * / // %, comparisons, and/or/not, tuples for 'in'"
+    )
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -87,8 +87,9 @@ class _Tally:
     failed: int = 0
     best: BestTrial | None = None
 
-    def add(self, trial_id: int, params: Mapping[str, Any], status: str,
-            stats: Mapping[str, float]) -> None:
+    def add(
+        self, trial_id: int, params: Mapping[str, Any], status: str, stats: Mapping[str, float]
+    ) -> None:
         self.done += 1
         if status != "ok":
             self.failed += 1
@@ -137,13 +138,19 @@ class SweepDriver:
             self._peak = max(self._peak, len(self._outstanding))
             yield spec
 
-    def _run(self, specs: Iterator[TrialSpec], handle: Any, tally: _Tally,
-             total: int) -> dict[int, TrialResult]:
+    def _run(
+        self, specs: Iterator[TrialSpec], handle: Any, tally: _Tally, total: int
+    ) -> dict[int, TrialResult]:
         results: dict[int, TrialResult] = {}
         cap = self.max_in_flight or 2 * max(1, self.executor.workers)
         for result in self.executor.map(
-            self.fn, specs, handle, context=self.context, timeout_s=self.timeout_s,
-            retries=self.retries, max_in_flight=cap,
+            self.fn,
+            specs,
+            handle,
+            context=self.context,
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            max_in_flight=cap,
         ):
             spec = self._outstanding.pop(result.trial_id)
             self.store.record(spec, result)
@@ -176,8 +183,13 @@ class SweepDriver:
             self._run(self._specs(self.search.trials(), finished), handle, tally, total)
         return self._outcome(key, len(stored))
 
-    def _run_optuna(self, search: OptunaSearch, handle: Any, tally: _Tally,
-                    stored: Mapping[int, Mapping[str, Any]]) -> None:
+    def _run_optuna(
+        self,
+        search: OptunaSearch,
+        handle: Any,
+        tally: _Tally,
+        stored: Mapping[int, Mapping[str, Any]],
+    ) -> None:
         total = search.total()
         while not search.finished:
             batch = search.ask_batch()
@@ -201,15 +213,20 @@ class SweepDriver:
                     row = stored[trial_id]
                     values[trial_id] = _objective(
                         {k: row[k] for k in STATS_KEYS if row[k] is not None},
-                        row["status"], self.metric,
+                        row["status"],
+                        self.metric,
                     )
             search.tell_batch(values)
 
     def _outcome(self, key: str, resumed: int) -> SweepOutcome:
         frame = self.store.frame()
         records = [
-            {"id": int(row["trial_id"]), "params": row["params"], "status": row["status"],
-             "digest": row["digest"]}
+            {
+                "id": int(row["trial_id"]),
+                "params": row["params"],
+                "status": row["status"],
+                "digest": row["digest"],
+            }
             for row in self.store.rows()
         ]
         tally = _Tally(self.metric, self.direction)
@@ -262,10 +279,21 @@ def run_generic_sweep(
     sweep_store = store if isinstance(store, SweepStore) else SweepStore(store)
     try:
         return SweepDriver(
-            fn=fn, data=data, search=search, executor=executor, store=sweep_store,
-            definition=definition, base_seed=base_seed, metric=metric, direction=direction,
-            context=dict(context or {}), timeout_s=timeout_s, retries=retries,
-            max_in_flight=max_in_flight, on_progress=on_progress, retry_failed=retry_failed,
+            fn=fn,
+            data=data,
+            search=search,
+            executor=executor,
+            store=sweep_store,
+            definition=definition,
+            base_seed=base_seed,
+            metric=metric,
+            direction=direction,
+            context=dict(context or {}),
+            timeout_s=timeout_s,
+            retries=retries,
+            max_in_flight=max_in_flight,
+            on_progress=on_progress,
+            retry_failed=retry_failed,
         ).run()
     finally:
         if own_store:

@@ -52,8 +52,9 @@ def _is_number(value: object) -> bool:
 def _range_values(key: str, spec: Sequence[Any]) -> tuple[tuple[Scalar, ...], int | float]:
     where = f"space.{key}.range"
     if len(spec) != 3 or not all(_is_number(v) for v in spec):
-        raise ConfigError(f"{where} must be [start, stop, step] numbers (stop exclusive), "
-                          f"got {list(spec)!r}")
+        raise ConfigError(
+            f"{where} must be [start, stop, step] numbers (stop exclusive), got {list(spec)!r}"
+        )
     start, stop, step = spec
     if not step > 0:
         raise ConfigError(f"{where}: step must be > 0, got {step!r}")
@@ -74,8 +75,9 @@ def _range_values(key: str, spec: Sequence[Any]) -> tuple[tuple[Scalar, ...], in
 
 def _dimension(key: str, spec: Any) -> Dimension:
     if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"space key {key!r} must be a dotted name like 'fast' or "
-                          "'venue.commission'")
+        raise ConfigError(
+            f"space key {key!r} must be a dotted name like 'fast' or 'venue.commission'"
+        )
     kind: DimensionKind = "list"
     step: int | float | None = None
     if isinstance(spec, Mapping):
@@ -85,8 +87,10 @@ def _dimension(key: str, spec: Any) -> Dimension:
         if set(spec) == {"choice"}:
             spec, kind = spec["choice"], "choice"
         else:
-            raise ConfigError(f"space.{key} must be a list, {{range: [start, stop, step]}} or "
-                              f"{{choice: [...]}}, got keys {sorted(spec)!r}")
+            raise ConfigError(
+                f"space.{key} must be a list, {{range: [start, stop, step]}} or "
+                f"{{choice: [...]}}, got keys {sorted(spec)!r}"
+            )
     if isinstance(spec, str) or not isinstance(spec, Sequence):
         raise ConfigError(f"space.{key} must be a list of values, got {spec!r}")
     values = tuple(spec)

@@ -30,7 +30,6 @@ __all__ = [
 TrialStatus = Literal["ok", "error", "timeout", "crashed"]
 
 
-
 def trial_seed(base_seed: int, trial_id: int) -> int:
     """The trial's own seed: independent of worker, pid, order and executor."""
     state = np.random.SeedSequence(base_seed, spawn_key=(trial_id,)).generate_state(1)

@@ -104,8 +104,7 @@ class SweepStore:
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
-                f"sweep store {target}: cannot open as SQLite ({exc}); "
-                "point `store` at a new file"
+                f"sweep store {target}: cannot open as SQLite ({exc}); point `store` at a new file"
             ) from None
 
     def bind(self, sweep_key: str, definition: Mapping[str, Any]) -> bool:
@@ -114,8 +113,7 @@ class SweepStore:
         if not rows:
             self._db.execute(
                 "INSERT INTO sweeps VALUES (?, ?, ?)",
-                (sweep_key, json.dumps(definition, sort_keys=True, default=str),
-                 _iso(time.time())),
+                (sweep_key, json.dumps(definition, sort_keys=True, default=str), _iso(time.time())),
             )
             return False
         stored = rows[0][0]
@@ -157,8 +155,7 @@ class SweepStore:
         )
         placeholders = ", ".join("?" for _ in TRIAL_COLUMNS)
         self._db.execute(
-            f"INSERT OR REPLACE INTO trials ({', '.join(TRIAL_COLUMNS)}) "
-            f"VALUES ({placeholders})",
+            f"INSERT OR REPLACE INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({placeholders})",
             values,
         )
 
@@ -167,8 +164,9 @@ class SweepStore:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every trial row, sorted by trial id, with JSON columns decoded."""
-        cursor = self._db.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials "
-                                  "ORDER BY trial_id")
+        cursor = self._db.execute(
+            f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials ORDER BY trial_id"
+        )
         for raw in cursor:
             row = dict(zip(TRIAL_COLUMNS, raw, strict=True))
             for key in ("params", "stats_extra", "extra"):

@@ -49,8 +49,9 @@ def make_executor(
     if kind == "thread":
         return ThreadExecutor(workers)
     if kind == "process":
-        return ProcessExecutor(workers, memory_limit_mb=memory_limit_mb,
-                               recycle_after=recycle_after)
+        return ProcessExecutor(
+            workers, memory_limit_mb=memory_limit_mb, recycle_after=recycle_after
+        )
     if kind == "dask":
         try:
             from isoloop.runs.sweep.executors.dask import DaskExecutor  # noqa: PLC0415

@@ -225,9 +225,7 @@ def timeout_result(
     )
 
 
-def crashed_result(
-    spec: TrialSpec, worker: str, reason: str, started: float | None
-) -> TrialResult:
+def crashed_result(spec: TrialSpec, worker: str, reason: str, started: float | None) -> TrialResult:
     return TrialResult(
         trial_id=spec.trial_id,
         status="crashed",

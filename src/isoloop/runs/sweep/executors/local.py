@@ -127,7 +127,10 @@ class ThreadExecutor(_InProcess):
                     if now - started >= timeout_s:
                         running.pop(future)
                         yield timeout_result(
-                            spec, worker_name(), timeout_s, time.time() - (now - started),
+                            spec,
+                            worker_name(),
+                            timeout_s,
+                            time.time() - (now - started),
                             "the thread cannot be stopped and runs on",
                         )
 

@@ -106,7 +106,10 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     try:
         state = _WorkerState(
-            init.fn, init.handle.open(), dict(init.context), init.memory_limit_mb,
+            init.fn,
+            init.handle.open(),
+            dict(init.context),
+            init.memory_limit_mb,
             init.recycle_after,
         )
     except Exception as exc:
@@ -188,8 +191,10 @@ class ProcessExecutor:
     def _spawn(self) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
-            target=_worker_main, args=(child, os.getpid(), self._init),
-            name="isoloop-sweep-worker", daemon=True,
+            target=_worker_main,
+            args=(child, os.getpid(), self._init),
+            name="isoloop-sweep-worker",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -249,9 +254,11 @@ class ProcessExecutor:
         elif spec.attempt < retries:
             run.retry_queue.append(spec.retry())
         else:
-            run.out.append(crashed_result(
-                spec, slot.name, f"worker {slot.pid} died (exit code {code})", slot.started_wall
-            ))
+            run.out.append(
+                crashed_result(
+                    spec, slot.name, f"worker {slot.pid} died (exit code {code})", slot.started_wall
+                )
+            )
         slot.spec = None
         self._replace(slot)
 
@@ -345,10 +352,15 @@ class ProcessExecutor:
             for slot in list(self._slots):
                 spec = slot.spec
                 if spec is not None and now - slot.started_mono >= timeout_s:
-                    run.out.append(timeout_result(
-                        spec, slot.name, timeout_s, slot.started_wall,
-                        f"worker {slot.pid} killed and replaced",
-                    ))
+                    run.out.append(
+                        timeout_result(
+                            spec,
+                            slot.name,
+                            timeout_s,
+                            slot.started_wall,
+                            f"worker {slot.pid} killed and replaced",
+                        )
+                    )
                     slot.spec = None
                     self._replace(slot)
 

@@ -52,8 +52,7 @@ def sample_path(name: str) -> Path:
     spec = importlib.util.find_spec("backtesting")
     if spec is None or not spec.submodule_search_locations:
         raise DataError(
-            f"sample:{name}: the 'backtesting' package is not installed; install it or "
-            "use csv:PATH"
+            f"sample:{name}: the 'backtesting' package is not installed; install it or use csv:PATH"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "test" / f"{key}.csv"
     if not path.is_file():

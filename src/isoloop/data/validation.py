@@ -108,8 +108,7 @@ def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
         key = str(col).strip().lower()
         if key in by_lower and key in {c.lower() for c in OHLCV_COLUMNS}:
             raise origin.fail(
-                f"columns {by_lower[key]!r} and {col!r} are the same column ignoring case; "
-                "keep one"
+                f"columns {by_lower[key]!r} and {col!r} are the same column ignoring case; keep one"
             )
         by_lower.setdefault(key, str(col))
     missing = [c for c in OHLCV_COLUMNS if c.lower() not in by_lower]
@@ -176,9 +175,7 @@ def _check_rules(frame: pd.DataFrame, origin: Origin) -> None:
         pos = _first(mask)
         if pos is not None:
             detail = text.format(h=h[pos], l=lo[pos], o=o[pos], c=c[pos], v=v[pos])
-            raise DataError(
-                f"{origin.where(pos, index[pos])}: {detail}; fix or drop the row"
-            )
+            raise DataError(f"{origin.where(pos, index[pos])}: {detail}; fix or drop the row")
 
 
 def normalize_frame(

@@ -80,8 +80,9 @@ class BacktestEngine:
                 execution.finish()
         except Exception as exc:
             self.state = "failed"
-            self._log.error("backtest_failed", error=str(exc), bar=clock.bar,
-                            code=getattr(exc, "code", None))
+            self._log.error(
+                "backtest_failed", error=str(exc), bar=clock.bar, code=getattr(exc, "code", None)
+            )
             raise
         out = RunOutput(
             index=clock.market.index,
@@ -93,8 +94,11 @@ class BacktestEngine:
         self.state = "finished"
         self.output = out
         self._log.info(
-            "backtest_finished", equity_final=out.equity_final, trades=len(out.trades),
-            orders=len(out.orders), commissions=out.commissions,
+            "backtest_finished",
+            equity_final=out.equity_final,
+            trades=len(out.trades),
+            orders=len(out.orders),
+            commissions=out.commissions,
         )
         return out
 

@@ -9,7 +9,6 @@ in sequence as one unit and unwind filled legs when a later leg fails (EXEC-006)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +72,7 @@ class ExecutionManager:
         self.blocks: list[InstructionBlock] = []
         self._pending_blocks: list[InstructionBlock] = []
         self._venue_list = venues.venues()
+        self._venue_names = frozenset(venues.names())
         self.work_lists: tuple[list[Any], ...] = (
             self._pending_blocks,
             *(v.working for v in self._venue_list),
@@ -103,9 +103,12 @@ class ExecutionManager:
         self._seq += 1
         if type is None:
             type = (
-                OrderType.STOP_LIMIT if limit is not None and stop is not None
-                else OrderType.LIMIT if limit is not None
-                else OrderType.STOP if stop is not None
+                OrderType.STOP_LIMIT
+                if limit is not None and stop is not None
+                else OrderType.LIMIT
+                if limit is not None
+                else OrderType.STOP
+                if stop is not None
                 else OrderType.MARKET
             )
         return Order(
@@ -166,7 +169,8 @@ class ExecutionManager:
                     self._bus.publish(FillEvent(f))
         if self._emit_orders:
             self._bus.publish(OrderEvent(order.id, hs.status, self._clock.bar, hs.reason))
-        if self._updates.reconcile(hs.venue):
+        # A router rejection names a venue that does not exist: no account to compare.
+        if hs.venue in self._venue_names and self._updates.reconcile(hs.venue):
             self._reconcile_with_retries(hs.venue, order)
 
     def _reconcile_with_retries(self, venue: str, order: Order) -> None:
@@ -178,8 +182,7 @@ class ExecutionManager:
             delay = s.retry_delay_seconds * (2**attempt)
             if attempt >= s.max_retry_attempts or waited + delay > s.tight_loop_timeout:
                 why = (
-                    "tight-loop timeout" if attempt < s.max_retry_attempts else
-                    f"{attempt} retries"
+                    "tight-loop timeout" if attempt < s.max_retry_attempts else f"{attempt} retries"
                 )
                 err = ReconciliationError(
                     f"books and venue {venue!r} still disagree after {why} "
@@ -189,13 +192,22 @@ class ExecutionManager:
                 )
                 self.failed = err
                 self._log.error(
-                    "reconciliation_failed", code=err.code, venue=venue, order_id=order.id,
-                    attempts=attempt, waited=waited, problems=problems,
+                    "reconciliation_failed",
+                    code=err.code,
+                    venue=venue,
+                    order_id=order.id,
+                    attempts=attempt,
+                    waited=waited,
+                    problems=problems,
                 )
                 raise err
             self._log.warning(
-                "reconciliation_mismatch", venue=venue, order_id=order.id, attempt=attempt + 1,
-                retry_in=delay, problems=problems,
+                "reconciliation_mismatch",
+                venue=venue,
+                order_id=order.id,
+                attempt=attempt + 1,
+                retry_in=delay,
+                problems=problems,
             )
             self._clock.sleep(delay)
             waited += delay
@@ -227,8 +239,13 @@ class ExecutionManager:
                 continue
             k = PositionKey.parse(key)
             order = self.new_order(
-                k.symbol, Side.SELL if qty > 0 else Side.BUY, abs(qty), venue=k.venue,
-                position_type=k.position_type, reduce_only=True, tag=tag,
+                k.symbol,
+                Side.SELL if qty > 0 else Side.BUY,
+                abs(qty),
+                venue=k.venue,
+                position_type=k.position_type,
+                reduce_only=True,
+                tag=tag,
             )
             order.submitted_bar = self._clock.bar - 1
             out.append(self.submit(order, skip_risk=True, front=True))
@@ -279,7 +296,7 @@ class ExecutionManager:
     def _run_block(self, block: InstructionBlock, bar: int) -> None:
         done: list[Order] = []
         for n, leg in enumerate(block.legs):
-            venue = self._venues._venues.get(leg.venue)
+            venue = self._venues.find(leg.venue)
             if venue is None:
                 hs = self._venues.route_to_venue(leg)
             else:
@@ -300,8 +317,12 @@ class ExecutionManager:
             rest.transition(OrderStatus.CANCELLED, f"block {block.id} rolled back")
         for leg in reversed(done):
             unwind = self.new_order(
-                leg.symbol, Side.SELL if leg.side is Side.BUY else Side.BUY, leg.filled,
-                venue=leg.venue, position_type=leg.position_type, tag=f"unwind:{leg.id}",
+                leg.symbol,
+                Side.SELL if leg.side is Side.BUY else Side.BUY,
+                leg.filled,
+                venue=leg.venue,
+                position_type=leg.position_type,
+                tag=f"unwind:{leg.id}",
             )
             unwind.submitted_bar = bar - 1
             self.orders.append(unwind)
@@ -317,9 +338,14 @@ class ExecutionManager:
         block.status = "rolled_back"
         block.error = err
         self._log.error(
-            "atomic_group_rollback", code=err.code, block=block.id, failed_leg=failed.id,
-            failed_status=failed.status.value, reason=failed.reason,
-            unwound=[leg.id for leg in done], unwind_orders=[u.id for u in block.unwinds],
+            "atomic_group_rollback",
+            code=err.code,
+            block=block.id,
+            failed_leg=failed.id,
+            failed_status=failed.status.value,
+            reason=failed.reason,
+            unwound=[leg.id for leg in done],
+            unwind_orders=[u.id for u in block.unwinds],
             unwind_status=[u.status.value for u in block.unwinds],
         )
 
@@ -343,6 +369,3 @@ class ExecutionManager:
             failed=None if self.failed is None else str(self.failed),
         )
 
-
-def _finite(x: float) -> bool:
-    return math.isfinite(x)

@@ -58,10 +58,15 @@ class RiskManager:
         self._vol: dict[str, np.ndarray] = {}
         s = settings
         self._fast = (
-            s.max_position is None and s.max_order_size is None and s.daily_loss_limit is None
-            and s.max_concentration is None and s.trading_hours is None
-            and s.max_volume_participation is None and s.max_spread_bps is None
-            and s.max_volatility is None and s.max_orders_per_bar is None
+            s.max_position is None
+            and s.max_order_size is None
+            and s.daily_loss_limit is None
+            and s.max_concentration is None
+            and s.trading_hours is None
+            and s.max_volume_participation is None
+            and s.max_spread_bps is None
+            and s.max_volatility is None
+            and s.max_orders_per_bar is None
         )
         if s.kill_switch != "ACTIVE":
             self.trip(s.kill_switch, "initial state from config risk.kill_switch", by="config")
@@ -127,8 +132,12 @@ class RiskManager:
         pos = self._positions.position(self._key(order))
         sign = order.sign
         equity = self._positions.equity(bar)
-        units = order.size if order.equity_fraction is None else (
-            math.floor(max(equity, 0.0) * order.equity_fraction / price) if price > 0 else 0.0
+        units = (
+            order.size
+            if order.equity_fraction is None
+            else (
+                math.floor(max(equity, 0.0) * order.equity_fraction / price) if price > 0 else 0.0
+            )
         )
         reducing = order.reduce_only or (pos * sign < 0 and units <= abs(pos))
 
@@ -161,8 +170,11 @@ class RiskManager:
             loss = self._day_start_equity - equity
             if loss >= s.daily_loss_limit:
                 if self.state == "ACTIVE":
-                    self.trip("REDUCING", f"daily loss {loss:.2f} >= limit {s.daily_loss_limit}",
-                              by="risk")
+                    self.trip(
+                        "REDUCING",
+                        f"daily loss {loss:.2f} >= limit {s.daily_loss_limit}",
+                        by="risk",
+                    )
                 if not reducing:
                     return f"daily_loss_limit: loss today {loss:.2f} >= {s.daily_loss_limit}"
 

@@ -146,7 +146,10 @@ class Strategy:
         if not diff:
             return None
         return self.order(
-            Side.BUY if diff > 0 else Side.SELL, abs(diff), symbol=symbol, venue=venue,
+            Side.BUY if diff > 0 else Side.SELL,
+            abs(diff),
+            symbol=symbol,
+            venue=venue,
             position_type=position_type,
         )
 

@@ -85,7 +85,8 @@ class TradeLedger:
                     exit_price=fill.price,
                     pnl=size * (fill.price - lot.price) - commission,
                     commission=commission,
-                    return_pct=gross * (fill.price / lot.price - 1.0) - commission / (n * lot.price),
+                    return_pct=gross * (fill.price / lot.price - 1.0)
+                    - commission / (n * lot.price),
                 )
             )
             if n == lot_abs:

@@ -41,6 +41,9 @@ class VenueInterfaceManager:
     def venues(self) -> list[Venue]:
         return list(self._venues.values())
 
+    def find(self, name: str) -> Venue | None:
+        return self._venues.get(name)
+
     def get(self, name: str) -> Venue:
         try:
             return self._venues[name]

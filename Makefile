@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck bench clean install
+.PHONY: test demo lint typecheck bench clean install docs lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
+# The main job: a real backtest on real data (GOOG, SmaCross 10/30), summary + report path.
+demo: $(STAMP)
+	$(BIN)/isoloop backtest configs/goog_sma.yaml
+
+docs: $(STAMP)
+	$(BIN)/python -m isoloop.config.reference > docs/config-reference.md
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -31,6 +38,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/container_lifecycle.py
+	$(BIN)/python benchmarks/engine_throughput.py
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)

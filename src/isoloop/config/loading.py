@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from isoloop.config.models import RunConfig
+from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import ConfigError
 
 __all__ = [
@@ -36,7 +37,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, expected a YAML config file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -62,7 +63,7 @@ def parse_set_options(options: Iterable[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigError(f"--set {option!r}: expected dotted.key=value, e.g. venue.cash=50000")
         try:
-            out[key] = yaml.safe_load(text) if text.strip() else ""
+            out[key] = load_yaml(text) if text.strip() else ""
         except yaml.YAMLError:
             raise ConfigError(f"--set {option!r}: the value is not valid YAML") from None
     return out
@@ -103,7 +104,9 @@ _TAGS = frozenset({"percent", "per_share", "fixed", "tiered", "float", "int", "s
 def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One line: the source, the dotted key, what is wrong, what was given."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # With unions, pydantic reports one error per branch; the deepest location is the
+    # branch the user was writing (e.g. the `tiered` commission mapping, not the float).
+    first = max(errors, key=lambda e: len(e["loc"]))
     key = _loc(first["loc"])
     kind = first["type"]
     if kind == "extra_forbidden":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 __all__ = [
     "CommissionConfig",
@@ -31,6 +31,7 @@ __all__ = [
 Scalar = bool | int | float | str | None
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
+LaxTime = Annotated[time, Strict(False)]  # "09:30" from YAML is a string
 
 
 class _Model(BaseModel):
@@ -49,8 +50,9 @@ class DataConfig(_Model):
 
     source: str = Field(min_length=1)
     symbol: str | None = None
-    start: date | datetime | None = None
-    end: date | datetime | None = None
+    # Dates may be written as strings (JSON manifests, Python dicts): parsed, not strict.
+    start: Annotated[datetime, Strict(False)] | Annotated[date, Strict(False)] | None = None
+    end: Annotated[datetime, Strict(False)] | Annotated[date, Strict(False)] | None = None
 
     @model_validator(mode="after")
     def _window(self) -> DataConfig:
@@ -79,7 +81,8 @@ class TieredCommission(_Model):
     """Rate by traded value: `tiers` is a list of [from_value, rate], ascending."""
 
     model: Literal["tiered"]
-    tiers: list[tuple[NonNegFloat, NonNegFloat]] = Field(min_length=1)
+    # YAML gives lists; a [from_value, rate] pair is accepted as the tuple it means.
+    tiers: list[Annotated[tuple[NonNegFloat, NonNegFloat], Strict(False)]] = Field(min_length=1)
 
     @field_validator("tiers")
     @classmethod
@@ -129,7 +132,7 @@ class RiskConfig(_Model):
     max_order_size: PositiveFloat | None = None
     daily_loss_limit: PositiveFloat | None = None
     max_concentration: Annotated[float, Field(gt=0, le=1)] | None = None
-    trading_hours: tuple[time, time] | None = None
+    trading_hours: Annotated[tuple[LaxTime, LaxTime], Strict(False)] | None = None
     max_volume_participation: Annotated[float, Field(gt=0, le=1)] | None = None
     max_spread_bps: PositiveFloat | None = None
     max_volatility: PositiveFloat | None = None

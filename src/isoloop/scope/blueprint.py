@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import BlueprintError
 
 __all__ = [
@@ -244,7 +245,7 @@ def load_blueprint(name_or_path: str | Path) -> Blueprint:
     """Parse and check a blueprint by name (`backtest`) or path (`x/y.yaml`)."""
     path = _find(str(name_or_path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise BlueprintError(f"blueprint {path}: invalid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, Mapping):

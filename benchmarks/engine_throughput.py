@@ -53,7 +53,8 @@ def gbm_frame(bars: int, seed: int) -> pd.DataFrame:
 
 def quiet_logger() -> Any:
     return structlog.wrap_logger(
-        structlog.PrintLogger(), wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING)
+        structlog.PrintLogger(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
 
 
@@ -65,8 +66,10 @@ def run_isoloop_scope(df: pd.DataFrame) -> tuple[float, int]:
     md = MarketData({"GBM": Bars.from_frame(df, "GBM")})
     cfg = RunConfig.model_validate(
         {
-            "strategy": {"class": "isoloop.examples.sma_cross:SmaCross",
-                         "params": {"fast": FAST, "slow": SLOW}},
+            "strategy": {
+                "class": "isoloop.examples.sma_cross:SmaCross",
+                "params": {"fast": FAST, "slow": SLOW},
+            },
             "data": {"source": "synthetic:gbm", "symbol": "GBM"},
             "venue": {"cash": CASH, "commission": COMMISSION},
         }
@@ -83,7 +86,6 @@ def run_isoloop_scope(df: pd.DataFrame) -> tuple[float, int]:
 def run_isoloop_hand(df: pd.DataFrame) -> tuple[float, int, float]:
     sys.path.insert(0, str(ROOT / "tests"))
     from engine.harness import build, make_config, market
-
     from isoloop.examples.sma_cross import SmaCross
 
     md = market(("GBM", df))
@@ -183,9 +185,11 @@ def main() -> None:
             times.append(t)
         med = statistics.median(times)
         rows.append((name, med, args.bars / med, trades, final, reps, times))
-        print(f"{name:58s} median {med:8.3f}s  {args.bars / med:12,.0f} bars/s  "
-              f"trades {trades}  equity_final {final:,.2f}  runs {[round(x, 3) for x in times]}",
-              flush=True)
+        print(
+            f"{name:58s} median {med:8.3f}s  {args.bars / med:12,.0f} bars/s  "
+            f"trades {trades}  equity_final {final:,.2f}  runs {[round(x, 3) for x in times]}",
+            flush=True,
+        )
 
     by = {r[0]: r[2] for r in rows}
     iso = by[rows[0][0]]
@@ -209,7 +213,9 @@ def main() -> None:
         f"- isoloop (container) vs backtesting.py: **{iso / btpy:.2f}×** bars/s (target ≥ 2×).",
     ]
     if btr:
-        lines.append(f"- isoloop (container) vs backtrader: **{iso / btr:.1f}×** bars/s (target ≥ 20×).")
+        lines.append(
+            f"- isoloop (container) vs backtrader: **{iso / btr:.1f}×** bars/s (target ≥ 20×)."
+        )
     lines += [
         "- isoloop and backtesting.py give the same trades and final equity (same fill and "
         "sizing semantics); backtrader sizes by its own rules (98 % of value, fills at next "
@@ -222,8 +228,8 @@ def main() -> None:
     print()
     print(body)
     if not args.no_write:
-        import platform
         import os
+        import platform
         from datetime import UTC, datetime
 
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

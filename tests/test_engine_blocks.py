@@ -21,7 +21,8 @@ MD = market(("GOOG", GOOG))
 
 def run_basis(params: dict[str, Any]) -> tuple[RunOutput, MemorySink]:
     cfg = make_config(
-        strategy__class="isoloop.examples.basis:BasisTrade", strategy__params=params,
+        strategy__class="isoloop.examples.basis:BasisTrade",
+        strategy__params=params,
         container="basis",
     )
     sink = MemorySink()
@@ -37,15 +38,21 @@ def run_basis(params: dict[str, Any]) -> tuple[RunOutput, MemorySink]:
 
 def test_basis_trade_routes_each_leg_to_its_venue() -> None:
     out, sink = run_basis({"units": 20, "enter_bar": 5, "exit_bar": 100})
-    legs = [(o["venue"], o["side"], o["status"], o["filled"], o["submitted_bar"]) for o in out.orders]
+    legs = [
+        (o["venue"], o["side"], o["status"], o["filled"], o["submitted_bar"]) for o in out.orders
+    ]
     assert legs == [
-        ("spot", "BUY", "FILLED", 20.0, 5), ("perp", "SELL", "FILLED", 20.0, 5),
-        ("spot", "SELL", "FILLED", 20.0, 100), ("perp", "BUY", "FILLED", 20.0, 100),
+        ("spot", "BUY", "FILLED", 20.0, 5),
+        ("perp", "SELL", "FILLED", 20.0, 5),
+        ("spot", "SELL", "FILLED", 20.0, 100),
+        ("perp", "BUY", "FILLED", 20.0, 100),
     ]
     # Both legs fill at the next bar's open; the hedge cancels the spot PnL exactly.
     open6, open101 = GOOG["Open"].iloc[6], GOOG["Open"].iloc[101]
     assert out.trades["venue"].tolist() == ["spot", "perp"]
-    assert out.trades["pnl"].tolist() == pytest.approx([20 * (open101 - open6), -20 * (open101 - open6)])
+    assert out.trades["pnl"].tolist() == pytest.approx(
+        [20 * (open101 - open6), -20 * (open101 - open6)]
+    )
     assert out.equity[-1] == pytest.approx(2 * 10_000.0)
     assert not [r for r in sink.records() if r.get("code") == "EXEC-006"]
 
@@ -55,9 +62,9 @@ def test_block_with_a_rejected_second_leg_is_rolled_back_exec_006_in_the_run_log
     out, sink = run_basis({"units": 20, "enter_bar": 5, "hedge_venue": "nowhere"})
     by_tag = [(o["venue"], o["side"], o["status"], o["filled"]) for o in out.orders]
     assert by_tag == [
-        ("spot", "BUY", "FILLED", 20.0),     # leg 1 filled ...
+        ("spot", "BUY", "FILLED", 20.0),  # leg 1 filled ...
         ("nowhere", "SELL", "REJECTED", 0.0),  # ... leg 2 rejected ...
-        ("spot", "SELL", "FILLED", 20.0),    # ... so leg 1 is unwound in the same bar
+        ("spot", "SELL", "FILLED", 20.0),  # ... so leg 1 is unwound in the same bar
     ]
     assert out.orders[0]["last_fill_bar"] == out.orders[2]["last_fill_bar"] == 6
     rollback = [r for r in sink.records() if r["event"] == "atomic_group_rollback"]
@@ -74,7 +81,11 @@ def test_hedge_leg_rejected_for_margin_leaves_no_spot_position() -> None:
     log = make_run_logger(sink, run_id="blk", container_id="c")
     cfg = make_config()
     r = build(
-        cfg, MD, BasisTrade, {"units": 20, "enter_bar": 5}, log=log,
+        cfg,
+        MD,
+        BasisTrade,
+        {"units": 20, "enter_bar": 5},
+        log=log,
         venue_factory=lambda clock, lg: SimulatedVenue(cfg.venue, clock, lg, name="spot"),
         hedge_venue_factory=lambda clock, lg: SimulatedVenue(
             VenueConfig(cash=100.0), clock, lg, name="perp"
@@ -90,7 +101,9 @@ def test_hedge_leg_rejected_for_margin_leaves_no_spot_position() -> None:
     assert r.positions.position("spot:spot:GOOG") == 0.0
     assert r.venue.positions == {"spot:spot:GOOG": 0.0}
     assert r.venue.cash == 10_000.0
-    assert [e["code"] for e in sink.records() if e["event"] == "atomic_group_rollback"] == ["EXEC-006"]
+    assert [e["code"] for e in sink.records() if e["event"] == "atomic_group_rollback"] == [
+        "EXEC-006"
+    ]
     assert r.execution.health().detail["rolled_back"] == 1
     assert out.orders[-1]["status"] == "FILLED"
 

@@ -20,11 +20,14 @@ MD = market(("GOOG", GOOG), ("EURUSD", EURUSD))
 
 def run_one(coord: ScopeCoordinator, symbol: str, fast: int, slow: int, comm: float) -> RunOutput:
     cfg = make_config(
-        data__symbol=symbol, strategy__params={"fast": fast, "slow": slow},
-        venue__commission=comm, venue__cash=100_000.0,
+        data__symbol=symbol,
+        strategy__params={"fast": fast, "slow": slow},
+        venue__commission=comm,
+        venue__cash=100_000.0,
     )
-    with coord.scope(load_blueprint("backtest"), config=cfg, run_id=f"{symbol}{fast}",
-                     log_sink=MemorySink()) as run:
+    with coord.scope(
+        load_blueprint("backtest"), config=cfg, run_id=f"{symbol}{fast}", log_sink=MemorySink()
+    ) as run:
         run.start()
         out: RunOutput = run.get("engine").run()
     return out
@@ -44,11 +47,19 @@ def test_two_engines_in_two_threads_match_their_solo_runs() -> None:
             results: dict[int, Any] = {}
             barrier = threading.Barrier(len(jobs))
 
-            def work(k: int, job: tuple[str, int, int, float]) -> None:
+            def work(
+                k: int,
+                job: tuple[str, int, int, float],
+                barrier: threading.Barrier,
+                results: dict[int, Any],
+            ) -> None:
                 barrier.wait()
                 results[k] = fingerprint(run_one(coord, *job))
 
-            threads = [threading.Thread(target=work, args=(k, j)) for k, j in enumerate(jobs)]
+            threads = [
+                threading.Thread(target=work, args=(k, j, barrier, results))
+                for k, j in enumerate(jobs)
+            ]
             for t in threads:
                 t.start()
             for t in threads:

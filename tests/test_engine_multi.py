@@ -29,16 +29,27 @@ def test_symbols_are_aligned_on_the_primary_clock_and_fill_only_on_their_own_bar
     out = r.engine.run()
     goog_o, twice_o = out.orders
     assert (goog_o["symbol"], goog_o["last_fill_bar"], goog_o["avg_price"]) == (
-        "GOOG", 3, goog["Open"].iloc[3])
+        "GOOG",
+        3,
+        goog["Open"].iloc[3],
+    )
     assert (twice_o["symbol"], twice_o["last_fill_bar"], twice_o["avg_price"]) == (
-        "TWICE", 4, other["Open"].iloc[2])
+        "TWICE",
+        4,
+        other["Open"].iloc[2],
+    )
     assert len(out.index) == 40 and np.array_equal(out.index, md["GOOG"].index)
     # Equity values TWICE at its last known close on bars where it did not trade.
     twice_close = r.clock.market["TWICE"].close
     assert twice_close[5] == twice_close[4] == other["Close"].iloc[2]
     last = 39
-    expected = (100_000.0 - 10 * goog["Open"].iloc[3] - 5 * other["Open"].iloc[2]
-                + 10 * goog["Close"].iloc[last] + 5 * twice_close[last])
+    expected = (
+        100_000.0
+        - 10 * goog["Open"].iloc[3]
+        - 5 * other["Open"].iloc[2]
+        + 10 * goog["Close"].iloc[last]
+        + 5 * twice_close[last]
+    )
     assert out.equity[last] == pytest.approx(expected)
 
 
@@ -54,7 +65,9 @@ def test_symbols_are_aligned_on_the_primary_clock_and_fill_only_on_their_own_bar
         ({"fast": 5, "slow": 20, "signal": 3}, "signal"),
     ],
 )
-def test_sma_cross_rejects_bad_params_naming_the_parameter(params: dict[str, Any], name: str) -> None:
+def test_sma_cross_rejects_bad_params_naming_the_parameter(
+    params: dict[str, Any], name: str
+) -> None:
     with pytest.raises(StrategyParamError, match=rf"strategy\.params\.{name}") as info:
         build(make_config(), market(("GOOG", GOOG)), SmaCross, params)
     assert isinstance(info.value, ConfigError)
@@ -67,12 +80,18 @@ def test_strategy_param_error_surfaces_from_the_container() -> None:
     cfg = make_config(strategy__params={"fast": 30, "slow": 10})
     coord = ScopeCoordinator(SharedServices(market_data=market(("GOOG", GOOG))))
     try:
-        with pytest.raises(Exception) as info:  # noqa: PT011 - the scope may wrap it
-            with coord.scope(load_blueprint("backtest"), config=cfg, run_id="bad",
-                             log_sink=MemorySink()) as run:
-                run.start()
-                run.get("engine").run()
+        # The scope may wrap the error; its cause chain or message must name the parameter.
+        with (
+            pytest.raises(Exception) as info,
+            coord.scope(
+                load_blueprint("backtest"), config=cfg, run_id="bad", log_sink=MemorySink()
+            ) as run,
+        ):
+            run.start()
+            run.get("engine").run()
     finally:
         coord.close()
     chain = [info.value, info.value.__cause__, info.value.__context__]
-    assert any(isinstance(e, StrategyParamError) for e in chain) or "strategy.params.slow" in str(info.value)
+    assert any(isinstance(e, StrategyParamError) for e in chain) or "strategy.params.slow" in str(
+        info.value
+    )

@@ -16,11 +16,11 @@ from isoloop.model import TERMINAL_STATUSES, Side, TimeInForce
 DATA = market(("GOOG", GOOG.iloc[:60]))
 
 action = st.tuples(
-    st.integers(1, 58),                                     # bar
+    st.integers(1, 58),  # bar
     st.sampled_from(["market", "limit", "stop", "stop_limit", "close", "all_in", "cancel"]),
     st.sampled_from([Side.BUY, Side.SELL]),
-    st.integers(1, 40),                                     # units
-    st.floats(-0.05, 0.05),                                 # price offset from the close
+    st.integers(1, 40),  # units
+    st.floats(-0.05, 0.05),  # price offset from the close
     st.sampled_from(list(TimeInForce)),
 )
 
@@ -45,7 +45,9 @@ class RandomOrders(Strategy):
             elif kind == "stop":
                 self.mine.append(self.order(side, units, stop=px, tif=tif))
             elif kind == "stop_limit":
-                self.mine.append(self.order(side, units, stop=px, limit=round(px * 1.01, 2), tif=tif))
+                self.mine.append(
+                    self.order(side, units, stop=px, limit=round(px * 1.01, 2), tif=tif)
+                )
             elif kind == "close":
                 self.close()
             elif kind == "all_in":
@@ -65,7 +67,9 @@ class RandomOrders(Strategy):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     actions=st.lists(action, min_size=1, max_size=25),
-    commission=st.sampled_from([0.0, 0.001, {"model": "per_share", "per_share": 0.01, "minimum": 1.0}]),
+    commission=st.sampled_from(
+        [0.0, 0.001, {"model": "per_share", "per_share": 0.01, "minimum": 1.0}]
+    ),
     volume_limit=st.sampled_from([None, 1e-6, 0.5]),
     finalize=st.booleans(),
 )
@@ -73,7 +77,8 @@ def test_random_orders_keep_books_equal_to_the_venue(
     actions: list[Any], commission: Any, volume_limit: float | None, finalize: bool
 ) -> None:
     cfg = make_config(
-        data__symbol="GOOG", venue__commission=commission,
+        data__symbol="GOOG",
+        venue__commission=commission,
         venue__fill={"volume_limit": volume_limit},
     )
     holder: dict[str, Any] = {}

@@ -19,7 +19,11 @@ def wired(settlement_delay: float, **execution: Any) -> tuple[Any, MemorySink]:
     log = make_run_logger(sink, run_id="recon", container_id="c1")
     cfg = make_config(**{f"execution__{k}": v for k, v in execution.items()})
     r = build(
-        cfg, market(("GOOG", GOOG)), SmaCross, {"fast": 10, "slow": 30}, log=log,
+        cfg,
+        market(("GOOG", GOOG)),
+        SmaCross,
+        {"fast": 10, "slow": 30},
+        log=log,
         venue_factory=lambda clock, lg: SimulatedVenue(
             cfg.venue, clock, lg, settlement_delay=settlement_delay
         ),

@@ -15,15 +15,17 @@ from isoloop.model import OrderStatus, OrderType, Side
 BAR = (100.0, 101.0, 99.0, 100.0, 1_000.0)
 
 
-def run(script: dict[int, Any], rows: list[Any] | None = None, freq: str = "D",
-        **risk: Any) -> tuple[Any, MemorySink]:
+def run(
+    script: dict[int, Any], rows: list[Any] | None = None, freq: str = "D", **risk: Any
+) -> tuple[Any, MemorySink]:
     sink = MemorySink()
     log = make_run_logger(sink, run_id="risk", container_id="c")
     overrides = {f"risk__{k}": v for k, v in risk.items() if not k.startswith("venue__")}
     overrides.update({k: v for k, v in risk.items() if k.startswith("venue__")})
     cfg = make_config(data__symbol="X", **overrides)
-    r = build(cfg, market(("X", frame(rows or [BAR] * 6, freq))), Scripted,
-              {"script": script}, log=log)
+    r = build(
+        cfg, market(("X", frame(rows or [BAR] * 6, freq))), Scripted, {"script": script}, log=log
+    )
     r.engine._finalize = False
     r.engine.run()
     return r, sink
@@ -76,8 +78,11 @@ def test_concentration_limit() -> None:
 
 def test_trading_hours() -> None:
     # Hourly bars from 10:00; trading allowed 12:00–13:00 only.
-    r, _ = run({1: lambda s: s.buy(1), 2: lambda s: s.buy(1), 4: lambda s: s.buy(1)},
-               freq="h", trading_hours=(time(12, 0), time(13, 0)))
+    r, _ = run(
+        {1: lambda s: s.buy(1), 2: lambda s: s.buy(1), 4: lambda s: s.buy(1)},
+        freq="h",
+        trading_hours=(time(12, 0), time(13, 0)),
+    )
     st = statuses(r)
     assert [s for s, _ in st] == ["DENIED", "FILLED", "DENIED"]
     assert st[0][1].startswith("trading_hours")
@@ -85,8 +90,12 @@ def test_trading_hours() -> None:
 
 def test_daily_loss_limit_denies_new_exposure_and_trips_reducing() -> None:
     rows = [BAR, BAR, BAR, (100.0, 100.0, 80.0, 80.0, 1000.0), BAR, BAR]
-    r, sink = run({1: lambda s: s.buy(50), 3: lambda s: (s.buy(1), s.sell(10))},
-                  rows=rows, freq="h", daily_loss_limit=500.0)
+    r, sink = run(
+        {1: lambda s: s.buy(50), 3: lambda s: (s.buy(1), s.sell(10))},
+        rows=rows,
+        freq="h",
+        daily_loss_limit=500.0,
+    )
     # At bar 3 the 50 units lost 50 · 20 = 1,000 today.
     assert [s for s, _ in statuses(r)] == ["FILLED", "DENIED", "FILLED"]
     assert statuses(r)[1][1].startswith("daily_loss_limit")
@@ -96,8 +105,9 @@ def test_daily_loss_limit_denies_new_exposure_and_trips_reducing() -> None:
 
 
 def test_order_rate_limit_per_bar() -> None:
-    r, _ = run({1: lambda s: [s.buy(1) for _ in range(4)], 2: lambda s: s.buy(1)},
-               max_orders_per_bar=2)
+    r, _ = run(
+        {1: lambda s: [s.buy(1) for _ in range(4)], 2: lambda s: s.buy(1)}, max_orders_per_bar=2
+    )
     assert [s for s, _ in statuses(r)] == ["FILLED", "FILLED", "DENIED", "DENIED", "FILLED"]
     assert statuses(r)[2][1].startswith("rate_limit")
 
@@ -141,13 +151,18 @@ def test_kill_switch_active_halted_reducing() -> None:
 
     def step4(s: Any) -> None:
         s.execution._risk.trip("REDUCING", "wind down")
-        s.buy(1)   # increases exposure: denied
+        s.buy(1)  # increases exposure: denied
         s.sell(4)  # reduces: accepted
 
     r, sink = run({1: step1, 2: step2, 3: step3, 4: step4})
     st = [(o.side.value, o.status.value) for o in r.execution.orders]
-    assert st == [("BUY", "FILLED"), ("BUY", "DENIED"), ("BUY", "CANCELLED"),
-                  ("BUY", "DENIED"), ("SELL", "FILLED")]
+    assert st == [
+        ("BUY", "FILLED"),
+        ("BUY", "DENIED"),
+        ("BUY", "CANCELLED"),
+        ("BUY", "DENIED"),
+        ("SELL", "FILLED"),
+    ]
     reasons = [o.reason for o in r.execution.orders]
     assert "HALTED" in reasons[1] and "REDUCING" in reasons[3]
     assert [a["to"] for a in r.risk.audit_log] == ["HALTED", "ACTIVE", "HALTED", "REDUCING"]

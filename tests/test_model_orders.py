@@ -30,14 +30,27 @@ S = OrderStatus
 
 # The lifecycle as the design states it, written out independently of the table.
 EXPECTED_LEGAL = {
-    (S.RECEIVED, S.VALIDATED), (S.RECEIVED, S.DENIED),
-    (S.VALIDATED, S.ROUTED), (S.VALIDATED, S.DENIED), (S.VALIDATED, S.CANCELLED),
-    (S.ROUTED, S.ACCEPTED), (S.ROUTED, S.REJECTED),
-    (S.ACCEPTED, S.PARTIAL), (S.ACCEPTED, S.FILLED), (S.ACCEPTED, S.CANCELLED),
-    (S.ACCEPTED, S.REJECTED), (S.ACCEPTED, S.EXPIRED), (S.ACCEPTED, S.PENDING_CANCEL),
-    (S.PARTIAL, S.PARTIAL), (S.PARTIAL, S.FILLED), (S.PARTIAL, S.CANCELLED),
-    (S.PARTIAL, S.EXPIRED), (S.PARTIAL, S.PENDING_CANCEL),
-    (S.PENDING_CANCEL, S.CANCELLED), (S.PENDING_CANCEL, S.PARTIAL), (S.PENDING_CANCEL, S.FILLED),
+    (S.RECEIVED, S.VALIDATED),
+    (S.RECEIVED, S.DENIED),
+    (S.VALIDATED, S.ROUTED),
+    (S.VALIDATED, S.DENIED),
+    (S.VALIDATED, S.CANCELLED),
+    (S.ROUTED, S.ACCEPTED),
+    (S.ROUTED, S.REJECTED),
+    (S.ACCEPTED, S.PARTIAL),
+    (S.ACCEPTED, S.FILLED),
+    (S.ACCEPTED, S.CANCELLED),
+    (S.ACCEPTED, S.REJECTED),
+    (S.ACCEPTED, S.EXPIRED),
+    (S.ACCEPTED, S.PENDING_CANCEL),
+    (S.PARTIAL, S.PARTIAL),
+    (S.PARTIAL, S.FILLED),
+    (S.PARTIAL, S.CANCELLED),
+    (S.PARTIAL, S.EXPIRED),
+    (S.PARTIAL, S.PENDING_CANCEL),
+    (S.PENDING_CANCEL, S.CANCELLED),
+    (S.PENDING_CANCEL, S.PARTIAL),
+    (S.PENDING_CANCEL, S.FILLED),
 }
 
 PATH_TO = {
@@ -66,7 +79,7 @@ def order_in(status: OrderStatus) -> Order:
 def test_table_matches_the_designed_lifecycle() -> None:
     table = {(a, b) for a, nxt in LEGAL_TRANSITIONS.items() for b in nxt}
     assert table == EXPECTED_LEGAL
-    assert TERMINAL_STATUSES == {S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED, S.DENIED}
+    assert {S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED, S.DENIED} == TERMINAL_STATUSES
 
 
 @pytest.mark.parametrize(("src", "dst"), sorted(EXPECTED_LEGAL, key=str))
@@ -118,10 +131,13 @@ def test_error_registry_and_hierarchy() -> None:
         assert isinstance(spec.severity, Severity) and spec.resolution and spec.title
     assert ERROR_CODES["EXEC-005"].severity is Severity.CRITICAL
     assert "reconciliation" in ERROR_CODES["EXEC-005"].title
-    assert "atomic group rollback" == ERROR_CODES["EXEC-006"].title
+    assert ERROR_CODES["EXEC-006"].title == "atomic group rollback"
     for cls, code in (
-        (ExecutionError, "EXEC-001"), (RiskDenied, "EXEC-002"), (IllegalTransition, "EXEC-003"),
-        (ReconciliationError, "EXEC-005"), (AtomicGroupError, "EXEC-006"),
+        (ExecutionError, "EXEC-001"),
+        (RiskDenied, "EXEC-002"),
+        (IllegalTransition, "EXEC-003"),
+        (ReconciliationError, "EXEC-005"),
+        (AtomicGroupError, "EXEC-006"),
     ):
         err = cls("boom")
         assert isinstance(err, EngineError) and isinstance(err, IsoloopError)

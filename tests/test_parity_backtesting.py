@@ -35,7 +35,9 @@ def run_container(symbol: str, fast: int, slow: int, **venue: Any) -> RunOutput:
     coord = ScopeCoordinator(SharedServices(market_data=market((symbol, df))))
     try:
         with coord.scope(
-            load_blueprint("backtest"), config=cfg, run_id=f"{symbol}-{fast}-{slow}",
+            load_blueprint("backtest"),
+            config=cfg,
+            run_id=f"{symbol}-{fast}-{slow}",
             log_sink=MemorySink(),
         ) as run:
             run.start()
@@ -100,9 +102,7 @@ def _assert_same_run(out: RunOutput, oracle: Any, df: Any, warmup: int) -> None:
     np.testing.assert_array_equal(
         ours["entry_time"].to_numpy(), theirs["EntryTime"].to_numpy().astype("datetime64[ns]")
     )
-    np.testing.assert_allclose(
-        out.equity, oracle._equity_curve["Equity"].to_numpy(), rtol=1e-9
-    )
+    np.testing.assert_allclose(out.equity, oracle._equity_curve["Equity"].to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(ours["commission"], theirs["Commission"], rtol=1e-9, atol=1e-9)
     assert out.commissions == pytest.approx(float(theirs["Commission"].sum()), rel=1e-9, abs=1e-9)
 

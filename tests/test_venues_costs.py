@@ -54,20 +54,27 @@ def test_slippage_models() -> None:
     # 100 of 1000 units traded: share 0.1, impact 0.5 · 0.1² = 0.5 %
     assert VolumeImpactSlippage(0.5).adjust(100.0, 1, 100, 1000) == pytest.approx(100.5)
     assert VolumeImpactSlippage(0.5).adjust(100.0, -1, 100, 1000) == pytest.approx(99.5)
-    assert isinstance(slippage_from_config(SlippageConfig(model="fixed_bps", bps=3), 0.0),
-                      FixedBpsSlippage)
+    assert isinstance(
+        slippage_from_config(SlippageConfig(model="fixed_bps", bps=3), 0.0), FixedBpsSlippage
+    )
 
 
-BARS = [(100.0, 101.0, 99.0, 100.0, 1000.0)] * 2 + [(100.0, 101.0, 99.0, 100.0, 1000.0),
-                                                     (110.0, 111.0, 109.0, 110.0, 1000.0),
-                                                     (110.0, 111.0, 109.0, 110.0, 1000.0)]
+BARS = [(100.0, 101.0, 99.0, 100.0, 1000.0)] * 2 + [
+    (100.0, 101.0, 99.0, 100.0, 1000.0),
+    (110.0, 111.0, 109.0, 110.0, 1000.0),
+    (110.0, 111.0, 109.0, 110.0, 1000.0),
+]
 
 
 def round_trip(**venue: Any) -> tuple[float, Any]:
     """Buy 10 at bar 2's open (100), sell 10 at bar 3's open (110); return the cash change."""
     cfg = make_config(data__symbol="X", **{f"venue__{k}": v for k, v in venue.items()})
-    r = build(cfg, market(("X", frame(BARS))), Scripted,
-              {"script": {1: lambda s: s.buy(10), 2: lambda s: s.sell(10)}})
+    r = build(
+        cfg,
+        market(("X", frame(BARS))),
+        Scripted,
+        {"script": {1: lambda s: s.buy(10), 2: lambda s: s.sell(10)}},
+    )
     out = r.engine.run()
     return r.venue.cash - 10_000.0, out
 
@@ -80,12 +87,16 @@ def round_trip(**venue: Any) -> tuple[float, Any]:
         ({"commission": {"model": "per_share", "per_share": 0.05, "minimum": 1.0}}, 1.0 + 1.0),
         ({"commission": {"model": "per_share", "per_share": 0.5, "minimum": 1.0}}, 5.0 + 5.0),
         ({"commission": {"model": "fixed", "amount": 3.0}}, 6.0),
-        ({"commission": {"model": "tiered", "tiers": [(0.0, 0.01), (1050.0, 0.001)]}},
-         1_000 * 0.01 + 1_100 * 0.001),
+        (
+            {"commission": {"model": "tiered", "tiers": [(0.0, 0.01), (1050.0, 0.001)]}},
+            1_000 * 0.01 + 1_100 * 0.001,
+        ),
     ],
     ids=["rate", "percent", "per-share-min", "per-share", "fixed", "tiered"],
 )
-def test_venue_charges_the_configured_commission(venue: dict[str, Any], expected_fees: float) -> None:
+def test_venue_charges_the_configured_commission(
+    venue: dict[str, Any], expected_fees: float
+) -> None:
     cash_change, out = round_trip(**venue)
     assert cash_change == pytest.approx(10 * (110 - 100) - expected_fees)
     assert out.commissions == pytest.approx(expected_fees)

@@ -15,7 +15,9 @@ from isoloop.venues import PassthroughVenue
 FLAT = (100.0, 101.0, 99.0, 100.0, 1_000.0)
 
 
-def run(rows: list[Any], script: dict[int, Any], freq: str = "D", **venue: Any) -> tuple[RunOutput, Any]:
+def run(
+    rows: list[Any], script: dict[int, Any], freq: str = "D", **venue: Any
+) -> tuple[RunOutput, Any]:
     cfg = make_config(data__symbol="X", **{f"venue__{k}": v for k, v in venue.items()})
     r = build(cfg, market(("X", frame(rows, freq))), Scripted, {"script": script})
     r.engine._finalize = False  # keep positions as the fills left them
@@ -32,7 +34,12 @@ def test_market_order_fills_at_next_open() -> None:
     rows = [FLAT, FLAT, (103.0, 104.0, 102.0, 103.5, 1000.0), FLAT]
     out, r = run(rows, {1: lambda s: s.buy(10)})
     o = only(out)
-    assert (o["status"], o["avg_price"], o["last_fill_bar"], o["filled"]) == ("FILLED", 103.0, 2, 10)
+    assert (o["status"], o["avg_price"], o["last_fill_bar"], o["filled"]) == (
+        "FILLED",
+        103.0,
+        2,
+        10,
+    )
     assert r.venue.positions == {"sim:spot:X": 10.0}
     assert r.venue.cash == pytest.approx(10_000 - 10 * 103.0)
 
@@ -54,7 +61,12 @@ def test_buy_stop_triggers_inside_the_range_at_the_stop() -> None:
     rows = [FLAT, FLAT, (100.0, 107.0, 99.0, 106.0, 1000.0), FLAT]
     out, _ = run(rows, {1: lambda s: s.buy(5, stop=105.0)})
     o = only(out)
-    assert (o["type"], o["status"], o["avg_price"], o["last_fill_bar"]) == ("STOP", "FILLED", 105.0, 2)
+    assert (o["type"], o["status"], o["avg_price"], o["last_fill_bar"]) == (
+        "STOP",
+        "FILLED",
+        105.0,
+        2,
+    )
 
 
 def test_buy_stop_gapped_through_fills_at_the_open() -> None:
@@ -76,7 +88,13 @@ def test_stop_not_reached_stays_working_then_cancelled_at_run_end() -> None:
 
 
 def test_buy_limit_inside_the_range_fills_at_the_limit() -> None:
-    rows = [FLAT, FLAT, (100.0, 101.0, 99.5, 100.0, 1000.0), (100.0, 101.0, 97.0, 99.0, 1000.0), FLAT]
+    rows = [
+        FLAT,
+        FLAT,
+        (100.0, 101.0, 99.5, 100.0, 1000.0),
+        (100.0, 101.0, 97.0, 99.0, 1000.0),
+        FLAT,
+    ]
     out, _ = run(rows, {1: lambda s: s.buy(5, limit=98.0)})
     o = only(out)
     assert (o["type"], o["avg_price"], o["last_fill_bar"]) == ("LIMIT", 98.0, 3)
@@ -102,15 +120,23 @@ def test_stop_limit_triggers_then_fills_at_the_better_of_stop_and_limit() -> Non
 
 
 def test_partial_fills_under_a_volume_limit_carry_over() -> None:
-    rows = [FLAT, FLAT, (100.0, 101.0, 99.0, 100.0, 50.0), (101.0, 102.0, 100.0, 101.0, 50.0),
-            (102.0, 103.0, 101.0, 102.0, 50.0), FLAT]
+    rows = [
+        FLAT,
+        FLAT,
+        (100.0, 101.0, 99.0, 100.0, 50.0),
+        (101.0, 102.0, 100.0, 101.0, 50.0),
+        (102.0, 103.0, 101.0, 102.0, 50.0),
+        FLAT,
+    ]
     seen: list[tuple[str, float]] = []
 
     def watch(s: Any) -> None:
         o = s.placed[0]
         seen.append((o.status.value, o.filled))
 
-    out, r = run(rows, {1: lambda s: s.buy(12), 2: watch, 3: watch, 4: watch}, fill={"volume_limit": 0.1})
+    out, r = run(
+        rows, {1: lambda s: s.buy(12), 2: watch, 3: watch, 4: watch}, fill={"volume_limit": 0.1}
+    )
     assert seen == [("PARTIAL", 5.0), ("PARTIAL", 10.0), ("FILLED", 12.0)]
     o = only(out)
     assert o["avg_price"] == pytest.approx((5 * 100 + 5 * 101 + 2 * 102) / 12)
@@ -172,8 +198,11 @@ def test_close_flattens_and_reverse_flips_the_position() -> None:
     rows = [FLAT, FLAT, FLAT, (102.0, 103.0, 101.0, 102.0, 1000.0), FLAT]
     out, r = run(rows, {1: lambda s: s.buy(10), 2: lambda s: (s.close(), s.sell(4))[1]})
     statuses = [(o["side"], o["status"], o["filled"], o["avg_price"]) for o in out.orders]
-    assert statuses == [("BUY", "FILLED", 10.0, 100.0), ("SELL", "FILLED", 10.0, 102.0),
-                        ("SELL", "FILLED", 4.0, 102.0)]
+    assert statuses == [
+        ("BUY", "FILLED", 10.0, 100.0),
+        ("SELL", "FILLED", 10.0, 102.0),
+        ("SELL", "FILLED", 4.0, 102.0),
+    ]
     assert r.venue.positions["sim:spot:X"] == -4.0
     assert out.trades["pnl"].tolist() == [20.0]
 
@@ -182,13 +211,16 @@ def test_passthrough_venue_fills_at_once_at_the_reference_price() -> None:
     cfg = make_config(data__symbol="X")
     rows = [FLAT, (100.0, 101.0, 99.0, 100.5, 1000.0), FLAT]
     r = build(
-        cfg, market(("X", frame(rows))), Scripted,
+        cfg,
+        market(("X", frame(rows))),
+        Scripted,
         {"script": {1: lambda s: s.buy(3), 2: lambda s: s.sell(3, limit=120.0)}},
         venue_factory=lambda clock, log: PassthroughVenue(clock, log, name="sim"),
     )
     out = r.engine.run()
     assert [(o["status"], o["avg_price"], o["last_fill_bar"]) for o in out.orders] == [
-        ("FILLED", 100.5, 1), ("FILLED", 120.0, 2)
+        ("FILLED", 100.5, 1),
+        ("FILLED", 120.0, 2),
     ]
     assert r.venue.cash == pytest.approx(10_000 - 3 * 100.5 + 3 * 120.0)
     assert out.trades["pnl"].tolist() == pytest.approx([3 * (120.0 - 100.5)])

@@ -83,10 +83,29 @@ def build(
     positions = PositionMonitor(clock)
     updates = PositionUpdateHandler(positions, venues, log)
     risk = RiskManager(positions, clock, log, config=config)
-    execution = ExecutionManager(venues, updates, risk, clock, log, bus=bus, config=config)
+    execution = ExecutionManager(
+        venues=venues,
+        position_updates=updates,
+        risk=risk,
+        clock=clock,
+        log=log,
+        bus=bus,
+        config=config,
+    )
     strategy = strategy_cls(
         params if params is not None else dict(config.strategy.params),
-        clock=clock, execution=execution, positions=positions, log=log,
+        clock=clock,
+        execution=execution,
+        positions=positions,
+        log=log,
     )
-    engine = BacktestEngine(clock, strategy, execution, positions, updates, log, bus=bus)
+    engine = BacktestEngine(
+        clock=clock,
+        strategy=strategy,
+        execution=execution,
+        positions=positions,
+        position_updates=updates,
+        log=log,
+        bus=bus,
+    )
     return Run(clock, bus, venue, positions, updates, venues, execution, risk, strategy, engine)

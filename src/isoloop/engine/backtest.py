@@ -40,6 +40,7 @@ class RunOutput:
 class BacktestEngine:
     def __init__(
         self,
+        *,
         clock: SimulatedClock,
         strategy: Strategy,
         execution: ExecutionManager,

@@ -48,6 +48,7 @@ class InstructionBlock:
 class ExecutionManager:
     def __init__(
         self,
+        *,
         venues: VenueInterfaceManager,
         position_updates: PositionUpdateHandler,
         risk: RiskManager,
@@ -368,4 +369,3 @@ class ExecutionManager:
             rolled_back=sum(1 for b in self.blocks if b.status == "rolled_back"),
             failed=None if self.failed is None else str(self.failed),
         )
-

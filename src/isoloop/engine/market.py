@@ -55,12 +55,21 @@ class AlignedSymbol:
                 aligned = np.where(valid, arr[safe], np.nan)
                 cols.append(freeze_array(aligned))
             has_bar = freeze_array(has_bar_np, "bool")
+        o, h, lo, c, v = cols
         return cls(
-            bars.symbol,
-            *cols,
-            has_bar,
-            *(c.tolist() for c in cols),
-            None if same else has_bar.tolist(),
+            symbol=bars.symbol,
+            open=o,
+            high=h,
+            low=lo,
+            close=c,
+            volume=v,
+            has_bar=has_bar,
+            open_l=o.tolist(),
+            high_l=h.tolist(),
+            low_l=lo.tolist(),
+            close_l=c.tolist(),
+            volume_l=v.tolist(),
+            has_bar_l=None if same else has_bar.tolist(),
         )
 
 

@@ -110,12 +110,10 @@ class RiskManager:
             if order.limit is not None or order.stop is not None:
                 return "parameters: a MARKET order must not carry limit or stop prices"
             return None
-        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            if order.limit is None or not (order.limit > 0 and math.isfinite(order.limit)):
-                return f"parameters: {t.value} order needs a positive limit price"
-        if t in (OrderType.STOP, OrderType.STOP_LIMIT):
-            if order.stop is None or not (order.stop > 0 and math.isfinite(order.stop)):
-                return f"parameters: {t.value} order needs a positive stop price"
+        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT) and not _positive(order.limit):
+            return f"parameters: {t.value} order needs a positive limit price"
+        if t in (OrderType.STOP, OrderType.STOP_LIMIT) and not _positive(order.stop):
+            return f"parameters: {t.value} order needs a positive stop price"
         return None
 
     def _key(self, order: Order) -> str:
@@ -227,3 +225,7 @@ class RiskManager:
             denials=dict(sorted(self.denials.items())),
             trips=len(self.audit_log),
         )
+
+
+def _positive(price: float | None) -> bool:
+    return price is not None and price > 0 and math.isfinite(price)

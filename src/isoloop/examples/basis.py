@@ -21,8 +21,13 @@ class BasisTrade(Strategy):
     hold until the end), `spot_venue`, `hedge_venue` (venue names in the container)."""
 
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        out = {"units": 10, "enter_bar": 1, "exit_bar": None, "spot_venue": "spot",
-               "hedge_venue": "perp"}
+        out: dict[str, Any] = {
+            "units": 10,
+            "enter_bar": 1,
+            "exit_bar": None,
+            "spot_venue": "spot",
+            "hedge_venue": "perp",
+        }
         unknown = sorted(set(params) - set(out))
         if unknown:
             raise StrategyParamError(
@@ -32,9 +37,13 @@ class BasisTrade(Strategy):
         for name in ("units", "enter_bar"):
             v = out[name]
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise StrategyParamError(f"strategy.params.{name}: must be an integer >= 1, got {v!r}")
+                raise StrategyParamError(
+                    f"strategy.params.{name}: must be an integer >= 1, got {v!r}"
+                )
         ex = out["exit_bar"]
-        if ex is not None and (isinstance(ex, bool) or not isinstance(ex, int) or ex <= out["enter_bar"]):
+        if ex is not None and (
+            isinstance(ex, bool) or not isinstance(ex, int) or ex <= out["enter_bar"]
+        ):
             raise StrategyParamError(
                 f"strategy.params.exit_bar: must be an integer > enter_bar ({out['enter_bar']}) "
                 f"or null, got {ex!r}"
@@ -54,7 +63,9 @@ class BasisTrade(Strategy):
             if spot or perp:
                 self._trade(Side.SELL, Side.BUY, abs(spot), abs(perp))
 
-    def _trade(self, spot_side: Side, hedge_side: Side, spot_units: float, hedge_units: float) -> None:
+    def _trade(
+        self, spot_side: Side, hedge_side: Side, spot_units: float, hedge_units: float
+    ) -> None:
         p = self.params
         legs = [
             self.leg(spot_side, spot_units, venue=p["spot_venue"]),

@@ -9,7 +9,7 @@ corrupted book.
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     BUY = "BUY"
     SELL = "SELL"
 
@@ -36,21 +36,21 @@ class Side(str, Enum):
         return 1 if self is Side.BUY else -1
 
 
-class OrderType(str, Enum):
+class OrderType(StrEnum):
     MARKET = "MARKET"
     LIMIT = "LIMIT"
     STOP = "STOP"
     STOP_LIMIT = "STOP_LIMIT"
 
 
-class TimeInForce(str, Enum):
+class TimeInForce(StrEnum):
     GTC = "GTC"
     DAY = "DAY"
     IOC = "IOC"
     FOK = "FOK"
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     RECEIVED = "RECEIVED"
     VALIDATED = "VALIDATED"
     DENIED = "DENIED"

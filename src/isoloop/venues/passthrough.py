@@ -21,7 +21,9 @@ __all__ = ["PassthroughVenue"]
 class PassthroughVenue:
     """Reference price: the order's limit, else its stop, else the current bar's close."""
 
-    def __init__(self, clock: SimulatedClock, log: Any, name: str = "passthrough", cash: float = 10_000.0) -> None:
+    def __init__(
+        self, clock: SimulatedClock, log: Any, name: str = "passthrough", cash: float = 10_000.0
+    ) -> None:
         self.name = name
         self._clock = clock
         self._market = clock.market
@@ -55,7 +57,9 @@ class PassthroughVenue:
         sym = self._market.symbols.get(order.symbol)
         if sym is None:
             order.transition(OrderStatus.REJECTED, f"unknown symbol {order.symbol!r}")
-            return ExecutionHandshake(order.id, self.name, order.status, bar=bar, reason=order.reason)
+            return ExecutionHandshake(
+                order.id, self.name, order.status, bar=bar, reason=order.reason
+            )
         order.transition(OrderStatus.ACCEPTED)
         price = order.limit if order.limit is not None else order.stop
         if price is None:
@@ -65,13 +69,17 @@ class PassthroughVenue:
         pos = self.positions.get(key, 0.0)
         sign = order.sign
         if order.equity_fraction is not None and order.size == 0.0:
-            order.size = float(int(max(self.equity(max(bar, 0)), 0.0) * order.equity_fraction // price))
+            order.size = float(
+                int(max(self.equity(max(bar, 0)), 0.0) * order.equity_fraction // price)
+            )
         qty = order.size
         if order.reduce_only:
             qty = min(qty, abs(pos)) if pos * sign < 0 else 0.0
         if qty <= 0:
             order.transition(OrderStatus.CANCELLED, "nothing to fill")
-            return ExecutionHandshake(order.id, self.name, order.status, bar=bar, reason=order.reason)
+            return ExecutionHandshake(
+                order.id, self.name, order.status, bar=bar, reason=order.reason
+            )
         cash_delta = -sign * qty * price
         self.cash += cash_delta
         self.positions[key] = pos + sign * qty
@@ -90,7 +98,9 @@ class PassthroughVenue:
         if order.is_active:
             order.transition(OrderStatus.PENDING_CANCEL)
             order.transition(OrderStatus.CANCELLED, reason)
-        return ExecutionHandshake(order.id, self.name, order.status, bar=self._clock.bar, reason=reason)
+        return ExecutionHandshake(
+            order.id, self.name, order.status, bar=self._clock.bar, reason=reason
+        )
 
     def health(self) -> Health:
         return health("healthy", venue=self.name, fills=self.fills)

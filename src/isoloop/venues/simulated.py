@@ -129,7 +129,9 @@ class SimulatedVenue:
     def _reject(self, order: Order, reason: str) -> ExecutionHandshake:
         order.transition(_REJECTED, reason)
         self.rejections += 1
-        return ExecutionHandshake(order.id, self.name, _REJECTED, bar=self._clock.bar, reason=reason)
+        return ExecutionHandshake(
+            order.id, self.name, _REJECTED, bar=self._clock.bar, reason=reason
+        )
 
     def cancel(self, order: Order, reason: str) -> ExecutionHandshake:
         if order.is_active:
@@ -138,7 +140,9 @@ class SimulatedVenue:
             order.transition(_CANCELLED, reason)
             if order in self.working:
                 self.working.remove(order)
-        return ExecutionHandshake(order.id, self.name, order.status, bar=self._clock.bar, reason=reason)
+        return ExecutionHandshake(
+            order.id, self.name, order.status, bar=self._clock.bar, reason=reason
+        )
 
     def expire(self, order: Order, reason: str) -> ExecutionHandshake:
         order.transition(_EXPIRED, reason)
@@ -168,8 +172,15 @@ class SimulatedVenue:
         elif order.is_active:
             self.cancel(order, "block leg not completely filled")
             result = ExecutionHandshake(
-                result.order_id, self.name, order.status, result.fills, result.deltas,
-                result.cash_delta, result.fees, result.bar, order.reason,
+                result.order_id,
+                self.name,
+                order.status,
+                result.fills,
+                result.deltas,
+                result.cash_delta,
+                result.fees,
+                result.bar,
+                order.reason,
             )
         return result
 
@@ -199,9 +210,7 @@ class SimulatedVenue:
         if limit is not None:
             hit = low <= limit if sign > 0 else high >= limit
             # Stop and limit both inside one bar: assume the limit came first (pessimistic).
-            if not hit or (
-                stop is not None and (limit <= stop if sign > 0 else limit >= stop)
-            ):
+            if not hit or (stop is not None and (limit <= stop if sign > 0 else limit >= stop)):
                 return self._unfilled(order, "limit not reached")
             ref = sym.open_l[i] if stop is None else stop
             price = min(ref, limit) if sign > 0 else max(ref, limit)
@@ -216,10 +225,20 @@ class SimulatedVenue:
             if stop is not None:
                 price = max(price, stop) if sign > 0 else min(price, stop)
             time_index = i - 1 if (self._on_close and stop is None) else i
-        return self._execute(order, sym, i, time_index, price, sign)
+        return self._execute(
+            order, sym, i, time_index=time_index, price=price, sign=sign, final=final
+        )
 
     def _execute(
-        self, order: Order, sym: AlignedSymbol, i: int, time_index: int, price: float, sign: int
+        self,
+        order: Order,
+        sym: AlignedSymbol,
+        i: int,
+        *,
+        time_index: int,
+        price: float,
+        sign: int,
+        final: bool = False,
     ) -> ExecutionHandshake | None:
         key = position_key(self.name, order.position_type, order.symbol)
         if key not in self._key_close:
@@ -237,7 +256,9 @@ class SimulatedVenue:
                 order.transition(_REJECTED, "insufficient margin for even one unit")
                 self.working.remove(order)
                 self.rejections += 1
-                return ExecutionHandshake(order.id, self.name, _REJECTED, bar=i, reason=order.reason)
+                return ExecutionHandshake(
+                    order.id, self.name, _REJECTED, bar=i, reason=order.reason
+                )
             order.size = units
 
         qty = order.size - order.filled
@@ -245,7 +266,8 @@ class SimulatedVenue:
             if pos * sign >= 0:
                 return self.cancel(order, "nothing to reduce")
             qty = min(qty, abs(pos))
-        if self._volume_limit is not None:
+        # The end-of-run liquidation closes completely (bookkeeping, like finalize_trades).
+        if self._volume_limit is not None and not (final and order.reduce_only):
             if self._taken_bar != i:
                 self._taken.clear()
                 self._taken_bar = i
@@ -269,7 +291,9 @@ class SimulatedVenue:
             fee = self.commission.fee(closing, px, first_fill)
             cash_delta -= sign * closing * px + fee
             fees += fee
-            fills.append(Fill(order.id, order.symbol, self.name, sign * closing, px, fee, time_index))
+            fills.append(
+                Fill(order.id, order.symbol, self.name, sign * closing, px, fee, time_index)
+            )
         cancel_reason = None
         if opening:
             px = slip.adjust(entry_price, sign, opening, volume)
@@ -294,9 +318,15 @@ class SimulatedVenue:
             self.rejections += 1
             order.transition(_CANCELLED if order.filled else _REJECTED, cancel_reason)
             self.working.remove(order)
-            return ExecutionHandshake(order.id, self.name, order.status, bar=i, reason=cancel_reason)
+            return ExecutionHandshake(
+                order.id, self.name, order.status, bar=i, reason=cancel_reason
+            )
 
-        avg = sum(f.qty * f.price for f in fills) / (sign * filled) if len(fills) > 1 else fills[0].price
+        avg = (
+            sum(f.qty * f.price for f in fills) / (sign * filled)
+            if len(fills) > 1
+            else fills[0].price
+        )
         self.cash += cash_delta
         self.positions[key] = pos + sign * filled
         if self._settlement_delay:
@@ -324,9 +354,8 @@ class SimulatedVenue:
     def _margin_after(self, bar: int, key: str, pos_after: float, cash_after: float) -> float:
         eq = cash_after
         used = 0.0
-        for k, qty in self.positions.items():
-            if k == key:
-                qty = pos_after
+        for k, held in self.positions.items():
+            qty = pos_after if k == key else held
             if qty:
                 c = self._key_close[k][bar]
                 eq += qty * c

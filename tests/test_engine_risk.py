@@ -138,19 +138,19 @@ def test_kill_switch_active_halted_reducing() -> None:
         s.buy(10)
 
     def step2(s: Any) -> None:
-        s.execution._risk.trip("HALTED", "operator says stop")
+        s.execution.risk.trip("HALTED", "operator says stop")
         s.placed.append(s.buy(1, limit=50.0))  # denied
 
     def step3(s: Any) -> None:
         # A limit order placed before the halt cannot exist; place one, halt, then cancel it.
-        s.execution._risk.reset("resume")
+        s.execution.risk.reset("resume")
         working = s.buy(1, limit=50.0)
-        s.execution._risk.trip("HALTED", "again")
+        s.execution.risk.trip("HALTED", "again")
         s.cancel(working)  # cancels pass while HALTED
         s.placed.append(working)
 
     def step4(s: Any) -> None:
-        s.execution._risk.trip("REDUCING", "wind down")
+        s.execution.risk.trip("REDUCING", "wind down")
         s.buy(1)  # increases exposure: denied
         s.sell(4)  # reduces: accepted
 

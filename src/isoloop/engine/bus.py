@@ -26,6 +26,10 @@ class EventBus:
         if handler in handlers:
             handlers.remove(handler)
 
+    @property
+    def has_subscribers(self) -> bool:
+        return any(self._handlers.values())
+
     def wants(self, event_type: type) -> bool:
         return bool(self._handlers.get(event_type))
 

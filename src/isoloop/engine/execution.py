@@ -20,7 +20,7 @@ from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.venue_manager import VenueInterfaceManager
 from isoloop.model.errors import AtomicGroupError, ReconciliationError
-from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent
+from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent, PositionUpdate
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import PositionKey
 
@@ -80,8 +80,14 @@ class ExecutionManager:
         )
         self.retries = 0
         self.failed: ReconciliationError | None = None
-        self._emit_orders = self._bus.wants(OrderEvent)
-        self._emit_fills = self._bus.wants(FillEvent)
+
+    @property
+    def default_venue(self) -> str:
+        return self._venues.default
+
+    @property
+    def risk(self) -> RiskManager:
+        return self._risk
 
     # -- orders --------------------------------------------------------------
     def new_order(
@@ -150,7 +156,7 @@ class ExecutionManager:
     def _deny(self, order: Order, reason: str) -> None:
         order.transition(_DENIED, reason)
         self._log.info("order_denied", order_id=order.id, code="EXEC-002", reason=reason)
-        if self._emit_orders:
+        if self._bus.wants(OrderEvent):
             self._bus.publish(OrderEvent(order.id, _DENIED, self._clock.bar, reason))
 
     def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order:
@@ -165,14 +171,34 @@ class ExecutionManager:
     def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
         if hs.deltas or hs.cash_delta:
             self._updates.update_state(hs)
-            if self._emit_fills:
-                for f in hs.fills:
-                    self._bus.publish(FillEvent(f))
-        if self._emit_orders:
-            self._bus.publish(OrderEvent(order.id, hs.status, self._clock.bar, hs.reason))
+        self._log.debug(
+            "execution_handshake",
+            order_id=order.id,
+            venue=hs.venue,
+            status=hs.status.value,
+            fills=[(f.qty, f.price, f.fee) for f in hs.fills],
+            cash_delta=hs.cash_delta,
+            bar=self._clock.bar,
+            reason=hs.reason,
+        )
+        if self._bus.has_subscribers:
+            self._publish(order, hs)
         # A router rejection names a venue that does not exist: no account to compare.
         if hs.venue in self._venue_names and self._updates.reconcile(hs.venue):
             self._reconcile_with_retries(hs.venue, order)
+
+    def _publish(self, order: Order, hs: ExecutionHandshake) -> None:
+        bus = self._bus
+        bar = self._clock.bar
+        if bus.wants(FillEvent):
+            for f in hs.fills:
+                bus.publish(FillEvent(f))
+        if hs.deltas and bus.wants(PositionUpdate):
+            books = self._updates.monitor
+            for key, _ in hs.deltas:
+                bus.publish(PositionUpdate(key, books.position(key), books.cash[hs.venue], bar))
+        if bus.wants(OrderEvent):
+            bus.publish(OrderEvent(order.id, hs.status, bar, hs.reason))
 
     def _reconcile_with_retries(self, venue: str, order: Order) -> None:
         s = self.settings
@@ -233,7 +259,7 @@ class ExecutionManager:
     def close_all(self, tag: str = "finalize") -> list[Order]:
         """Market orders that flatten every open position, ahead of any other working order."""
         out = []
-        books = self._updates._positions.positions
+        books = self._updates.monitor.positions
         for key in sorted(books, reverse=True):
             qty = books[key]
             if not qty:

@@ -136,6 +136,10 @@ class PositionUpdateHandler:
                 if qty:
                     positions.apply(venue.name, ((key, qty),), 0.0)
 
+    @property
+    def monitor(self) -> PositionMonitor:
+        return self._positions
+
     def update_state(self, handshake: ExecutionHandshake) -> None:
         self._positions.apply(handshake.venue, handshake.deltas, handshake.cash_delta)
         self.fees += handshake.fees

@@ -54,7 +54,7 @@ class Strategy:
         self.log = log
         self._new_order = execution.new_order
         self._submit = execution.submit
-        self._default_venue = execution._venues.default
+        self._default_venue = execution.default_venue
         self._books = positions.positions
         self._keys: dict[tuple[str, str, str], str] = {}
 

@@ -54,7 +54,7 @@ def make_executor(
         )
     if kind == "dask":
         try:
-            from isoloop.runs.sweep.executors.dask import DaskExecutor  # noqa: PLC0415
+            from isoloop.runs.sweep.executors.dask import DaskExecutor
         except ImportError as exc:
             raise ConfigError(
                 f"executor.kind 'dask' needs dask[distributed] ({exc}); "
@@ -63,7 +63,7 @@ def make_executor(
         return DaskExecutor(workers, address=address)
     if kind == "ray":
         try:
-            from isoloop.runs.sweep.executors.ray import RayExecutor  # noqa: PLC0415
+            from isoloop.runs.sweep.executors.ray import RayExecutor
         except ImportError as exc:
             raise ConfigError(
                 f"executor.kind 'ray' needs ray ({exc}); install isoloop[ray] or pick "

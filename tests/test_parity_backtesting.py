@@ -106,8 +106,9 @@ def _assert_same_run(out: RunOutput, oracle: Any, df: Any, warmup: int) -> None:
     np.testing.assert_allclose(ours["commission"], theirs["Commission"], rtol=1e-9, atol=1e-9)
     assert out.commissions == pytest.approx(float(theirs["Commission"].sum()), rel=1e-9, abs=1e-9)
 
+    assert out.warmup_bars == warmup
     stats = compute_stats(
-        out.equity, out.index, out.trades, df["Close"].to_numpy(), warmup_bars=warmup
+        out.equity, out.index, out.trades, df["Close"].to_numpy(), warmup_bars=out.warmup_bars
     )
     for ours_key, theirs_key in (
         ("sharpe_ratio", "Sharpe Ratio"),

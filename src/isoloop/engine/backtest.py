@@ -31,6 +31,8 @@ class RunOutput:
     trades: pd.DataFrame
     orders: list[dict[str, Any]]
     commissions: float
+    # The strategy's indicator warm-up: pass as `compute_stats(..., warmup_bars=...)`.
+    warmup_bars: int = 0
 
     @property
     def equity_final(self) -> float:
@@ -91,6 +93,7 @@ class BacktestEngine:
             trades=self._updates.trades.frame(clock.market.index),
             orders=execution.order_records(),
             commissions=float(self._updates.fees),
+            warmup_bars=int(strategy.warmup),
         )
         self.state = "finished"
         self.output = out

@@ -82,3 +82,12 @@ def test_the_tight_loop_timeout_bounds_the_retries() -> None:
     with pytest.raises(ReconciliationError, match="tight-loop timeout"):
         r.engine.run()
     assert r.clock.slept == pytest.approx(1 + 2 + 4)  # the next wait (8 s) would pass 10 s
+
+
+def test_the_reconciliation_timeout_bounds_the_retries_too() -> None:
+    r, _ = wired(
+        1_000.0, max_retry_attempts=50, retry_delay_seconds=1.0, reconciliation_timeout=4.0
+    )
+    with pytest.raises(ReconciliationError, match="reconciliation timeout"):
+        r.engine.run()
+    assert r.clock.slept == pytest.approx(1 + 2)

@@ -204,13 +204,18 @@ class ExecutionManager:
         s = self.settings
         waited = 0.0
         attempt = 0
+        # The wait is bounded by both the tight loop's and reconciliation's budgets.
+        budget = min(s.tight_loop_timeout, s.reconciliation_timeout)
+        budget_name = (
+            "tight-loop timeout"
+            if s.tight_loop_timeout <= s.reconciliation_timeout
+            else "reconciliation timeout"
+        )
         problems = self._updates.reconcile(venue)
         while problems:
             delay = s.retry_delay_seconds * (2**attempt)
-            if attempt >= s.max_retry_attempts or waited + delay > s.tight_loop_timeout:
-                why = (
-                    "tight-loop timeout" if attempt < s.max_retry_attempts else f"{attempt} retries"
-                )
+            if attempt >= s.max_retry_attempts or waited + delay > budget:
+                why = budget_name if attempt < s.max_retry_attempts else f"{attempt} retries"
                 err = ReconciliationError(
                     f"books and venue {venue!r} still disagree after {why} "
                     f"({waited:g}s waited) for order {order.id}: {'; '.join(problems)}",

@@ -129,6 +129,11 @@ def per_trial(outcome: Any) -> dict[int, tuple[Any, ...]]:
     for row in table.to_dict("records"):
         stats = tuple((k, row[k]) for k in STATS_KEYS if row[k] == row[k])  # drop NaN
         out[int(row["trial_id"])] = (
-            row["params"], row["status"], stats, row["stats_extra"], row["digest"], row["error"],
+            row["params"], row["status"], stats, row["stats_extra"], _str(row["digest"]),
+            _str(row["error"]),
         )
     return out
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # pandas shows a missing str as NaN

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-import sweep_trials as st
 
+import sweep_trials as st
 from isoloop.runs.sweep import SerialExecutor, run_generic_sweep
 
 pytestmark = [pytest.mark.distributed, pytest.mark.timeout(180)]
@@ -107,7 +107,7 @@ def test_dask_worker_kill_loses_nothing_and_data_survives(dask_executor, tmp_pat
         killer.join()
     assert list(out.trials["trial_id"]) == list(range(30))  # each id exactly once
     assert len(list(tmp_path.glob("victim-7-*"))) >= 2  # the killed trial ran again
-    expected = {k: v for k, v in st.per_trial(serial_outcome).items()}
+    expected = st.per_trial(serial_outcome)
     assert st.per_trial(out) == expected
     assert out.sweep_digest == serial_outcome.sweep_digest
 
@@ -141,7 +141,7 @@ def test_cluster_hung_trial_times_out_and_its_process_is_killed(name, request, t
     assert (by_id.drop(index=3)["status"] == "ok").all()
     assert out.done == 30 and out.failed == 1
     hung_pid = int(next(tmp_path.glob("hang-3-*")).read_text())
-    gone, alive = psutil.wait_procs(
+    _, alive = psutil.wait_procs(
         [p for p in [_proc(hung_pid)] if p is not None], timeout=30
     )
     assert not alive, f"hung worker {hung_pid} still running"

@@ -66,6 +66,8 @@ class ExecutionManager:
         self._risk = risk
         self._clock = clock
         self._log = log
+        # Resolved once: a lazy structlog proxy would otherwise re-bind on every call.
+        self._debug = log.debug
         self._bus = bus if bus is not None else EventBus()
         self._seq = 0
         self._block_seq = 0
@@ -171,13 +173,15 @@ class ExecutionManager:
     def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
         if hs.deltas or hs.cash_delta:
             self._updates.update_state(hs)
-        self._log.debug(
+        # StrEnum members render as their value; no per-call list building on this path.
+        self._debug(
             "execution_handshake",
             order_id=order.id,
             venue=hs.venue,
-            status=hs.status.value,
-            fills=[(f.qty, f.price, f.fee) for f in hs.fills],
+            status=hs.status,
+            filled=order.filled,
             cash_delta=hs.cash_delta,
+            fees=hs.fees,
             bar=self._clock.bar,
             reason=hs.reason,
         )

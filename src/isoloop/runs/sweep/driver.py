@@ -155,7 +155,8 @@ class SweepDriver:
             spec = self._outstanding.pop(result.trial_id)
             self.store.record(spec, result)
             self._executed += 1
-            results[result.trial_id] = result
+            if keep:
+                results[result.trial_id] = result
             tally.add(result.trial_id, spec.params, result.status, result.stats)
             self._progress(tally, total)
         return results
@@ -203,7 +204,7 @@ class SweepDriver:
                         "optuna study did not replay identically — use a new store"
                     )
             todo = iter([(i, p) for i, p in batch if i not in stored])
-            results = self._run(self._specs(todo, set()), handle, tally, total)
+            results = self._run(self._specs(todo, set()), handle, tally, total, keep=True)
             values: dict[int, float | None] = {}
             for trial_id, _ in batch:
                 if trial_id in results:

@@ -30,7 +30,7 @@ def toy(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialO
     csum = np.concatenate([[0.0], np.cumsum(close)])
     ma_fast = (csum[fast:] - csum[:-fast]) / fast
     ma_slow = (csum[slow:] - csum[:-slow]) / slow
-    diff = ma_fast[slow - fast:] - ma_slow
+    diff = ma_fast[slow - fast :] - ma_slow
     crossings = int(np.count_nonzero(np.diff(np.sign(diff)) != 0))
     noise = float(np.random.default_rng(spec.seed).normal())
     stats = {
@@ -116,8 +116,13 @@ def grid30():
 
 
 def definition(**extra: Any) -> dict[str, Any]:
-    return {"space": SPACE30, "constraint": CONSTRAINT30, "search": {"method": "grid"},
-            "base": {"test": "toy"}, **extra}
+    return {
+        "space": SPACE30,
+        "constraint": CONSTRAINT30,
+        "search": {"method": "grid"},
+        "base": {"test": "toy"},
+        **extra,
+    }
 
 
 def per_trial(outcome: Any) -> dict[int, tuple[Any, ...]]:
@@ -129,7 +134,11 @@ def per_trial(outcome: Any) -> dict[int, tuple[Any, ...]]:
     for row in table.to_dict("records"):
         stats = tuple((k, row[k]) for k in STATS_KEYS if row[k] == row[k])  # drop NaN
         out[int(row["trial_id"])] = (
-            row["params"], row["status"], stats, row["stats_extra"], _str(row["digest"]),
+            row["params"],
+            row["status"],
+            stats,
+            row["stats_extra"],
+            _str(row["digest"]),
             _str(row["error"]),
         )
     return out

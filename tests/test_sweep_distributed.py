@@ -24,8 +24,16 @@ CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
 
 def _run(executor, fn=st.toy, context=CONTEXT, store=None, **kw):
     return run_generic_sweep(
-        fn, st.goog(), search=st.grid30(), executor=executor, definition=st.definition(),
-        base_seed=42, metric="sharpe_ratio", store=store, context=context, **kw,
+        fn,
+        st.goog(),
+        search=st.grid30(),
+        executor=executor,
+        definition=st.definition(),
+        base_seed=42,
+        metric="sharpe_ratio",
+        store=store,
+        context=context,
+        **kw,
     )
 
 
@@ -89,8 +97,7 @@ def test_cluster_matches_serial_on_real_workers(name, request, serial_outcome):
     assert os.getpid() not in pids
 
 
-def test_dask_worker_kill_loses_nothing_and_data_survives(dask_executor, tmp_path,
-                                                          serial_outcome):
+def test_dask_worker_kill_loses_nothing_and_data_survives(dask_executor, tmp_path, serial_outcome):
     # Kill every worker while the victim runs: all copies of the loaded bars are gone,
     # so the sweep can only finish if the data is recomputed from its loading task.
     ctx = {**CONTEXT, "marker_dir": str(tmp_path), "victim_id": 7, "victim_sleep_s": 2.0}
@@ -141,9 +148,7 @@ def test_cluster_hung_trial_times_out_and_its_process_is_killed(name, request, t
     assert (by_id.drop(index=3)["status"] == "ok").all()
     assert out.done == 30 and out.failed == 1
     hung_pid = int(next(tmp_path.glob("hang-3-*")).read_text())
-    _, alive = psutil.wait_procs(
-        [p for p in [_proc(hung_pid)] if p is not None], timeout=30
-    )
+    _, alive = psutil.wait_procs([p for p in [_proc(hung_pid)] if p is not None], timeout=30)
     assert not alive, f"hung worker {hung_pid} still running"
 
 

@@ -24,8 +24,16 @@ CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
 def _run(executor, store=None, fn=st.toy, context=CONTEXT, **kw):
     with executor:
         return run_generic_sweep(
-            fn, st.goog(), search=st.grid30(), executor=executor, definition=st.definition(),
-            base_seed=42, metric="sharpe_ratio", store=store, context=context, **kw,
+            fn,
+            st.goog(),
+            search=st.grid30(),
+            executor=executor,
+            definition=st.definition(),
+            base_seed=42,
+            metric="sharpe_ratio",
+            store=store,
+            context=context,
+            **kw,
         )
 
 

@@ -30,8 +30,16 @@ CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
 
 def _run(executor, fn=st.toy, context=CONTEXT, store=None, **kw):
     return run_generic_sweep(
-        fn, st.goog(), search=st.grid30(), executor=executor, definition=st.definition(),
-        base_seed=42, metric="sharpe_ratio", store=store, context=context, **kw,
+        fn,
+        st.goog(),
+        search=st.grid30(),
+        executor=executor,
+        definition=st.definition(),
+        base_seed=42,
+        metric="sharpe_ratio",
+        store=store,
+        context=context,
+        **kw,
     )
 
 
@@ -183,9 +191,15 @@ def test_a_different_sweep_in_the_same_store_is_refused(tmp_path):
         _run(executor, store=store)
         with pytest.raises(ConfigError, match="holds a different sweep"):
             run_generic_sweep(
-                st.toy, st.goog(), search=st.grid30(), executor=executor,
-                definition=st.definition(constraint="fast <= slow"), base_seed=42,
-                metric="sharpe_ratio", store=store, context=CONTEXT,
+                st.toy,
+                st.goog(),
+                search=st.grid30(),
+                executor=executor,
+                definition=st.definition(constraint="fast <= slow"),
+                base_seed=42,
+                metric="sharpe_ratio",
+                store=store,
+                context=CONTEXT,
             )
 
 

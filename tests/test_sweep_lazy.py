@@ -42,9 +42,16 @@ def _sweep(n_a, n_b, executor, store, max_in_flight):
             seen.append(search.generated - done)
 
     out = run_generic_sweep(
-        st.quick, st.goog(), search=search, executor=executor,
-        definition={"space": {"a": n_a, "b": n_b}}, base_seed=1, metric="sharpe_ratio",
-        store=store, max_in_flight=max_in_flight, on_progress=on_progress,
+        st.quick,
+        st.goog(),
+        search=search,
+        executor=executor,
+        definition={"space": {"a": n_a, "b": n_b}},
+        base_seed=1,
+        metric="sharpe_ratio",
+        store=store,
+        max_in_flight=max_in_flight,
+        on_progress=on_progress,
     )
     return out, max(seen), search
 

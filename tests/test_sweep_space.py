@@ -19,9 +19,13 @@ def test_grid_order_is_keys_as_written_last_key_fastest():
 
 
 def test_range_stop_is_exclusive_for_ints_and_floats():
-    space = SearchSpace.from_mapping({
-        "a": {"range": [10, 70, 5]}, "b": {"range": [0.1, 0.5, 0.1]}, "c": {"choice": ["x", "y"]},
-    })
+    space = SearchSpace.from_mapping(
+        {
+            "a": {"range": [10, 70, 5]},
+            "b": {"range": [0.1, 0.5, 0.1]},
+            "c": {"choice": ["x", "y"]},
+        }
+    )
     a, b, c = space.dimensions
     assert a.values == tuple(range(10, 70, 5))
     assert b.values == (0.1, 0.2, 0.3, 0.4)  # no 0.30000000000000004, no 0.5

@@ -139,8 +139,15 @@ class SweepDriver:
             yield spec
 
     def _run(
-        self, specs: Iterator[TrialSpec], handle: Any, tally: _Tally, total: int
+        self,
+        specs: Iterator[TrialSpec],
+        handle: Any,
+        tally: _Tally,
+        total: int,
+        *,
+        keep: bool = False,
     ) -> dict[int, TrialResult]:
+        """Run `specs`; each result is stored on arrival (kept in memory only if `keep`)."""
         results: dict[int, TrialResult] = {}
         cap = self.max_in_flight or 2 * max(1, self.executor.workers)
         for result in self.executor.map(

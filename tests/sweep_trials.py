@@ -146,3 +146,9 @@ def per_trial(outcome: Any) -> dict[int, tuple[Any, ...]]:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None  # pandas shows a missing str as NaN
+
+
+def jitter(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """Uneven durations, so parallel executors finish trials out of order."""
+    time.sleep((spec.trial_id * 7919) % 5 * 0.03)
+    return toy(spec, data, context)

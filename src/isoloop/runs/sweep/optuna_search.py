@@ -7,6 +7,7 @@ same whatever order the trials finished in and whatever the worker count.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ class OptunaSearch:
                 seed=self.seed, warn_independent_sampling=False
             ),
         }
+        if self.sampler == "cmaes" and importlib.util.find_spec("cmaes") is None:
+            raise ConfigError(
+                "search.sampler 'cmaes' needs the 'cmaes' package (pip install cmaes); "
+                "or use sampler: tpe or random"
+            )
         if self.sampler not in samplers:
             raise ConfigError(
                 f"search.sampler must be one of tpe, random, cmaes; got {self.sampler!r}"

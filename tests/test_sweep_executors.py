@@ -125,3 +125,22 @@ def test_store_is_sqlite_wal_and_rows_come_back_sorted(tmp_path, serial_outcome)
     with SweepStore(path) as store:
         assert [r["trial_id"] for r in store.rows()] == list(range(30))
     assert out.sweep_digest == serial_outcome.sweep_digest
+
+
+def test_progress_reports_done_failed_running_and_best():
+    calls = []
+    ctx = {**CONTEXT, "bad_fast": 8}
+    with ThreadExecutor(2) as executor:
+        out = _run(
+            executor,
+            fn=st.raising,
+            context=ctx,
+            max_in_flight=3,
+            on_progress=lambda *args: calls.append(args),
+        )
+    dones = [c[0] for c in calls]
+    assert dones == list(range(31))  # once before the first trial, then once per result
+    assert all(c[3] == 30 for c in calls)
+    assert all(0 <= c[2] <= 3 for c in calls)
+    assert calls[-1][1] == out.failed == 6
+    assert calls[-1][4] == out.best

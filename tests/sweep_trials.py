@@ -60,7 +60,7 @@ def _marker(context: Mapping[str, Any], spec: TrialSpec, tag: str) -> None:
 def hanging(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
     if spec.trial_id == context["hang_id"]:
         _marker(context, spec, "hang")
-        time.sleep(3600)
+        time.sleep(float(context.get("hang_s", 3600)))
     return toy(spec, data, context)
 
 

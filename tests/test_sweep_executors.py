@@ -144,3 +144,39 @@ def test_progress_reports_done_failed_running_and_best():
     assert all(0 <= c[2] <= 3 for c in calls)
     assert calls[-1][1] == out.failed == 6
     assert calls[-1][4] == out.best
+
+
+def test_thread_timeout_is_recorded_while_the_thread_runs_on(tmp_path):
+    # Threads cannot be killed: the overrunning trial is recorded, the sweep goes on.
+    ctx = {**CONTEXT, "marker_dir": str(tmp_path), "hang_id": 4, "hang_s": 3.0}
+    with ThreadExecutor(2) as executor:
+        out = _run(executor, fn=st.hanging, context=ctx, timeout_s=1.0)
+    table = out.trials.set_index("trial_id")
+    assert table.loc[4, "status"] == "timeout"
+    assert "thread cannot be stopped" in table.loc[4, "error"]
+    assert (table.drop(index=4)["status"] == "ok").all()
+
+
+def test_unpicklable_trial_function_is_a_clear_error():
+    from isoloop.runs.sweep import ExecutorError
+
+    with ProcessExecutor(1) as executor, pytest.raises(ExecutorError, match="module-level"):
+        _run(executor, fn=lambda spec, data, context: {"stats": {}})
+
+
+def test_retry_failed_reruns_only_failed_rows(tmp_path, serial_outcome):
+    store = tmp_path / "r.sqlite"
+    with SerialExecutor() as executor:
+        first = _run(executor, fn=st.raising, context={**CONTEXT, "bad_fast": 8}, store=store)
+        assert first.failed == 6
+        again = _run(executor, fn=st.raising, context={**CONTEXT, "bad_fast": 8}, store=store)
+        assert again.executed == 0 and again.failed == 6  # failures are final by default
+        fixed = _run(
+            executor,
+            fn=st.raising,
+            context={**CONTEXT, "bad_fast": -1},
+            store=store,
+            retry_failed=True,
+        )
+    assert fixed.executed == 6 and fixed.failed == 0
+    assert st.per_trial(fixed) == st.per_trial(serial_outcome)

@@ -13,6 +13,7 @@ gives up with `KilledWorker`. A hung trial cannot be cancelled inside a Dask
 worker thread, so on timeout the future is cancelled and that worker is
 restarted. The timeout clock starts at submission; with a timeout set, at most
 `workers` trials are in flight so a submitted trial starts right away.
+The context dict travels with each task (it is small); the bars never do.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ so the driver always knows which trial runs where:
   `memory_limit_mb` and counts trials against `recycle_after`; past either it
   sends its result flagged `recycled` and exits, and a fresh worker replaces it.
 
-Workers are started with "spawn" (safe when the driver has threads, e.g. a Dask
+At most one trial is outstanding per worker (specs are pulled from the
+iterator only when a worker is idle), so `max_in_flight` only matters below
+`workers`. Workers are started with "spawn" (safe when the driver has threads, e.g. a Dask
 client) and open the shared data once: bars are written once to `.npy` files
 under /dev/shm and memory-mapped read-only by every worker.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import resource
 import signal
 import socket
@@ -196,7 +199,16 @@ class ProcessExecutor:
             name="isoloop-sweep-worker",
             daemon=True,
         )
-        proc.start()
+        try:
+            proc.start()
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            parent.close()
+            child.close()
+            raise ExecutorError(
+                f"process executor: cannot send the trial function, data handle or context "
+                f"to a worker ({exc}); the function must be a module-level importable "
+                "callable and the context plain JSON-able values"
+            ) from None
         child.close()
         assert proc.pid is not None
         return _Slot(proc=proc, conn=parent, pid=proc.pid)

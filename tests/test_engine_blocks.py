@@ -112,3 +112,29 @@ def test_basis_params_are_validated() -> None:
     cfg = make_config()
     with pytest.raises(StrategyParamError, match="exit_bar"):
         build(cfg, MD, BasisTrade, {"enter_bar": 5, "exit_bar": 3})
+
+
+def test_a_block_with_a_denied_leg_sends_nothing() -> None:
+    from engine.scripted import Scripted
+
+    def place(s: Any) -> Any:
+        from isoloop.model import Side
+
+        return s.block([s.leg(Side.BUY, 5, venue="spot"), s.leg(Side.SELL, -1, venue="perp")])
+
+    cfg = make_config()
+    r = build(
+        cfg,
+        MD,
+        Scripted,
+        {"script": {3: place}},
+        venue_factory=lambda clock, lg: SimulatedVenue(cfg.venue, clock, lg, name="spot"),
+        hedge_venue_factory=lambda clock, lg: SimulatedVenue(cfg.venue, clock, lg, name="perp"),
+    )
+    out = r.engine.run()
+    block = r.strategy.placed[0]
+    assert block.status == "denied"
+    assert [(o["status"], o["filled"]) for o in out.orders] == [("DENIED", 0.0), ("DENIED", 0.0)]
+    assert r.execution.orders[1].reason.startswith("parameters:")
+    assert r.execution.orders[0].reason.startswith(f"block {block.id} denied")
+    assert r.venue.cash == 10_000.0

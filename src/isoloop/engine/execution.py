@@ -156,6 +156,9 @@ class ExecutionManager:
         return order
 
     def _deny(self, order: Order, reason: str) -> None:
+        # Bad parameters never validate; a risk limit denies a validated order.
+        if not reason.startswith("parameters:") and order.status is OrderStatus.RECEIVED:
+            order.transition(_VALIDATED)
         order.transition(_DENIED, reason)
         self._log.info("order_denied", order_id=order.id, code="EXEC-002", reason=reason)
         if self._bus.wants(OrderEvent):
@@ -319,8 +322,8 @@ class ExecutionManager:
             reasons.append(r)
         if any(r is not None for r in reasons):
             first = next(r for r in reasons if r is not None)
-            for leg in legs:
-                self._deny(leg, first)
+            for leg, r in zip(legs, reasons, strict=True):
+                self._deny(leg, r if r is not None else f"block {block.id} denied: {first}")
             block.status = "denied"
             return block
         for leg in legs:

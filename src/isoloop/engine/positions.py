@@ -20,6 +20,7 @@ from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.positions import PositionKey
+from isoloop.venues.base import Venue
 
 __all__ = ["PositionMonitor", "PositionUpdateHandler"]
 
@@ -129,6 +130,7 @@ class PositionUpdateHandler:
         self.updates = 0
         self.reconciliations = 0
         self.mismatches = 0
+        self._venue_cache: dict[str, Venue] = {}
         # Startup reconciliation: the books start from what each venue reports.
         for venue in venues.venues():
             positions.open_account(venue.name, venue.reported_cash())
@@ -153,14 +155,19 @@ class PositionUpdateHandler:
     def reconcile(self, venue_name: str) -> list[str]:
         """Differences between the books and `venue_name`'s account; empty when they agree."""
         self.reconciliations += 1
-        venue = self._venues.get(venue_name)
+        venue = self._venue_cache.get(venue_name)
+        if venue is None:
+            venue = self._venue_cache[venue_name] = self._venues.get(venue_name)
         book_cash = self._positions.cash[venue_name]
         venue_cash = venue.reported_cash()
+        book = self._positions.venue_positions(venue_name)
+        theirs = venue.reported_positions()
+        # Both sides applied the same deltas in the same order: usually bit-equal.
+        if book_cash == venue_cash and book == theirs:
+            return []
         problems: list[str] = []
         if abs(book_cash - venue_cash) > self._tol * max(1.0, abs(venue_cash)):
             problems.append(f"cash: books {book_cash!r} != venue {venue_cash!r}")
-        book = self._positions.venue_positions(venue_name)
-        theirs = venue.reported_positions()
         if book != theirs:
             for key in sorted(set(book) | set(theirs)):
                 a, b = book.get(key, 0.0), theirs.get(key, 0.0)

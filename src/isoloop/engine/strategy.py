@@ -15,6 +15,7 @@ import numpy as np
 
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager, InstructionBlock
+from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.positions import PositionMonitor
 from isoloop.model.orders import Order, Side, TimeInForce
@@ -172,3 +173,6 @@ class Strategy:
 
     def cancel(self, order: Order) -> Order:
         return self.execution.cancel(order)
+
+    def health(self) -> Health:
+        return health("healthy", strategy=type(self).__name__, params=self.params)

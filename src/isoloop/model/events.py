@@ -1,8 +1,14 @@
-"""Immutable events and the venue's answer to an order (`ExecutionHandshake`)."""
+"""Immutable events and the venue's answer to an order (`ExecutionHandshake`).
+
+`Fill`, `ExecutionHandshake` and `BarEvent` are NamedTuples: built once or
+twice per order (or per bar), and a frozen dataclass costs several times more
+to construct.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from isoloop.model.orders import OrderStatus
 
@@ -17,14 +23,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class BarEvent:
+class BarEvent(NamedTuple):
     bar: int
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(NamedTuple):
     """One execution: signed `qty` (+ buy, − sell) at `price`, with its fee."""
 
     order_id: str
@@ -36,8 +40,7 @@ class Fill:
     bar: int
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionHandshake:
+class ExecutionHandshake(NamedTuple):
     """What a venue reports for one order step: status, fills and the actual deltas.
 
     `deltas` maps position keys (`venue:position_type:symbol`) to the signed

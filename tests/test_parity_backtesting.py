@@ -118,4 +118,36 @@ def _assert_same_run(out: RunOutput, oracle: Any, df: Any, warmup: int) -> None:
         ("exposure_pct", "Exposure Time [%]"),
         ("return_pct", "Return [%]"),
     ):
-        assert stats[ours_key] == pytest.approx(oracle[theirs_key], rel=1e-7, abs=1e-9), ours_key
+        assert stats[ours_key] == pytest.approx(
+            oracle[theirs_key], rel=1e-7, abs=1e-9, nan_ok=True
+        ), ours_key
+
+
+@pytest.mark.parametrize("commission", [0.0, 0.01])
+def test_parity_when_the_account_runs_out_of_money(commission: float) -> None:
+    """A short squeezed by a 3x jump: both engines close at that bar's close and stop at 0."""
+    import pandas as pd
+
+    close = np.concatenate(
+        [np.linspace(100, 120, 20), np.linspace(119, 95, 25), [300.0], np.linspace(300, 320, 14)]
+    )
+    open_ = np.concatenate([[100.0], close[:-1]])
+    df = pd.DataFrame(
+        {
+            "Open": open_,
+            "High": np.maximum(open_, close) + 1,
+            "Low": np.minimum(open_, close) - 1,
+            "Close": close,
+            "Volume": 1e6,
+        },
+        index=pd.date_range("2020-01-01", periods=len(close)),
+    )
+    oracle = oracle_run(df, 3, 6, cash=10_000, commission=commission)
+    DATA["SQUEEZE"] = (df, 10_000.0)
+    try:
+        out = run_container("SQUEEZE", 3, 6, commission=commission)
+    finally:
+        del DATA["SQUEEZE"]
+    assert oracle["Equity Final [$]"] == 0.0
+    _assert_same_run(out, oracle, df, warmup=5)
+    assert out.orders[-1]["status"] == "FILLED"

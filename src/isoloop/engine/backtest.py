@@ -73,8 +73,14 @@ class BacktestEngine:
         try:
             strategy.init()
             start = 1 + int(strategy.warmup)
-            self._loop(start, n)
-            if n:
+            bust = self._loop(start, n)
+            if bust is not None:
+                # Like backtesting.py: positions closed at the bar's close, cash written
+                # off, the run stops there and equity stays at zero.
+                execution.liquidate_all(bust)
+                self._log.error("out_of_money", bar=bust, equity=0.0)
+                execution.finish("out of money")
+            elif n:
                 last = n - 1
                 clock.bar = last
                 if self._finalize and start < n:
@@ -106,38 +112,51 @@ class BacktestEngine:
         )
         return out
 
-    def _loop(self, start: int, n: int) -> None:
+    def _loop(self, start: int, n: int) -> int | None:
+        """Run bars `start..n-1`; return the bar where the account ran out of money, if any."""
         clock = self._clock
         on_bar = self._strategy.on_bar
         process = self._execution.process_bar
         lists = self._execution.work_lists
+        books = self._positions
         bus = self._bus
-        if bus is not None and bus.wants(BarEvent):
-            times = clock.market.time_ns
-            publish = bus.publish
-            for i in range(start, n):
-                clock.bar = i
-                for w in lists:
-                    if w:
-                        process(i)
-                        break
-                publish(BarEvent(i, times[i]))
-                on_bar(i)
-        elif len(lists) == 2:
+        publish = bus.publish if bus is not None and bus.wants(BarEvent) else None
+        times = clock.market.time_ns
+        if publish is None and len(lists) == 2:
+            # The common case, kept minimal: most bars have no working order.
             blocks, working = lists
             for i in range(start, n):
                 clock.bar = i
                 if working or blocks:
                     process(i)
+                b = books.bust
+                if b is None:
+                    if books.equity(i) <= 0:
+                        return i
+                else:
+                    c = b[2][i]
+                    if c <= b[0] or c >= b[1]:
+                        return i
                 on_bar(i)
-        else:
-            for i in range(start, n):
-                clock.bar = i
-                for w in lists:
-                    if w:
-                        process(i)
-                        break
-                on_bar(i)
+            return None
+        for i in range(start, n):
+            clock.bar = i
+            for w in lists:
+                if w:
+                    process(i)
+                    break
+            b = books.bust
+            if b is None:
+                if books.equity(i) <= 0:
+                    return i
+            else:
+                c = b[2][i]
+                if c <= b[0] or c >= b[1]:
+                    return i
+            if publish is not None:
+                publish(BarEvent(i, times[i]))
+            on_bar(i)
+        return None
 
     def health(self) -> Health:
         return health(

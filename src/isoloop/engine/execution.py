@@ -290,6 +290,36 @@ class ExecutionManager:
             out.append(self.submit(order, skip_risk=True, front=True))
         return out
 
+    def liquidate_all(self, bar: int) -> None:
+        """Close every position at `bar`'s close and write off each venue's cash."""
+        books = self._updates.monitor.positions
+        for key in sorted(books):
+            qty = books[key]
+            if not qty:
+                continue
+            k = PositionKey.parse(key)
+            order = self.new_order(
+                k.symbol,
+                Side.SELL if qty > 0 else Side.BUY,
+                abs(qty),
+                venue=k.venue,
+                position_type=k.position_type,
+                reduce_only=True,
+                tag="liquidation",
+            )
+            self.orders.append(order)
+            order.transition(_VALIDATED)
+            order.transition(OrderStatus.ROUTED)
+            self._apply(order, self._venues.get(k.venue).liquidate(order, bar))
+        for venue in self._venue_list:
+            hs = venue.write_off()
+            if hs.cash_delta:
+                self._updates.update_state(hs)
+            if self._updates.reconcile(venue.name):
+                raise ReconciliationError(
+                    f"books and venue {venue.name!r} disagree after write-off"
+                )
+
     def finish(self, reason: str = "run ended") -> None:
         """Leave no order in a non-terminal state: cancel what is still working."""
         for block in self._pending_blocks:

@@ -9,6 +9,7 @@ venue's own account.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -40,11 +41,33 @@ class PositionMonitor:
         self._cash_vals: list[float] = []
         self._qty_bars: dict[str, list[int]] = {}
         self._qty_vals: dict[str, list[float]] = {}
+        self._any_close: list[float] = self._market.symbols[self._market.primary].close_l
+        # (low, high, closes): the account is out of money at bar i when
+        # closes[i] <= low or closes[i] >= high; None: value every position (several open).
+        self.bust: tuple[float, float, list[float]] | None = (-math.inf, math.inf, self._any_close)
 
     def open_account(self, venue: str, cash: float) -> None:
         self.cash[venue] = cash
         self._by_venue[venue] = {}
         self._cash0 = sum(self.cash.values())
+        self._update_bust()
+
+    def _update_bust(self) -> None:
+        """Precompute the close at which equity reaches zero, so the bar loop checks
+        one comparison instead of valuing the account on every bar."""
+        cash = self.total_cash()
+        held = [(k, q) for k, q in self.positions.items() if q]
+        if not held:
+            self.bust = (-math.inf if cash > 0 else math.inf, math.inf, self._any_close)
+        elif len(held) == 1:
+            key, qty = held[0]
+            closes = self._market.symbols[self._key_symbol[key]].close_l
+            if qty > 0:
+                self.bust = (-cash / qty, math.inf, closes)
+            else:
+                self.bust = (-math.inf, cash / -qty, closes)
+        else:
+            self.bust = None
 
     def position(self, key: str) -> float:
         return self.positions.get(key, 0.0)
@@ -89,6 +112,7 @@ class PositionMonitor:
                 self._qty_vals[key] = []
             bars.append(bar)
             self._qty_vals[key].append(qty)
+        self._update_bust()
 
     def _series(self, bars: list[int], vals: list[float], initial: float, n: int) -> np.ndarray:
         if not bars:

@@ -34,6 +34,14 @@ class Venue(Protocol):
         """Execute a ROUTED order at `bar` immediately (instruction blocks)."""
         ...
 
+    def liquidate(self, order: Order, bar: int) -> ExecutionHandshake:
+        """Fill a ROUTED reduce-only order completely at `bar`'s close (out of money)."""
+        ...
+
+    def write_off(self) -> ExecutionHandshake:
+        """Set the account's cash to zero; the handshake carries the change."""
+        ...
+
     def cancel(self, order: Order, reason: str) -> ExecutionHandshake: ...
 
     def account(self) -> AccountSnapshot:

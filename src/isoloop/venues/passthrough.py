@@ -91,6 +91,16 @@ class PassthroughVenue:
             order.id, self.name, order.status, (fill,), ((key, sign * qty),), cash_delta, 0.0, bar
         )
 
+    def liquidate(self, order: Order, bar: int) -> ExecutionHandshake:
+        return self.execute_now(order, bar)
+
+    def write_off(self) -> ExecutionHandshake:
+        delta = -self.cash
+        self.cash = 0.0
+        return ExecutionHandshake(
+            "WRITE-OFF", self.name, OrderStatus.FILLED, cash_delta=delta, bar=self._clock.bar
+        )
+
     def process_bar(self, bar: int, sink: HandshakeSink, final: bool = False) -> None:
         return None
 

@@ -184,6 +184,30 @@ class SimulatedVenue:
             )
         return result
 
+    def liquidate(self, order: Order, bar: int) -> ExecutionHandshake:
+        order.transition(_ACCEPTED)
+        self.working.append(order)
+        sym = self._market.symbols[order.symbol]
+        hs = self._execute(
+            order, sym, bar, time_index=bar, price=sym.close_l[bar], sign=order.sign, final=True
+        )
+        if hs is None:  # pragma: no cover - a reduce-only final fill always answers
+            return self.cancel(order, "nothing to liquidate")
+        return hs
+
+    def write_off(self) -> ExecutionHandshake:
+        delta = -self.cash
+        self.cash = 0.0
+        self._unsettled.clear()
+        return ExecutionHandshake(
+            "WRITE-OFF",
+            self.name,
+            OrderStatus.FILLED,
+            cash_delta=delta,
+            bar=self._clock.bar,
+            reason="out of money",
+        )
+
     def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None:
         if order.tif is _IOC or order.tif is _FOK:
             return self.cancel(order, reason)

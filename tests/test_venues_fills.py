@@ -225,3 +225,12 @@ def test_passthrough_venue_fills_at_once_at_the_reference_price() -> None:
     assert r.venue.cash == pytest.approx(10_000 - 3 * 100.5 + 3 * 120.0)
     assert out.trades["pnl"].tolist() == pytest.approx([3 * (120.0 - 100.5)])
     assert out.orders[0]["status"] == OrderStatus.FILLED.value and Side.BUY.value == "BUY"
+
+
+def test_target_orders_the_difference_to_the_wanted_position() -> None:
+    rows = [FLAT] * 6
+    out, r = run(
+        rows, {1: lambda s: s.target(7), 2: lambda s: s.target(3), 3: lambda s: s.target(3)}
+    )
+    assert [(o["side"], o["size"]) for o in out.orders] == [("BUY", 7.0), ("SELL", 4.0)]
+    assert r.venue.positions["sim:spot:X"] == 3.0

@@ -134,7 +134,7 @@ DRIVER = textwrap.dedent(
 
     if __name__ == "__main__":
         store, marker_dir = sys.argv[1], sys.argv[2]
-        ctx = {"noise": 0.25, "sleep_s": 0.1, "marker_dir": marker_dir}
+        ctx = {"noise": 0.25, "sleep_s": 0.25, "marker_dir": marker_dir}
         with ProcessExecutor(2) as executor:
             run_generic_sweep(
                 st.counted, st.goog(), search=st.grid30(), executor=executor,

@@ -79,6 +79,13 @@ def _objective(stats: Mapping[str, float], status: str, metric: str) -> float | 
     return value if math.isfinite(value) else None
 
 
+def _row_stats(row: Mapping[str, Any]) -> dict[str, float]:
+    """A stored row's stats: the design's keys (NULL = not reported) plus the JSON extras."""
+    stats: dict[str, float] = {k: row[k] for k in STATS_KEYS if row[k] is not None}
+    stats.update(row["stats_extra"])
+    return stats
+
+
 @dataclass(slots=True)
 class _Tally:
     metric: str
@@ -177,11 +184,15 @@ class SweepDriver:
         self.store.bind(key, self.definition)
         tally = _Tally(self.metric, self.direction)
         finished = self.store.completed_ids(retry_failed=self.retry_failed)
-        stored = {row["trial_id"]: row for row in self.store.rows() if row["trial_id"] in finished}
-        for trial_id in sorted(stored):
-            row = stored[trial_id]
-            stats = {k: row[k] for k in STATS_KEYS if row[k] is not None} | row["stats_extra"]
-            tally.add(trial_id, row["params"], row["status"], stats)
+        # Stream stored rows into the tally; keep them only for Optuna's replay (a
+        # resumed 100k grid must not be loaded into memory).
+        keep_rows = isinstance(self.search, OptunaSearch)
+        stored: dict[int, dict[str, Any]] = {}
+        for row in self.store.rows():
+            if row["trial_id"] in finished:
+                tally.add(row["trial_id"], row["params"], row["status"], _row_stats(row))
+                if keep_rows:
+                    stored[row["trial_id"]] = row
         total = self.search.total()
         self._progress(tally, total)
         handle = self.executor.share(self.data)
@@ -189,7 +200,7 @@ class SweepDriver:
             self._run_optuna(self.search, handle, tally, stored)
         else:
             self._run(self._specs(self.search.trials(), finished), handle, tally, total)
-        return self._outcome(key, len(stored))
+        return self._outcome(key, len(finished))
 
     def _run_optuna(
         self,
@@ -219,28 +230,23 @@ class SweepDriver:
                     values[trial_id] = _objective(r.stats, r.status, self.metric)
                 else:
                     row = stored[trial_id]
-                    values[trial_id] = _objective(
-                        {k: row[k] for k in STATS_KEYS if row[k] is not None},
-                        row["status"],
-                        self.metric,
-                    )
+                    values[trial_id] = _objective(_row_stats(row), row["status"], self.metric)
             search.tell_batch(values)
 
     def _outcome(self, key: str, resumed: int) -> SweepOutcome:
         frame = self.store.frame()
-        records = [
-            {
-                "id": int(row["trial_id"]),
-                "params": row["params"],
-                "status": row["status"],
-                "digest": row["digest"],
-            }
-            for row in self.store.rows()
-        ]
+        records: list[dict[str, Any]] = []
         tally = _Tally(self.metric, self.direction)
         for row in self.store.rows():
-            stats = {k: row[k] for k in STATS_KEYS if row[k] is not None} | row["stats_extra"]
-            tally.add(row["trial_id"], row["params"], row["status"], stats)
+            records.append(
+                {
+                    "id": row["trial_id"],
+                    "params": row["params"],
+                    "status": row["status"],
+                    "digest": row["digest"],
+                }
+            )
+            tally.add(row["trial_id"], row["params"], row["status"], _row_stats(row))
         return SweepOutcome(
             trials=frame,
             total=self.search.total(),

@@ -157,3 +157,11 @@ def _proc(pid):
         return psutil.Process(pid)
     except psutil.NoSuchProcess:
         return None
+
+
+@pytest.mark.parametrize("name", ["dask", "ray"])
+def test_cluster_bars_are_read_only(name, request):
+    executor = request.getfixturevalue(f"{name}_executor")
+    out = _run(executor, fn=st.mutating)
+    assert set(out.trials["error"]) == {"ValueError: assignment destination is read-only"}
+    assert len(_pids(out)) >= 2  # checked on both workers, incl. one that received a copy

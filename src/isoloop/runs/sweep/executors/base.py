@@ -109,6 +109,13 @@ class BarsTupleHandle:
         return cls(tuple(data.values()))
 
     def open(self) -> MarketData:
+        for bars in self.bars:
+            for name in _BAR_FIELDS:
+                array = getattr(bars, name)
+                if array.flags.writeable:
+                    # A transport (e.g. Dask moving the bars between workers) may hand
+                    # back writeable copies: restore the read-only guarantee.
+                    array.flags.writeable = False
         return MarketData({b.symbol: b for b in self.bars})
 
 

@@ -180,3 +180,14 @@ def test_retry_failed_reruns_only_failed_rows(tmp_path, serial_outcome):
         )
     assert fixed.executed == 6 and fixed.failed == 0
     assert st.per_trial(fixed) == st.per_trial(serial_outcome)
+
+
+def test_worker_that_cannot_open_the_data_stops_the_sweep_with_a_clear_error():
+    from isoloop.runs.sweep import ExecutorError, MemmapHandle
+
+    missing = MemmapHandle("/nonexistent/isoloop-sweep", ("GOOG",))
+    with (
+        ProcessExecutor(1) as executor,
+        pytest.raises(ExecutorError, match="could not start: FileNotFoundError"),
+    ):
+        list(executor.map(st.toy, iter(_specs(0, 2)), missing, context=CONTEXT))

@@ -77,7 +77,11 @@ class MemmapHandle:
 
     @classmethod
     def write(cls, data: MarketData) -> MemmapHandle:
-        base = "/dev/shm" if Path("/dev/shm").is_dir() else None
+        needed = sum(getattr(b, name).nbytes for b in data.values() for name in _BAR_FIELDS)
+        shm = Path("/dev/shm")
+        # Containers often mount a 64 MB /dev/shm: fall back to the temp dir (page cache).
+        fits = shm.is_dir() and shutil.disk_usage(shm).free > 2 * needed + 2**20
+        base = str(shm) if fits else None
         directory = tempfile.mkdtemp(prefix="isoloop-sweep-", dir=base)
         for i, (_symbol, bars) in enumerate(data.items()):
             for name in _BAR_FIELDS:

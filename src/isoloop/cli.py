@@ -119,6 +119,106 @@ def backtest(
 
 
 @app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Sweep config YAML (kind: sweep).")],
+    executor: Annotated[
+        str | None, typer.Option(help="serial | thread | process | dask | ray")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Workers (threads or processes).")] = None,
+    store: Annotated[Path | None, typer.Option(help="SQLite store (resumable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="path.to.key=value")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the sweep's report.")] = Path("results"),
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run (or resume) a parameter sweep; every trial in its own scope."""
+    from isoloop.config import parse_set_options
+    from isoloop.runs.sweep_runner import load_sweep, run_sweep, write_sweep_outputs
+
+    overrides = parse_set_options(set_ or [])
+    if executor is not None:
+        overrides["executor.kind"] = executor
+    if workers is not None:
+        overrides["executor.workers"] = workers
+    if store is not None:
+        overrides["store"] = str(store.resolve())
+    loaded = load_sweep(config, overrides)  # input errors before any worker starts
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        if json_ or not console.is_terminal:
+            result = run_sweep(config, **overrides)
+        else:
+            result = _sweep_with_progress(console, config, overrides)
+    except INPUT_ERRORS:
+        raise
+    except Exception as exc:
+        raise RunFailed(f"{config}: sweep failed: {type(exc).__name__}: {exc}") from exc
+    report_path = write_sweep_outputs(result, loaded, out)
+    if json_:
+        _emit_json(result.to_json())
+        return
+    _print_sweep(Console(soft_wrap=True), result, loaded, report_path)
+
+
+def _sweep_with_progress(console: Console, config: Path, overrides: dict[str, Any]) -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from isoloop.runs.sweep_runner import run_sweep
+
+    columns = (
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} done"),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TextColumn("{task.fields[running]} running"),
+        TimeRemainingColumn(),
+        TextColumn("best {task.fields[best]}"),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("sweep", total=None, failed=0, running=0, best="-")
+
+        def on_progress(done: int, failed: int, running: int, total: int, best: Any) -> None:
+            shown = "-" if best is None else f"{best.value:.4g} {dict(best.params)}"
+            progress.update(
+                task, completed=done, total=total, failed=failed, running=running, best=shown
+            )
+
+        return run_sweep(config, on_progress=on_progress, **overrides)
+
+
+def _print_sweep(console: Console, result: Any, loaded: Any, report_path: Path | None) -> None:
+    metric = loaded.config.objective.metric
+    console.print(
+        f"sweep {result.sweep_id}: {result.total} trials, {result.done} done, "
+        f"{result.failed} failed ({result.executed} run now, {result.resumed} resumed)"
+    )
+    ok = result.trials[result.trials["status"] == "ok"]
+    if len(ok):
+        ascending = loaded.config.objective.direction == "minimize"
+        top = ok.sort_values([metric, "trial_id"], ascending=[ascending, True]).head(5)
+        params = list(loaded.config.space)
+        table = Table(title=f"best trials by {metric}")
+        for col in ["trial_id", *params, metric, "return_pct", "max_drawdown_pct", "trades"]:
+            table.add_column(col, justify="right")
+        for _, row in top.iterrows():
+            table.add_row(
+                *[str(row["trial_id"]), *[str(row[f"param.{p}"]) for p in params]],
+                *[_fmt("{:.3f}", row[c]) for c in (metric, "return_pct", "max_drawdown_pct")],
+                _fmt("{:d}", row["trades"]),
+            )
+        console.print(table)
+    if result.windows:
+        console.print(
+            f"walk-forward: {len(result.windows)} windows, out-of-sample equity "
+            f"{float(result.oos_equity.iloc[-1]):,.2f}"
+        )
+    console.print(f"digest  {result.digest}")
+    if result.store:
+        console.print(f"store   {result.store}")
+    if report_path:
+        console.print(f"report  {report_path}")
+
+
+@app.command()
 def verify(
     run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

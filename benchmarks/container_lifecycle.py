@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import write_section  # noqa: E402
-
 from isoloop.data.bars import MarketData  # noqa: E402
 from isoloop.logging import NullSink, make_run_logger  # noqa: E402
 from isoloop.scope import ScopeCoordinator, SharedServices, load_blueprint  # noqa: E402
@@ -72,16 +71,7 @@ def time_per_call(fn: Any, n: int, repeats: int = 7) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scopes", type=int, default=100_000)
-    ap.add_argument("--blueprint", type=Path, default=None)
-    ap.add_argument("--no-write", action="store_true")
-    args = ap.parse_args()
-
-    bp_path, config, shared = standard_setup()
-    if args.blueprint:
-        bp_path = args.blueprint
+def measure(bp_path: Path, config: object, shared: SharedServices) -> tuple[Any, ...]:
     coord = ScopeCoordinator(shared)
     bp = coord.blueprint(bp_path)
     plans = bp.plan(config)
@@ -96,7 +86,9 @@ def main() -> None:
         log = make_run_logger(NullSink(), run_id="bench", container_id="c")
         made: dict[str, Any] = {}
         for plan in plans:
-            kw: dict[str, Any] = bp.resolve_args(next(s for s in bp.slots if s.name == plan.name), config)
+            kw: dict[str, Any] = bp.resolve_args(
+                next(s for s in bp.slots if s.name == plan.name), config
+            )
             kw.update({p: made[s] for p, s in plan.slot_params})
             kw.update({n: shared[n] for n in plan.shared_params})
             kw.update({n: (log if n == "log" else run_values[n]) for n in plan.run_params})
@@ -109,7 +101,9 @@ def main() -> None:
 
     # A naive container class: every provider declared once, the class instantiated per run
     # (dependency-injector deep-copies every provider on instantiation).
-    attrs: dict[str, Any] = {n: providers.Object(None) for n in ("config", "run_id", "seed_sequence", "log")}
+    attrs: dict[str, Any] = {
+        n: providers.Object(None) for n in ("config", "run_id", "seed_sequence", "log")
+    }
     attrs.update({n: providers.Object(shared[n]) for n in bp.shared})
     for plan in plans:
         spec = next(s for s in bp.slots if s.name == plan.name)
@@ -146,7 +140,28 @@ def main() -> None:
     print(f"hand-wired          {hand * 1e6:8.1f} µs")
     print(f"naive Declarative   {nai * 1e6:8.1f} µs")
 
-    # Flatness and memory over many scopes in one process.
+    return bp_path, iso, hand, nai, len(plans), isoloop_scope
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scopes", type=int, default=100_000)
+    ap.add_argument("--blueprint", type=Path, default=None)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+
+    real = standard_setup()
+    setups = (
+        [real]
+        if args.blueprint
+        else [(STANDIN, None, SharedServices(market_data=MarketData({}))), real]
+    )
+    rows = []
+    for path, config, shared in setups:
+        rows.append(measure(args.blueprint or path, config, shared))
+    bp_path, _iso, _hand, _nai, _nslots, isoloop_scope = rows[-1]
+
+    # Flatness and memory over many scopes in one process (the real blueprint).
     n = args.scopes
     chunk = max(n // 10, 1)
     gc.collect()
@@ -161,24 +176,38 @@ def main() -> None:
     gc.collect()
     rss_growth = (proc.memory_info().rss - rss0) / 2**20
     first, last = chunk_times[0], chunk_times[-1]
-    print(f"{n:,} scopes: RSS growth {rss_growth:.2f} MB; first 10% {first * 1e6:.1f} µs/scope, last 10% {last * 1e6:.1f} µs/scope")
+    print("per-chunk µs/scope:", " ".join(f"{t * 1e6:.0f}" for t in chunk_times))
+    print(
+        f"{n:,} scopes: RSS growth {rss_growth:.2f} MB; first 10% {first * 1e6:.1f} µs/scope, last 10% {last * 1e6:.1f} µs/scope"
+    )
 
     if not args.no_write:
+        table = []
+        for path, r_iso, r_hand, r_naive, slots, _ in rows:
+            name = path.relative_to(ROOT)
+            table.append(
+                f"| `{name}` ({slots} slots) | {r_iso * 1e6:.1f} | {r_hand * 1e6:.1f} | "
+                f"{(r_iso - r_hand) * 1e6:.1f} | {r_naive * 1e6:.1f} | {r_naive / r_iso:.1f}× |"
+            )
         body = f"""## Container lifecycle (`benchmarks/container_lifecycle.py`)
 
-Per scope: create + initialize (dependency order) + start + stop (reverse) + dispose,
-blueprint `{bp_path.relative_to(ROOT)}` ({len(plans)} slots), median of 7 batches.
+Per scope: create + initialize (dependency order) + start + stop (reverse) + dispose;
+median of 7 batches. "DI overhead" is isoloop minus hand-wired construction of the same
+classes. The stand-in blueprint has the standard slots with trivial components, so it
+isolates the scope machinery; the real one builds the engine (market view alignment,
+strategy parameter validation, …).
 
-| approach | µs per scope | ratio to isoloop |
-|---|---:|---:|
-| isoloop `ScopeCoordinator.scope()` | {iso * 1e6:.1f} | 1.00 |
-| hand-wired construction (floor, no DI) | {hand * 1e6:.1f} | {hand / iso:.2f} |
-| naive `DeclarativeContainer()` per run | {nai * 1e6:.1f} | {nai / iso:.2f} |
+| blueprint | isoloop µs | hand-wired µs | DI overhead µs | naive `DeclarativeContainer()` µs | naive / isoloop |
+|---|---:|---:|---:|---:|---:|
+{chr(10).join(table)}
 
-{n:,} scopes in one process: RSS growth **{rss_growth:.2f} MB** (limit 5 MB);
-per-scope time first 10% **{first * 1e6:.1f} µs**, last 10% **{last * 1e6:.1f} µs**
-(ratio last/first {last / first:.2f}).
-Target ≤ 50 µs per scope: {"met" if iso <= 50e-6 else "NOT met"}."""
+{n:,} scopes of `{bp_path.relative_to(ROOT)}` in one process: RSS growth **{rss_growth:.2f} MB**
+(limit 5 MB); per-scope time first 10% **{first * 1e6:.1f} µs**, last 10% **{last * 1e6:.1f} µs**
+(last/first {last / first:.2f}).
+
+Target ≤ 50 µs per scope: **not met** — the stand-in scope costs {rows[0][1] * 1e6:.0f} µs, of
+which resolving ten dependency-injector `Singleton`s is ≈40–45 µs on this machine (≈4 µs per
+provider call + reset, measured with `providers.Singleton` alone). Memory and flatness: met."""
         write_section("container_lifecycle", body)
 
 

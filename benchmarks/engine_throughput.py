@@ -4,7 +4,7 @@ Same bars (a seeded GBM random walk, generated here with NumPy), same strategy
 logic (SMA crossover, fast=10, slow=20: on a cross up close and go long with
 all equity, on a cross down close and go short), commission 0.002, open
 trades closed at the end. Each engine runs `--reps` times in this process;
-medians and ratios go to benchmarks/RESULTS_engine.md ("Engine throughput").
+medians and ratios go to benchmarks/RESULTS.md ("Engine throughput").
 
 isoloop is timed end to end through its container (`ScopeCoordinator` +
 `containers/backtest.yaml`: scope creation, init, run, teardown) and, for the
@@ -30,7 +30,6 @@ import pandas as pd
 import structlog
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "RESULTS_engine.md"
 FAST, SLOW, COMMISSION, CASH = 10, 20, 0.002, 1_000_000.0
 
 
@@ -256,15 +255,10 @@ def main() -> None:
     print()
     print(body)
     if not args.no_write:
-        import os
-        import platform
-        from datetime import UTC, datetime
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _results import write_section
 
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        RESULTS.write_text(
-            body + f"\n\n_Measured {stamp} on {platform.python_implementation()} "
-            f"{platform.python_version()}, {os.cpu_count()} cores (shared machine)._\n"
-        )
+        write_section("engine_throughput", body)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from isoloop.config import RunConfig, load_run_config
 from isoloop.errors import BlueprintError, ConfigError, DataError, IsoloopError, ScopeError
 from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, run_backtest
+from isoloop.runs.sweep_runner import OptimizationExecutor, SweepResult, run_sweep
 from isoloop.scope import (
     Blueprint,
     Health,
@@ -26,14 +27,17 @@ __all__ = [
     "Health",
     "IsoloopError",
     "Lifecycle",
+    "OptimizationExecutor",
     "RunConfig",
     "RunScope",
     "ScopeCoordinator",
     "ScopeError",
     "ScopeState",
     "SharedServices",
+    "SweepResult",
     "__version__",
     "load_blueprint",
     "load_run_config",
     "run_backtest",
+    "run_sweep",
 ]

@@ -41,6 +41,7 @@ from isoloop.scope import SharedServices
 
 __all__ = [
     "LoadedSweep",
+    "OptimizationExecutor",
     "SweepResult",
     "WalkForwardWindow",
     "backtest_trial",
@@ -281,6 +282,51 @@ def run_sweep(
         executed=outcome.executed,
         best_equity=best_equity,
     )
+
+
+class OptimizationExecutor:
+    """Runs sweeps of backtests on one executor whose workers live across sweeps.
+
+    `run_sweep` builds (and closes) an executor from the config each call; this
+    keeps one — e.g. a process pool whose workers already imported everything —
+    for many sweeps. The executor settings of the configs it runs are ignored.
+    """
+
+    def __init__(
+        self,
+        kind: str = "process",
+        *,
+        workers: int = 2,
+        address: str | None = None,
+        memory_limit_mb: float | None = None,
+        recycle_after: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._executor = make_executor(
+            kind,
+            workers=workers,
+            address=address,
+            memory_limit_mb=memory_limit_mb,
+            recycle_after=recycle_after,
+        )
+
+    def run(
+        self,
+        config: str | Path | Mapping[str, Any] | SweepConfig,
+        *,
+        on_progress: ProgressFn | None = None,
+        **overrides: Any,
+    ) -> SweepResult:
+        return run_sweep(config, on_progress=on_progress, executor=self._executor, **overrides)
+
+    def close(self) -> None:
+        self._executor.close()
+
+    def __enter__(self) -> OptimizationExecutor:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _sweep_id(loaded: LoadedSweep, key: str) -> str:

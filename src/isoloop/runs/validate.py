@@ -34,5 +34,9 @@ def validate_run_config(config: Any, overrides: dict[str, Any] | None = None) ->
 
 
 def validate_config_file(path: Path, overrides: dict[str, Any] | None = None) -> str:
-    read_yaml(path)  # file-level errors first, with the file's name
+    raw = read_yaml(path)  # file-level errors first, with the file's name
+    if raw.get("kind") == "sweep":
+        from isoloop.runs.sweep_runner import validate_sweep_file
+
+        return validate_sweep_file(path, overrides)
     return validate_run_config(path, overrides)

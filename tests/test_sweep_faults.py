@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -163,6 +164,13 @@ def test_sigkilled_driver_resumes_only_missing_trials(tmp_path, serial_outcome):
                         break
             time.sleep(0.05)
         workers = [c.pid for c in psutil.Process(proc.pid).children()]
+        # the bars the killed driver memory-mapped (it cannot remove them itself)
+        leaked = {
+            Path(m.path).parent
+            for pid in workers
+            for m in psutil.Process(pid).memory_maps()
+            if "isoloop-sweep-" in m.path
+        }
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     finally:
@@ -171,6 +179,9 @@ def test_sigkilled_driver_resumes_only_missing_trials(tmp_path, serial_outcome):
     # orphaned workers notice their driver is gone and exit
     _, alive = psutil.wait_procs([psutil.Process(p) for p in workers if _alive(p)], timeout=10)
     assert not alive
+    assert leaked
+    for directory in leaked:
+        shutil.rmtree(directory, ignore_errors=True)
     with SweepStore(store) as s:
         stored = {r["trial_id"] for r in s.rows()}
     assert 10 <= len(stored) < 30

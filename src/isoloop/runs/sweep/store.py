@@ -97,11 +97,18 @@ class SweepStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         target = ":memory:" if self.path is None else str(self.path)
         try:
-            self._db = sqlite3.connect(target, isolation_level=None)
+            # A reader (a test, a status command) may open the file while the driver
+            # writes: wait for locks instead of failing, and write nothing when the
+            # schema and WAL mode are already in place.
+            self._db = sqlite3.connect(target, isolation_level=None, timeout=30.0)
             if self.path is not None:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+            if not {"sweeps", "trials"} <= tables:
+                self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"sweep store {target}: cannot open as SQLite ({exc}); point `store` at a new file"

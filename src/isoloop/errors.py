@@ -7,7 +7,14 @@ exit code 2 without guessing.
 
 from __future__ import annotations
 
-__all__ = ["BlueprintError", "ConfigError", "DataError", "IsoloopError", "ScopeError"]
+__all__ = [
+    "BlueprintError",
+    "ConfigError",
+    "DataError",
+    "IsolationError",
+    "IsoloopError",
+    "ScopeError",
+]
 
 
 class IsoloopError(Exception):
@@ -28,3 +35,7 @@ class BlueprintError(IsoloopError):
 
 class ScopeError(IsoloopError):
     """A run scope was used in a state that does not allow it."""
+
+
+class IsolationError(IsoloopError):
+    """A run tried to keep state outside its scope (e.g. in a class attribute)."""

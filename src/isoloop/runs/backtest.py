@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from isoloop.config import DataConfig, RunConfig, load_run_config
+from isoloop.config.loading import check_strategy_class
 from isoloop.data import MarketData, load_market_data
 from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
@@ -27,6 +28,7 @@ from isoloop.results.rundir import (
     write_run_files,
 )
 from isoloop.scope import ScopeCoordinator, SharedServices
+from isoloop.scope.guards import check_class_state, class_state
 
 __all__ = [
     "BacktestCoordinator",
@@ -177,6 +179,8 @@ class BacktestCoordinator:
         sink: LogSink | None,
         prints: dict[str, str],
     ) -> BacktestResult:
+        strategy_cls = check_strategy_class(cfg, "config")
+        before = class_state(strategy_cls)
         with scopes.scope(
             cfg.container, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink
         ) as run:
@@ -193,6 +197,7 @@ class BacktestCoordinator:
             )
             olh = order_list_hash(output.orders)
             digest = run_digest(olh, output.equity, stats)
+            check_class_state(strategy_cls, before, rid)
             run.log.info("run_finished", digest=digest, order_list_hash=olh)
         equity = pd.Series(output.equity, index=pd.DatetimeIndex(output.index), name="equity")
         return BacktestResult(

@@ -1,7 +1,14 @@
 """isoloop: isolated dependency-injection scopes for backtests, sweeps and live trading."""
 
 from isoloop.config import RunConfig, load_run_config
-from isoloop.errors import BlueprintError, ConfigError, DataError, IsoloopError, ScopeError
+from isoloop.errors import (
+    BlueprintError,
+    ConfigError,
+    DataError,
+    IsolationError,
+    IsoloopError,
+    ScopeError,
+)
 from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, run_backtest
 from isoloop.runs.sweep_runner import OptimizationExecutor, SweepResult, run_sweep
 from isoloop.scope import (
@@ -25,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "Health",
+    "IsolationError",
     "IsoloopError",
     "Lifecycle",
     "OptimizationExecutor",

@@ -91,6 +91,15 @@ class ExecutionManager:
     def risk(self) -> RiskManager:
         return self._risk
 
+    @property
+    def order_seq(self) -> int:
+        """The number behind the last order id handed out."""
+        return self._seq
+
+    def continue_ids(self, last: int) -> None:
+        """Resume order ids after `last` (a live container restarting from its checkpoint)."""
+        self._seq = max(self._seq, last)
+
     # -- orders --------------------------------------------------------------
     def new_order(
         self,

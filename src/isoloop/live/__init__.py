@@ -1,0 +1,75 @@
+"""Live and paper trading: one isolated, long-lived container per strategy under a supervisor."""
+
+from isoloop.live.api import ControlServer, load_token
+from isoloop.live.client import ControlClient
+from isoloop.live.config import (
+    ApiConfig,
+    FeedConfig,
+    LiveConfig,
+    LiveStrategyConfig,
+    RestartPolicy,
+    ShutdownConfig,
+    load_live_config,
+)
+from isoloop.live.container import RunContainer, call_with_timeout, is_recoverable
+from isoloop.live.credentials import (
+    StrategyCredentials,
+    VenueCredentials,
+    credential_env_name,
+    is_placeholder,
+)
+from isoloop.live.engine import LiveEngine
+from isoloop.live.errors import (
+    ControlError,
+    CredentialsError,
+    LiveError,
+    RecoverableError,
+    StartupReconciliationError,
+)
+from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
+from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
+from isoloop.live.manager import LiveTradingManager
+from isoloop.live.paper import PaperVenue
+from isoloop.live.router import OrderRouter
+from isoloop.live.store import AccountStore, read_account_rows, store_path
+from isoloop.live.supervisor import Supervisor
+
+__all__ = [
+    "HOOK_EVENTS",
+    "AccountStore",
+    "ApiConfig",
+    "BarGate",
+    "ControlClient",
+    "ControlError",
+    "ControlServer",
+    "CredentialsError",
+    "FeedBar",
+    "FeedConfig",
+    "HookDispatcher",
+    "HookEvent",
+    "Inbox",
+    "LiveConfig",
+    "LiveEngine",
+    "LiveError",
+    "LiveStrategyConfig",
+    "LiveTradingManager",
+    "OrderRouter",
+    "PaperVenue",
+    "RecoverableError",
+    "ReplayFeed",
+    "RestartPolicy",
+    "RunContainer",
+    "ShutdownConfig",
+    "StartupReconciliationError",
+    "StrategyCredentials",
+    "Supervisor",
+    "VenueCredentials",
+    "call_with_timeout",
+    "credential_env_name",
+    "is_placeholder",
+    "is_recoverable",
+    "load_live_config",
+    "load_token",
+    "read_account_rows",
+    "store_path",
+]

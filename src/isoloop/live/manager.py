@@ -1,0 +1,317 @@
+"""`LiveTradingManager`: one long-lived container per strategy, a shared feed and router,
+a supervisor, operator hooks, a global kill switch and the control API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from isoloop.config.models import DataConfig
+from isoloop.data import MarketData, load_market_data
+from isoloop.engine.risk import KillSwitchState
+from isoloop.errors import ConfigError
+from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
+from isoloop.live.container import RunContainer
+from isoloop.live.feed import ReplayFeed
+from isoloop.live.hooks import Hook, HookDispatcher
+from isoloop.live.router import OrderRouter
+from isoloop.live.supervisor import Supervisor
+from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
+from isoloop.scope import ScopeCoordinator, SharedServices
+
+__all__ = ["LiveTradingManager"]
+
+KILL_STATES: tuple[KillSwitchState, ...] = ("ACTIVE", "HALTED", "REDUCING")
+
+
+class LiveTradingManager:
+    def __init__(self, config: str | Path | Mapping[str, Any] | LiveConfig) -> None:
+        self.config = load_live_config(config)
+        self.state_dir = Path(self.config.state_dir)
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self._sink = JsonlFileSink(self.state_dir / "manager.jsonl")
+        self.log: RunLogger = make_run_logger(
+            self._sink, run_id=self.config.name or "live", container_id="manager"
+        )
+        self._audit_path = self.state_dir / "audit.jsonl"
+        self.hooks = HookDispatcher(self.log, timeout=self.config.hook_timeout)
+        self.router = OrderRouter()
+        self._lock = threading.RLock()
+        self._live = self.config.model_copy(update={"strategies": []})
+        self._containers: dict[str, RunContainer] = {}
+        self._sinks: dict[str, JsonlFileSink] = {}
+        self._scopes: dict[str, ScopeCoordinator] = {}
+        self.kill_state: KillSwitchState = "ACTIVE"
+        self._strategy_kill: dict[str, KillSwitchState] = {}
+        self._market: MarketData | None = None
+        self.feed: ReplayFeed | None = None
+        self.supervisor = Supervisor(self.config.restart, self._restart, self.log)
+        self.api: Any = None
+        self._stopping = False
+        self._started = False
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self, *, api: bool | None = None, feed: bool = True) -> None:
+        """Load the data, start every configured container, then the feed and the API."""
+        f = self.config.feed
+        md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
+        self._market = md
+        self.feed = ReplayFeed(md, symbol=f.symbol, speed=f.speed, max_bars=f.max_bars)
+        self.log.info(
+            "manager_started",
+            environment=self.config.environment,
+            strategies=[s.name for s in self.config.strategies],
+            bars=self.feed.n_bars,
+            speed=f.speed,
+        )
+        self._started = True
+        for s in self.config.strategies:
+            self.add_strategy(s)
+        if api if api is not None else self.config.api.enabled:
+            from isoloop.live.api import ControlServer, load_token
+
+            self.api = ControlServer(self, load_token(self.config.api), self.config.api.port)
+            self.api.start()
+            (self.state_dir / "api.json").write_text(
+                json.dumps({"url": self.api.url}), encoding="utf-8"
+            )
+        if feed:
+            self.feed.start()
+
+    def add_strategy(self, strategy: LiveStrategyConfig | Mapping[str, Any]) -> None:
+        s = (
+            strategy
+            if isinstance(strategy, LiveStrategyConfig)
+            else LiveStrategyConfig.model_validate(strategy)
+        )
+        if self.feed is None or self._market is None:
+            raise ConfigError("start() the manager before adding strategies")
+        with self._lock:
+            if s.name in self._containers:
+                raise ConfigError(f"strategy {s.name!r} is already running; pick another name")
+            others = [x for x in self._live.strategies if x.name != s.name]
+            self._live = self._live.model_copy(update={"strategies": [*others, s]})
+            live = self._live
+            # One coordinator per strategy: its shared services carry the config that
+            # names this strategy; market data and the router are the same objects.
+            old = self._scopes.pop(s.name, None)
+            if old is not None:
+                old.close()
+            self._scopes[s.name] = ScopeCoordinator(
+                SharedServices(market_data=self._market, live=live, router=self.router),
+                stop_timeout=self.config.shutdown.module_timeout,
+            )
+            self._sinks.setdefault(
+                s.name, JsonlFileSink(self.state_dir / "logs" / f"{s.name}.jsonl")
+            )
+            self._launch(s.name, 0)
+
+    def _launch(self, name: str, restarts: int) -> RunContainer:
+        assert self.feed is not None
+        kill = self._strategy_kill.get(name, self.kill_state)
+        previous = self._containers.get(name)
+        c = RunContainer(
+            name,
+            live=self._scopes[name].shared["live"],
+            scopes=self._scopes[name],
+            feed=self.feed,
+            hooks=self.hooks,
+            sink=self._sinks[name],
+            restarts=restarts,
+            errors=0 if previous is None or not restarts else previous.errors,
+            kill_state=kill,
+            on_exit=self._container_exited,
+        )
+        self._containers[name] = c
+        self.log.info("container_launched", strategy=name, restarts=restarts)
+        c.start()
+        return c
+
+    def _container_exited(self, c: RunContainer) -> None:
+        if self._stopping or self._containers.get(c.name) is not c:
+            return
+        self.supervisor.container_failed(c.name, c.restarts, c.permanent, c.error)
+
+    def _restart(self, name: str, attempt: int) -> None:
+        with self._lock:
+            if self._stopping or name not in self._containers:
+                return
+            self._launch(name, attempt)
+
+    def remove_strategy(self, name: str) -> None:
+        with self._lock:
+            c = self._get(name)
+            self.supervisor.cancel(name)
+            del self._containers[name]
+        c.stop()
+        with self._lock:
+            scopes = self._scopes.pop(name, None)
+            sink = self._sinks.pop(name, None)
+        if scopes is not None:
+            scopes.close()
+        if sink is not None:
+            sink.close()
+        self.log.info("strategy_removed", strategy=name)
+
+    def _get(self, name: str) -> RunContainer:
+        try:
+            return self._containers[name]
+        except KeyError:
+            raise ConfigError(
+                f"no strategy named {name!r} (running: {', '.join(sorted(self._containers))})"
+            ) from None
+
+    def container(self, name: str) -> RunContainer:
+        with self._lock:
+            return self._get(name)
+
+    def pause(self, name: str) -> None:
+        self.container(name).pause()
+        self.log.info("strategy_paused", strategy=name)
+
+    def resume(self, name: str) -> None:
+        self.container(name).resume()
+        self.log.info("strategy_resumed", strategy=name)
+
+    def stop_strategy(self, name: str) -> None:
+        c = self.container(name)
+        self.supervisor.cancel(name)
+        c.stop()
+        self.log.info("strategy_stopped", strategy=name)
+
+    def register_hook(self, kind: str, hook: Hook) -> None:
+        self.hooks.register(kind, hook)
+
+    # -- kill switch ----------------------------------------------------------------
+    def trip(
+        self,
+        state: str,
+        reason: str,
+        *,
+        strategy: str | None = None,
+        by: str = "operator",
+    ) -> None:
+        """Trip (or reset with ACTIVE) the kill switch of one strategy or of all (global)."""
+        if state not in KILL_STATES:
+            raise ConfigError(
+                f"kill switch state must be one of {', '.join(KILL_STATES)}; got {state!r}"
+            )
+        ks: KillSwitchState = state
+        with self._lock:
+            if strategy is None:
+                self.kill_state = ks
+                self._strategy_kill.clear()
+                targets = list(self._containers.values())
+            else:
+                self._strategy_kill[strategy] = ks
+                targets = [self._get(strategy)]
+        scope = "global" if strategy is None else strategy
+        entry = {
+            "time": datetime.now(UTC).isoformat(),
+            "scope": scope,
+            "state": ks,
+            "reason": reason,
+            "by": by,
+        }
+        with self._lock, self._audit_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        self.log.warning("kill_switch_tripped", **entry)
+        for c in targets:
+            c.trip(ks, reason, by=f"{by}:{scope}")
+
+    # -- state ------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        with self._lock:
+            containers = sorted(self._containers.items())
+        feed = self.feed
+        return {
+            "environment": self.config.environment,
+            "kill_switch": self.kill_state,
+            "feed": {
+                "published": 0 if feed is None else feed.published,
+                "bars": 0 if feed is None else feed.n_bars,
+                "done": feed is not None and feed.done.is_set(),
+            },
+            "strategies": {name: c.get_state() for name, c in containers},
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The `isoloop live --json` object."""
+        keys = ("state", "ticks", "orders", "fills", "restarts", "errors")
+        return {
+            "strategies": {
+                name: {k: st[k] for k in keys}
+                for name, st in self.get_state()["strategies"].items()
+            }
+        }
+
+    def settled(self) -> bool:
+        """The feed is done and every container is through it, stopped, or given up."""
+        feed = self.feed
+        if feed is None or not feed.done.is_set():
+            return False
+        last = feed.n_bars - 1
+        with self._lock:
+            containers = list(self._containers.values())
+        for c in containers:
+            if c.state == "failed":
+                if self.supervisor.pending(c.name):
+                    return False
+                if c.name not in self.supervisor.gave_up:
+                    return False
+            elif c.state in ("running", "paused"):
+                if c.last_bar < last:
+                    return False
+            elif c.state not in ("stopped",):
+                return False
+        return True
+
+    def wait_settled(self, timeout: float, poll: float = 0.01) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.settled():
+                return True
+            time.sleep(poll)
+        return self.settled()
+
+    def shutdown(self) -> None:
+        """API, feed and supervisor first; then every container in parallel (bounded)."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            containers = list(self._containers.values())
+        if self.api is not None:
+            self.api.stop()
+        if self.feed is not None:
+            self.feed.stop()
+        self.supervisor.close()
+        threads = [
+            threading.Thread(target=c.stop, name=f"isoloop-stop-{c.name}", daemon=True)
+            for c in containers
+        ]
+        for t in threads:
+            t.start()
+        budget = self.config.shutdown.drain_timeout + 2 * self.config.shutdown.module_timeout * 8
+        deadline = time.monotonic() + budget
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self.hooks.wait_idle(self.config.hook_timeout)
+        self.hooks.close()
+        self.log.info("manager_stopped", summary=self.summary())
+        for scopes in self._scopes.values():
+            scopes.close()
+        for sink in self._sinks.values():
+            sink.close()
+        self._sink.close()
+
+    def __enter__(self) -> LiveTradingManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()

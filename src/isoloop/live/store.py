@@ -1,0 +1,246 @@
+"""One container's persisted state in SQLite (WAL): the paper venue's sub-account
+(cash, positions, open orders, fills) and the container's own checkpoint (its
+books, the last bar it processed, its order-id sequence).
+
+Every processed bar is one transaction covering both, so a process killed at
+any instant restarts from the last whole bar: no fill is lost and no order is
+recorded twice (orders are keyed by account and id).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from isoloop.live.config import LiveConfig
+from isoloop.model.events import Fill
+
+__all__ = ["AccountStore", "Checkpoint", "StoredAccount", "read_account_rows", "store_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS venue_accounts (
+    account TEXT PRIMARY KEY, venue TEXT NOT NULL, cash REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS venue_positions (
+    account TEXT NOT NULL, key TEXT NOT NULL, qty REAL NOT NULL, PRIMARY KEY (account, key));
+CREATE TABLE IF NOT EXISTS venue_orders (
+    account TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, order_id));
+CREATE TABLE IF NOT EXISTS venue_fills (
+    account TEXT NOT NULL, seq INTEGER NOT NULL, order_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    venue TEXT NOT NULL, qty REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL,
+    bar INTEGER NOT NULL, PRIMARY KEY (account, seq));
+CREATE TABLE IF NOT EXISTS container_checkpoints (
+    account TEXT PRIMARY KEY, last_bar INTEGER NOT NULL, last_ns INTEGER,
+    order_seq INTEGER NOT NULL, books_cash REAL NOT NULL, books_positions TEXT NOT NULL,
+    open_orders TEXT NOT NULL);
+"""
+
+ACTIVE = ("ACCEPTED", "PARTIAL", "PENDING_CANCEL")
+
+
+def store_path(live: LiveConfig) -> Path:
+    return Path(live.state_dir) / f"{live.environment}.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAccount:
+    cash: float
+    positions: dict[str, float]
+    open_orders: list[dict[str, Any]]
+    fills: int
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    last_bar: int
+    last_ns: int | None
+    order_seq: int
+    books_cash: float
+    books_positions: dict[str, float] = field(default_factory=dict)
+    open_orders: list[str] = field(default_factory=list)
+
+
+class AccountStore:
+    """The `store` slot: a private SQLite connection for one account (the strategy)."""
+
+    inline_stop = True
+
+    def __init__(self, live: LiveConfig, run_id: str) -> None:
+        self.path = store_path(live)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.account = run_id
+        self._lock = threading.Lock()
+        # Used from the container thread and, for stop(), the teardown thread; the lock
+        # keeps it to one user at a time.
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process (the OS holds the pages).
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._in_tx = False
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise sqlite3.ProgrammingError(f"store of {self.account!r} is closed")
+        return self._db
+
+    # -- transactions ------------------------------------------------------------
+    def begin(self) -> None:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+
+    def commit(self) -> None:
+        with self._lock:
+            self.db.execute("COMMIT")
+            self._in_tx = False
+
+    def rollback(self) -> None:
+        with self._lock:
+            if self._in_tx and self._db is not None:
+                self._db.execute("ROLLBACK")
+            self._in_tx = False
+
+    # -- venue side ----------------------------------------------------------------
+    def load_account(self) -> StoredAccount | None:
+        db, a = self.db, self.account
+        row = db.execute("SELECT cash FROM venue_accounts WHERE account=?", (a,)).fetchone()
+        if row is None:
+            return None
+        positions = dict(
+            db.execute("SELECT key, qty FROM venue_positions WHERE account=?", (a,)).fetchall()
+        )
+        opened = [
+            json.loads(r[0])
+            for r in db.execute(
+                "SELECT record FROM venue_orders WHERE account=? AND status IN (?,?,?) "
+                "ORDER BY order_id",
+                (a, *ACTIVE),
+            )
+        ]
+        (fills,) = db.execute("SELECT count(*) FROM venue_fills WHERE account=?", (a,)).fetchone()
+        (orders,) = db.execute("SELECT count(*) FROM venue_orders WHERE account=?", (a,)).fetchone()
+        return StoredAccount(float(row[0]), positions, opened, int(fills), int(orders))
+
+    def write_account(
+        self,
+        venue: str,
+        cash: float,
+        positions: dict[str, float],
+        orders: list[dict[str, Any]],
+        fills: list[Fill],
+        fill_seq0: int,
+    ) -> None:
+        db, a = self.db, self.account
+        db.execute(
+            "INSERT INTO venue_accounts(account, venue, cash) VALUES (?,?,?) "
+            "ON CONFLICT(account) DO UPDATE SET cash=excluded.cash",
+            (a, venue, cash),
+        )
+        db.execute("DELETE FROM venue_positions WHERE account=?", (a,))
+        db.executemany(
+            "INSERT INTO venue_positions(account, key, qty) VALUES (?,?,?)",
+            [(a, k, q) for k, q in sorted(positions.items()) if q],
+        )
+        db.executemany(
+            "INSERT INTO venue_orders(account, order_id, status, record) VALUES (?,?,?,?) "
+            "ON CONFLICT(account, order_id) DO UPDATE SET status=excluded.status, "
+            "record=excluded.record",
+            [(a, r["id"], r["status"], json.dumps(r, sort_keys=True)) for r in orders],
+        )
+        db.executemany(
+            "INSERT INTO venue_fills(account, seq, order_id, symbol, venue, qty, price, fee, bar) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            [(a, fill_seq0 + n, *f) for n, f in enumerate(fills)],
+        )
+
+    # -- container side ----------------------------------------------------------
+    def load_checkpoint(self) -> Checkpoint | None:
+        row = self.db.execute(
+            "SELECT last_bar, last_ns, order_seq, books_cash, books_positions, open_orders "
+            "FROM container_checkpoints WHERE account=?",
+            (self.account,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Checkpoint(
+            int(row[0]),
+            None if row[1] is None else int(row[1]),
+            int(row[2]),
+            float(row[3]),
+            json.loads(row[4]),
+            json.loads(row[5]),
+        )
+
+    def write_checkpoint(self, cp: Checkpoint) -> None:
+        self.db.execute(
+            "INSERT INTO container_checkpoints(account, last_bar, last_ns, order_seq, books_cash, "
+            "books_positions, open_orders) VALUES (?,?,?,?,?,?,?) ON CONFLICT(account) DO UPDATE "
+            "SET last_bar=excluded.last_bar, last_ns=excluded.last_ns, "
+            "order_seq=excluded.order_seq, books_cash=excluded.books_cash, "
+            "books_positions=excluded.books_positions, open_orders=excluded.open_orders",
+            (
+                self.account,
+                cp.last_bar,
+                cp.last_ns,
+                cp.order_seq,
+                cp.books_cash,
+                json.dumps({k: v for k, v in sorted(cp.books_positions.items()) if v}),
+                json.dumps(sorted(cp.open_orders)),
+            ),
+        )
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                if self._in_tx:
+                    self._db.execute("ROLLBACK")
+                    self._in_tx = False
+                self._db.close()
+                self._db = None
+
+
+def read_account_rows(path: Path, account: str) -> dict[str, Any]:
+    """Everything stored for `account` (orders and fills in order): for tools and tests."""
+    db = sqlite3.connect(path, timeout=30.0)
+    try:
+        orders = [
+            json.loads(r[0])
+            for r in db.execute(
+                "SELECT record FROM venue_orders WHERE account=? ORDER BY order_id", (account,)
+            )
+        ]
+        fills = [
+            dict(
+                zip(
+                    ("seq", "order_id", "symbol", "venue", "qty", "price", "fee", "bar"),
+                    r,
+                    strict=True,
+                )
+            )
+            for r in db.execute(
+                "SELECT seq, order_id, symbol, venue, qty, price, fee, bar FROM venue_fills "
+                "WHERE account=? ORDER BY seq",
+                (account,),
+            )
+        ]
+        positions = dict(
+            db.execute("SELECT key, qty FROM venue_positions WHERE account=?", (account,))
+        )
+        row = db.execute("SELECT cash FROM venue_accounts WHERE account=?", (account,)).fetchone()
+        return {
+            "orders": orders,
+            "fills": fills,
+            "positions": positions,
+            "cash": None if row is None else row[0],
+        }
+    finally:
+        db.close()

@@ -158,9 +158,14 @@ def test_thread_timeout_is_recorded_while_the_thread_runs_on(tmp_path):
 
 
 def test_unpicklable_trial_function_is_a_clear_error():
+    # Under fork (the default on Linux) a worker inherits the function; spawn — the
+    # only method on macOS/Windows, and what dask/ray need too — must pickle it.
     from isoloop.runs.sweep import ExecutorError
 
-    with ProcessExecutor(1) as executor, pytest.raises(ExecutorError, match="module-level"):
+    with (
+        ProcessExecutor(1, start_method="spawn") as executor,
+        pytest.raises(ExecutorError, match="module-level"),
+    ):
         _run(executor, fn=lambda spec, data, context: {"stats": {}})
 
 

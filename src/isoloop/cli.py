@@ -264,6 +264,35 @@ def validate(
     typer.echo(f"ok {config}: {summary}")
 
 
+@app.command()
+def live(
+    target: Annotated[
+        str, typer.Argument(help="CONFIG to run, or an action: status|pause|resume|stop|kill.")
+    ],
+    name: Annotated[
+        str | None, typer.Argument(help="Strategy for pause/resume/stop/kill/status.")
+    ] = None,
+    for_: Annotated[
+        float | None, typer.Option("--for", help="Run SECONDS, then shut down.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    url: Annotated[str | None, typer.Option("--url", help="Control API URL.")] = None,
+    token_file: Annotated[
+        Path | None, typer.Option("--token-file", help="File holding the API token.")
+    ] = None,
+    state: Annotated[str, typer.Option("--state", help="kill: HALTED|REDUCING|ACTIVE.")] = "HALTED",
+    reason: Annotated[str | None, typer.Option("--reason", help="kill: why (audited).")] = None,
+) -> None:
+    """Run paper/live strategies (CONFIG), or control a running manager (ACTION [NAME])."""
+    from isoloop.live.cli import live_command
+
+    code = live_command(
+        target, name, seconds=for_, as_json=json_, url=url, token_file=token_file,
+        state=state, reason=reason,
+    )
+    raise typer.Exit(code)
+
+
 def _error_line(message: str) -> None:
     first = " ".join(str(message).split())
     sys.stderr.write(f"error: {first}\n")

@@ -7,9 +7,9 @@ object: `repr`, errors and logs name the variable, never its value.
 from __future__ import annotations
 
 import os
-from typing import Any
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from isoloop.live.config import LiveConfig
 from isoloop.live.errors import CredentialsError

@@ -22,9 +22,10 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-# The main job: a real backtest on real data (GOOG, SmaCross 10/30), summary + report path.
+# The main job: a parameter sweep of SmaCross over GOOG (50 trials, 2 worker processes),
+# best trials + report path. Rerunning resumes from results/goog_sma_sweep.sqlite.
 demo: $(STAMP)
-	$(BIN)/isoloop backtest configs/goog_sma.yaml
+	$(BIN)/isoloop sweep configs/goog_sma_sweep.yaml
 
 docs: $(STAMP)
 	$(BIN)/python -m isoloop.config.reference > docs/config-reference.md
@@ -39,6 +40,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/container_lifecycle.py
 	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/sweep_throughput.py
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)

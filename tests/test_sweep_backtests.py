@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from browser import render, requires_chromium
 from isoloop.cli import main
 from isoloop.runs.sweep_runner import SweepResult, run_sweep
 
@@ -136,3 +137,20 @@ def test_bad_sweep_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.browser
+@requires_chromium
+def test_sweep_report_renders_in_chromium(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "sweep.yaml"
+    cfg.write_text(json.dumps(SWEEP_30))
+    code = main(["sweep", str(cfg), "--executor", "serial", "--json", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    page = tmp_path / json.loads(out)["sweep_id"] / "report.html"
+    rendered = render(page)
+    assert rendered.console_errors == []
+    assert rendered.dom.count('class="main-svg"') >= 2  # equity curve and heatmap drawn
+    assert "Best trial" in rendered.dom

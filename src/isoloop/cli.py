@@ -197,7 +197,7 @@ def _print_sweep(console: Console, result: Any, loaded: Any, report_path: Path |
         top = ok.sort_values([metric, "trial_id"], ascending=[ascending, True]).head(5)
         params = list(loaded.config.space)
         table = Table(title=f"best trials by {metric}")
-        for col in ["trial_id", *params, metric, "return_pct", "max_drawdown_pct", "trades"]:
+        for col in ["trial", *params, metric, "return %", "max DD %", "trades"]:
             table.add_column(col, justify="right")
         for _, row in top.iterrows():
             table.add_row(

@@ -132,17 +132,22 @@ class LiveEngine:
         )
 
     def step(self, bar: FeedBar) -> None:
+        """Process one bar in memory, then write it as one short transaction.
+
+        The transaction opens only after the strategy returned, so a container
+        stuck in a model call holds no database lock its peers could wait on.
+        """
         i = bar.bar
+        self._clock.bar = i
+        for w in self._execution.work_lists:
+            if w:
+                self._execution.process_bar(i)
+                break
+        if i >= self.first_bar:
+            self._strategy.on_bar(i)
         store = self._store
         store.begin()
         try:
-            self._clock.bar = i
-            for w in self._execution.work_lists:
-                if w:
-                    self._execution.process_bar(i)
-                    break
-            if i >= self.first_bar:
-                self._strategy.on_bar(i)
             self.venue.checkpoint()
             books = self._positions
             vname = self.venue.name

@@ -20,6 +20,7 @@ from isoloop.live.container import RunContainer
 from isoloop.live.feed import ReplayFeed
 from isoloop.live.hooks import Hook, HookDispatcher
 from isoloop.live.router import OrderRouter
+from isoloop.live.store import prepare_store, store_path
 from isoloop.live.supervisor import Supervisor
 from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
 from isoloop.scope import ScopeCoordinator, SharedServices
@@ -61,6 +62,7 @@ class LiveTradingManager:
         f = self.config.feed
         md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
         self._market = md
+        prepare_store(store_path(self.config))
         self.feed = ReplayFeed(md, symbol=f.symbol, speed=f.speed, max_bars=f.max_bars)
         self.log.info(
             "manager_started",

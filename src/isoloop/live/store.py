@@ -19,7 +19,14 @@ from typing import Any
 from isoloop.live.config import LiveConfig
 from isoloop.model.events import Fill
 
-__all__ = ["AccountStore", "Checkpoint", "StoredAccount", "read_account_rows", "store_path"]
+__all__ = [
+    "AccountStore",
+    "Checkpoint",
+    "StoredAccount",
+    "prepare_store",
+    "read_account_rows",
+    "store_path",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS venue_accounts (
@@ -40,6 +47,21 @@ CREATE TABLE IF NOT EXISTS container_checkpoints (
 """
 
 ACTIVE = ("ACCEPTED", "PARTIAL", "PENDING_CANCEL")
+
+
+def prepare_store(path: Path) -> None:
+    """Create the file, switch it to WAL and create the tables, once, before containers start.
+
+    Switching the journal mode needs a moment of exclusive access, so it is not done
+    by containers that start while their peers are writing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    finally:
+        db.close()
 
 
 def store_path(live: LiveConfig) -> Path:
@@ -80,10 +102,11 @@ class AccountStore:
         self._db: sqlite3.Connection | None = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process (the OS holds the pages).
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        (mode,) = self._db.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() != "wal":
+            prepare_store(self.path)
         self._in_tx = False
 
     @property

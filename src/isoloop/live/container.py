@@ -162,6 +162,8 @@ class RunContainer:
 
     def stop(self, drain_timeout: float | None = None) -> None:
         """Stop the loop, let the bar in flight finish (bounded), stop modules in reverse."""
+        if self._modules_down and self.state in ("stopped", "failed"):
+            return  # already shut down (a forced thread may still be stuck; nothing to wait for)
         drain = self.live.shutdown.drain_timeout if drain_timeout is None else drain_timeout
         self._stop.set()
         self._wake.set()

@@ -85,6 +85,8 @@ def hog(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialO
 
 
 def mutating(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    # Long enough that a cluster scheduler spreads the trials over every worker.
+    time.sleep(float(context.get("mutate_delay_s", 0.0)))
     data.primary.close[0] = 0.0  # must fail: shared bars are read-only
     return toy(spec, data, context)
 

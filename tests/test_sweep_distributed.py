@@ -140,11 +140,15 @@ def test_ray_worker_kill_is_retried_once(ray_executor, tmp_path, serial_outcome)
 @pytest.mark.parametrize("name", ["dask", "ray"])
 def test_cluster_hung_trial_times_out_and_its_process_is_killed(name, request, tmp_path):
     executor = request.getfixturevalue(f"{name}_executor")
+    # Warm the workers first, and leave room for a replacement worker to start under
+    # load: the timeout counts from submission, so a cold or busy cluster must not turn
+    # ordinary trials into timeouts.
+    _run(executor)
     ctx = {**CONTEXT, "marker_dir": str(tmp_path), "hang_id": 3}
-    out = _run(executor, fn=st.hanging, context=ctx, timeout_s=2.0)
+    out = _run(executor, fn=st.hanging, context=ctx, timeout_s=15.0)
     by_id = out.trials.set_index("trial_id")
     assert by_id.loc[3, "status"] == "timeout"
-    assert "trial_timeout=2" in by_id.loc[3, "error"]
+    assert "trial_timeout=15" in by_id.loc[3, "error"]
     assert (by_id.drop(index=3)["status"] == "ok").all()
     assert out.done == 30 and out.failed == 1
     hung_pid = int(next(tmp_path.glob("hang-3-*")).read_text())
@@ -162,6 +166,6 @@ def _proc(pid):
 @pytest.mark.parametrize("name", ["dask", "ray"])
 def test_cluster_bars_are_read_only(name, request):
     executor = request.getfixturevalue(f"{name}_executor")
-    out = _run(executor, fn=st.mutating)
+    out = _run(executor, fn=st.mutating, context={**CONTEXT, "mutate_delay_s": 0.2})
     assert set(out.trials["error"]) == {"ValueError: assignment destination is read-only"}
     assert len(_pids(out)) >= 2  # checked on both workers, incl. one that received a copy

@@ -98,7 +98,7 @@ def _times(trades: pd.DataFrame, which: str, index: pd.DatetimeIndex) -> np.ndar
 
 
 def _trade_traces(trades: pd.DataFrame, index: pd.DatetimeIndex) -> list[go.Scatter]:
-    import plotly.graph_objects as go  # noqa: PLC0415  (plotly is only needed for reports)
+    import plotly.graph_objects as go
 
     if trades.empty:
         return []
@@ -156,8 +156,8 @@ def _figure(
     index: pd.DatetimeIndex, equity: np.ndarray, trades: pd.DataFrame, ohlc: pd.DataFrame
 ) -> go.Figure:
     # Imported here so sweep workers importing isoloop.results do not pay for plotly.
-    import plotly.graph_objects as go  # noqa: PLC0415
-    from plotly.subplots import make_subplots  # noqa: PLC0415
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     fig = make_subplots(
         rows=3,

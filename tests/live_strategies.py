@@ -95,3 +95,10 @@ class RecoverOnce(_Extra):
             self.failures += 1
             raise ConnectionError("model server unreachable")
         super().on_bar(i)
+
+
+class BarLogger(Strategy):
+    """Logs every bar it is given, to show which bars were processed (and how often)."""
+
+    def on_bar(self, i: int) -> None:
+        self.log.info("seen", bar=i)

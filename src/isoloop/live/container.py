@@ -111,6 +111,7 @@ class RunContainer:
         self.fills = 0
         self.last_bar = -1
         self.caught_up = 0
+        self._resume_bar = -1
         stale = live.feed.stale_after
         self.gate = BarGate(self.log, None if stale is None else int(stale * 1e9))
         self._pending: deque[FeedBar] = deque()
@@ -220,7 +221,7 @@ class RunContainer:
         engine = scope.get("engine")
         assert isinstance(engine, LiveEngine)
         self._engine = engine
-        self.last_bar = engine.last_bar
+        self.last_bar = self._resume_bar = engine.last_bar
         self.orders = engine.venue.orders_total
         self.fills = engine.venue.fills
         self.gate.last_ns = engine.last_ns
@@ -271,7 +272,8 @@ class RunContainer:
         feed = self._feed
         while self._pending and not self._stop.is_set() and not self._paused:
             fb = self._pending[0]
-            if engine.already_processed(fb):
+            if fb.bar <= self._resume_bar:
+                # Backfill of what the checkpoint already covers (after a restart): silent.
                 self._pending.popleft()
                 self.caught_up += 1
                 continue

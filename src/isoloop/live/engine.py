@@ -120,9 +120,6 @@ class LiveEngine:
         return out
 
     # -- bars --------------------------------------------------------------------------
-    def already_processed(self, bar: FeedBar) -> bool:
-        return bar.bar <= self.last_bar
-
     def state_mark(self) -> tuple[int, int, float]:
         """Changes when the step touched orders, fills or cash (recoverable-retry guard)."""
         return (

@@ -1,0 +1,59 @@
+"""Operator hooks: functions and coroutines; raising or blocking hooks are contained."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from isoloop.live import HookEvent, LiveTradingManager
+from live_helpers import live_config, read_jsonl, rows, state_of, strategy
+
+pytestmark = pytest.mark.live
+
+
+def test_hooks_receive_events_and_bad_hooks_never_stall_the_container(tmp_path: Path) -> None:
+    fills: list[HookEvent] = []
+    orders: list[HookEvent] = []
+    states: list[tuple[str, str]] = []
+    unblock = threading.Event()
+
+    async def on_fill(event: HookEvent) -> None:
+        await asyncio.sleep(0)
+        fills.append(event)
+
+    def on_order(event: HookEvent) -> None:
+        orders.append(event)
+
+    def raising(event: HookEvent) -> None:
+        raise RuntimeError("operator hook bug")
+
+    def blocking(event: HookEvent) -> None:
+        unblock.wait(5)
+
+    cfg = live_config(tmp_path, [strategy("s")], bars=150, hook_timeout=0.1)
+    with LiveTradingManager(cfg) as m:
+        m.register_hook("fill", on_fill)
+        m.register_hook("order", on_order)
+        m.register_hook("order", raising)
+        m.register_hook("fill", blocking)
+        m.register_hook("state", lambda e: states.append((e.strategy, e.data["new"])))
+        with pytest.raises(ValueError, match="unknown hook event"):
+            m.register_hook("tick", on_order)
+        m.start()
+        assert m.wait_settled(60)
+        assert state_of(m, "s")["last_bar"] == 149
+        assert m.hooks.wait_idle(60)
+        unblock.set()
+    stored = rows(tmp_path, "s")
+    assert len(fills) == len(stored["fills"]) > 0
+    assert [(e.data["order_id"], e.data["qty"]) for e in fills] == [
+        (f["order_id"], f["qty"]) for f in stored["fills"]
+    ]
+    assert {e.data["order_id"] for e in orders} == {o["id"] for o in stored["orders"]}
+    assert ("s", "running") in states and ("s", "stopped") in states
+    log = read_jsonl(tmp_path / "manager.jsonl")
+    assert any(r["event"] == "hook_failed" and "operator hook bug" in r["error"] for r in log)
+    assert any(r["event"] == "hook_timeout" for r in log)

@@ -21,7 +21,7 @@ import psutil
 
 from isoloop.data.bars import Bars, MarketData
 from isoloop.errors import IsoloopError
-from isoloop.runs.sweep.spec import TrialOutput, TrialResult, TrialSpec, worker_name
+from isoloop.runs.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus, worker_name
 
 __all__ = [
     "BarsTupleHandle",
@@ -194,17 +194,8 @@ def execute_trial(
     try:
         output = _coerce_output(fn(spec, data, context))
     except (Exception, SystemExit) as exc:
-        return TrialResult(
-            trial_id=spec.trial_id,
-            status="error",
-            stats={},
-            digest=None,
-            attempts=spec.attempt + 1,
-            worker=worker_name(),
-            error=_first_line(exc),
-            memory_rss_mb=current_rss_mb(),
-            started_at=started,
-            finished_at=time.time(),
+        return failed_result(
+            spec, "error", worker_name(), _first_line(exc), started, current_rss_mb()
         )
     return TrialResult(
         trial_id=spec.trial_id,
@@ -220,31 +211,61 @@ def execute_trial(
     )
 
 
+def failed_result(
+    spec: TrialSpec,
+    status: TrialStatus,
+    worker: str,
+    error: str,
+    started: float | None,
+    memory_rss_mb: float | None = None,
+) -> TrialResult:
+    """A trial that produced no stats: `error`, `timeout` or `crashed`."""
+    return TrialResult(
+        trial_id=spec.trial_id,
+        status=status,
+        stats={},
+        digest=None,
+        attempts=spec.attempt + 1,
+        worker=worker,
+        error=error,
+        memory_rss_mb=memory_rss_mb,
+        started_at=started,
+        finished_at=time.time(),
+    )
+
+
+def error_result(
+    spec: TrialSpec, worker: str, exc: BaseException, started: float | None
+) -> TrialResult:
+    """The trial raised (or could not be run): its exception type and first line."""
+    return failed_result(spec, "error", worker, _first_line(exc), started)
+
+
 def timeout_result(
     spec: TrialSpec, worker: str, timeout_s: float, started: float | None, action: str
 ) -> TrialResult:
-    return TrialResult(
-        trial_id=spec.trial_id,
-        status="timeout",
-        stats={},
-        digest=None,
-        attempts=spec.attempt + 1,
-        worker=worker,
-        error=f"trial exceeded trial_timeout={timeout_s:g}s; {action}",
-        started_at=started,
-        finished_at=time.time(),
-    )
+    error = f"trial exceeded trial_timeout={timeout_s:g}s; {action}"
+    return failed_result(spec, "timeout", worker, error, started)
 
 
 def crashed_result(spec: TrialSpec, worker: str, reason: str, started: float | None) -> TrialResult:
-    return TrialResult(
-        trial_id=spec.trial_id,
-        status="crashed",
-        stats={},
-        digest=None,
-        attempts=spec.attempt + 1,
-        worker=worker,
-        error=f"{reason} (attempt {spec.attempt + 1}; retries exhausted)",
-        started_at=started,
-        finished_at=time.time(),
-    )
+    error = f"{reason} (attempt {spec.attempt + 1}; retries exhausted)"
+    return failed_result(spec, "crashed", worker, error, started)
+
+
+class ClosingExecutor:
+    """`with executor:` closes it; executors share this instead of repeating it."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

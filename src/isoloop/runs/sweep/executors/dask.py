@@ -24,19 +24,20 @@ import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import distributed
 
 from isoloop.data.bars import MarketData
 from isoloop.runs.sweep.executors.base import (
     BarsTupleHandle,
+    ClosingExecutor,
     DataHandle,
     ExecutorError,
     MemmapHandle,
     TrialFn,
     crashed_result,
+    error_result,
     execute_trial,
     timeout_result,
 )
@@ -66,7 +67,7 @@ async def _hard_exit() -> None:
     os._exit(1)
 
 
-class DaskExecutor:
+class DaskExecutor(ClosingExecutor):
     """Runs trials on a Dask cluster; starts a local one when no address is given."""
 
     name = "dask"
@@ -210,17 +211,7 @@ class DaskExecutor:
             else:
                 yield crashed_result(spec, "dask", f"workers died under it ({exc})", started_wall)
         except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
-            yield TrialResult(
-                trial_id=spec.trial_id,
-                status="error",
-                stats={},
-                digest=None,
-                attempts=spec.attempt + 1,
-                worker="dask",
-                error=f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}",
-                started_at=started_wall,
-                finished_at=time.time(),
-            )
+            yield error_result(spec, "dask", exc, started_wall)
 
     def close(self) -> None:
         if self._client is not None:
@@ -232,14 +223,3 @@ class DaskExecutor:
         for memmap in self._handles:
             memmap.remove()
         self._handles = []
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

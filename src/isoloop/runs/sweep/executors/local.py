@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from isoloop.data.bars import MarketData
 from isoloop.runs.sweep.executors.base import (
+    ClosingExecutor,
     DataHandle,
     InMemoryHandle,
     TrialFn,
@@ -28,26 +28,12 @@ from isoloop.runs.sweep.spec import TrialResult, TrialSpec, worker_name
 __all__ = ["SerialExecutor", "ThreadExecutor"]
 
 
-class _InProcess:
+class _InProcess(ClosingExecutor):
     name = "serial"
     workers = 1
 
     def share(self, data: MarketData) -> InMemoryHandle:
         return InMemoryHandle(data)
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class SerialExecutor(_InProcess):

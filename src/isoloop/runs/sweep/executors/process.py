@@ -39,12 +39,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from isoloop.data.bars import MarketData
 from isoloop.data.fingerprint import fingerprint
 from isoloop.runs.sweep.executors.base import (
+    ClosingExecutor,
     DataHandle,
     ExecutorError,
     MemmapHandle,
@@ -161,7 +161,7 @@ class _Run:
     out: list[TrialResult] = field(default_factory=list)
 
 
-class ProcessExecutor:
+class ProcessExecutor(ClosingExecutor):
     """N single-trial worker processes with per-trial timeout, crash retry and recycling."""
 
     name = "process"
@@ -405,14 +405,3 @@ class ProcessExecutor:
             handle.remove()
         self._handles = []
         self._shared = {}
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import ray
 
 from isoloop.data.bars import MarketData
 from isoloop.runs.sweep.executors.base import (
     BarsTupleHandle,
+    ClosingExecutor,
     ExecutorError,
     TrialFn,
     crashed_result,
+    error_result,
     execute_trial,
     timeout_result,
 )
@@ -40,7 +41,7 @@ def _trial(
     return execute_trial(fn, spec, loaded.open(), context)
 
 
-class RayExecutor:
+class RayExecutor(ClosingExecutor):
     """Runs trials as Ray tasks; starts a local Ray when no address is given."""
 
     name = "ray"
@@ -147,31 +148,9 @@ class RayExecutor:
                     spec, "ray", f"worker died ({type(exc).__name__})", started_wall
                 )
         except ray.exceptions.RayError as exc:
-            first = (str(exc).strip().splitlines() or [""])[0]
-            yield TrialResult(
-                trial_id=spec.trial_id,
-                status="error",
-                stats={},
-                digest=None,
-                attempts=spec.attempt + 1,
-                worker="ray",
-                error=f"{type(exc).__name__}: {first}",
-                started_at=started_wall,
-                finished_at=time.time(),
-            )
+            yield error_result(spec, "ray", exc, started_wall)
 
     def close(self) -> None:
         if self._owns_ray and ray.is_initialized():
             ray.shutdown()
         self._owns_ray = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

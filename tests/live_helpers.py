@@ -15,7 +15,9 @@ SMA = "isoloop.examples.sma_cross:SmaCross"
 FAST_SPEED = 3600 * 5000
 
 
-def strategy(name: str, cls: str = SMA, params: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+def strategy(
+    name: str, cls: str = SMA, params: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
     p = {"fast": 5, "slow": 20} if params is None and cls != "live_strategies:KillProbe" else params
     return {
         "name": name,
@@ -25,7 +27,9 @@ def strategy(name: str, cls: str = SMA, params: dict[str, Any] | None = None, **
     }
 
 
-def live_config(state_dir: Path, strategies: list[dict[str, Any]], *, bars: int = 300, **extra: Any) -> dict[str, Any]:
+def live_config(
+    state_dir: Path, strategies: list[dict[str, Any]], *, bars: int = 300, **extra: Any
+) -> dict[str, Any]:
     feed = {"source": "sample:EURUSD", "speed": FAST_SPEED, "max_bars": bars}
     feed.update(extra.pop("feed", {}))
     cfg: dict[str, Any] = {

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,9 @@ def _write_config(path: Path, state_dir: Path) -> Path:
 
 
 def _cli(config: Path) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "isoloop.cli", "live", str(config), "--json"],
         stdout=subprocess.PIPE,
@@ -51,7 +52,9 @@ def _fill_count(db: Path) -> int:
     try:
         con = sqlite3.connect(db, timeout=5)
         try:
-            return int(con.execute("SELECT count(*) FROM venue_fills WHERE account='fast'").fetchone()[0])
+            return int(
+                con.execute("SELECT count(*) FROM venue_fills WHERE account='fast'").fetchone()[0]
+            )
         finally:
             con.close()
     except sqlite3.OperationalError:
@@ -90,7 +93,9 @@ def test_sigkill_mid_replay_then_restart(tmp_path: Path) -> None:
     assert restarted.returncode == 0, err
     summary = json.loads(out)
     assert set(summary["strategies"]) == set(NAMES)
-    assert all(s["state"] == "stopped" and s["restarts"] == 0 for s in summary["strategies"].values())
+    assert all(
+        s["state"] == "stopped" and s["restarts"] == 0 for s in summary["strategies"].values()
+    )
     after = {n: rows(state, n) for n in NAMES}
 
     reference_state = tmp_path / "reference"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from backtesting.test import EURUSD
 
-from isoloop.data import load_market_data
 from isoloop.config.models import DataConfig
+from isoloop.data import load_market_data
 from isoloop.live import BarGate, FeedBar, LiveTradingManager, ReplayFeed
 from isoloop.logging import MemorySink, make_run_logger
 from live_helpers import events, live_config, publish, state_of, strategy, wait_for

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from isoloop.live import HookEvent, LiveTradingManager
-from live_helpers import live_config, read_jsonl, rows, state_of, strategy
+from live_helpers import live_config, read_jsonl, rows, state_of, strategy, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -31,7 +31,7 @@ def test_hooks_receive_events_and_bad_hooks_never_stall_the_container(tmp_path: 
         raise RuntimeError("operator hook bug")
 
     def blocking(event: HookEvent) -> None:
-        unblock.wait(5)
+        unblock.wait(60)
 
     cfg = live_config(tmp_path, [strategy("s")], bars=150, hook_timeout=0.1)
     with LiveTradingManager(cfg) as m:
@@ -45,8 +45,10 @@ def test_hooks_receive_events_and_bad_hooks_never_stall_the_container(tmp_path: 
         m.start()
         assert m.wait_settled(60)
         assert state_of(m, "s")["last_bar"] == 149
-        assert m.hooks.wait_idle(60)
+        # The container finished while the blocking hook is still stuck in its first call.
+        wait_for(lambda: m.hooks.timed_out >= 1, what="the blocking hook to be reported")
         unblock.set()
+        assert m.hooks.wait_idle(60)
     stored = rows(tmp_path, "s")
     assert len(fills) == len(stored["fills"]) > 0
     assert [(e.data["order_id"], e.data["qty"]) for e in fills] == [

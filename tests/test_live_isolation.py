@@ -72,6 +72,7 @@ def test_crash_and_hang_do_not_touch_the_healthy_container(tmp_path: Path) -> No
     assert blocker["orders"] == healthy["orders"] and blocker["fills"] == healthy["fills"]
     raiser_rows = rows(together, "raiser")
     assert raiser_rows["fills"] == [f for f in healthy["fills"] if f["bar"] <= 99]
+
     def placed(orders: list[dict]) -> list[tuple]:
         return [(o["id"], o["side"], o["submitted_bar"]) for o in orders]
 

@@ -37,7 +37,9 @@ ENDPOINTS = [
 
 
 def _call(url: str, method: str, path: str, header: str | None) -> int:
-    req = urllib.request.Request(url + path, data=b"{}" if method == "POST" else None, method=method)
+    req = urllib.request.Request(
+        url + path, data=b"{}" if method == "POST" else None, method=method
+    )
     if header is not None:
         req.add_header("Authorization", header)
     try:
@@ -64,12 +66,17 @@ def test_credentials_come_from_the_environment_and_never_show() -> None:
         pickle.dumps(creds)
 
 
-def test_missing_credentials_refuse_that_container_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_refuse_that_container_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ISOLOOP_PAPER__PAPER__API_KEY", secrets.token_hex(8))
     monkeypatch.delenv("ISOLOOP_PAPER__PAPER__API_SECRET", raising=False)
     cfg = live_config(
         tmp_path,
-        [strategy("ok", credentials=["api_key"]), strategy("nokey", credentials=["api_key", "api_secret"])],
+        [
+            strategy("ok", credentials=["api_key"]),
+            strategy("nokey", credentials=["api_key", "api_secret"]),
+        ],
         bars=60,
     )
     with LiveTradingManager(cfg) as m:

@@ -50,7 +50,9 @@ def test_modules_stop_in_reverse_order_and_a_hung_one_is_forced(tmp_path: Path) 
     assert init_order.index("store") < init_order.index("middle")
     assert init_order.index("engine") < init_order.index("last")
     traced = [s for s in init_order if s in {"first", "middle", "last"}]
-    with_stop = [s for s in reversed(init_order) if s in {"first", "middle", "last", "store", "bus", "venue"}]
+    with_stop = [
+        s for s in reversed(init_order) if s in {"first", "middle", "last", "store", "bus", "venue"}
+    ]
     assert c.stop_order == with_stop
     lines = record.read_text(encoding="utf-8").splitlines()
     starts = [ln for ln in lines if ln.startswith("start")]

@@ -163,6 +163,10 @@ def client_action(
     reason: str | None,
     as_json: bool,
 ) -> int:
+    if action == "kill" and state not in ("ACTIVE", "HALTED", "REDUCING"):
+        raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
+    if action in ("pause", "resume", "stop") and name is None:
+        raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
     client = ControlClient(
         url or os.environ.get("ISOLOOP_LIVE_URL") or DEFAULT_URL, _token(token_file)
     )
@@ -173,12 +177,9 @@ def client_action(
         else:
             result = client.request("GET", f"/strategies/{name}")
     elif action == "kill":
-        if state not in ("ACTIVE", "HALTED", "REDUCING"):
-            raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
         result = client.kill(state, name, reason)
     else:
-        if name is None:
-            raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
+        assert name is not None
         result = client.action(name, action)
     if as_json or action != "status" or name is not None:
         sys.stdout.write(json.dumps(result, sort_keys=True, default=str) + "\n")

@@ -140,12 +140,16 @@ class RunContainer:
         return self._settled.wait(timeout)
 
     def pause(self) -> None:
-        if self.state == "running":
+        """Stop ticking (bars keep queueing); a container still initializing starts paused."""
+        if self.state in ("created", "initializing", "running"):
             self._paused = True
-            self._set_state("paused")
+            if self.state == "running":
+                self._set_state("paused")
 
     def resume(self) -> None:
-        if self.state == "paused":
+        if self.state in ("created", "initializing"):
+            self._paused = False
+        elif self.state == "paused":
             self._paused = False
             self._set_state("running")
             self._wake.set()
@@ -242,7 +246,7 @@ class RunContainer:
             engine.risk.trip(self._kill, "kill switch carried over from the manager", by="manager")
         if self._stop.is_set():
             return
-        self._set_state("running")
+        self._set_state("paused" if self._paused else "running")
 
     def _loop(self) -> None:
         interval = self.live.tick_interval

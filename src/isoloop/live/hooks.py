@@ -1,25 +1,26 @@
 """Operator hooks on order, fill, error and state-change events.
 
-Containers only enqueue events (never wait). One dispatcher thread per
-manager calls the hooks: plain functions on a small worker pool, coroutines
-on a private event loop, each with a timeout. A hook that raises is logged;
-a hook that blocks is logged when its timeout passes and abandoned, so
-neither a container nor the other hooks ever wait for it.
+Containers only enqueue events (never wait). Each registered hook has its own
+worker thread and queue, so a hook that blocks delays only its own later
+calls, never a container or another hook. Coroutine hooks run on a private
+event loop. A hook that raises is logged; a call still running after
+`timeout` seconds is logged by a watchdog (once per call). Delivery is at
+least once: events of a bar replayed after a crash are delivered again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["HOOK_EVENTS", "HookDispatcher", "HookEvent"]
+__all__ = ["HOOK_EVENTS", "Hook", "HookDispatcher", "HookEvent"]
 
 HookKind = Literal["order", "fill", "error", "state"]
 HOOK_EVENTS: tuple[HookKind, ...] = ("order", "fill", "error", "state")
@@ -35,83 +36,113 @@ class HookEvent:
 Hook = Callable[[HookEvent], Any]
 
 
+class _HookWorker:
+    def __init__(self, dispatcher: HookDispatcher, hook: Hook, n: int) -> None:
+        self.hook = hook
+        self.name = getattr(hook, "__qualname__", repr(hook))
+        self.queue: queue.SimpleQueue[HookEvent | None] = queue.SimpleQueue()
+        self._d = dispatcher
+        self.thread = threading.Thread(target=self._run, name=f"isoloop-hook-{n}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            event = self.queue.get()
+            if event is None:
+                return
+            self._d.call(self, event)
+
+
 class HookDispatcher:
-    def __init__(self, log: Any, timeout: float = 2.0, workers: int = 4) -> None:
+    def __init__(self, log: Any, timeout: float = 2.0) -> None:
         self._log = log
         self.timeout = timeout
-        self._hooks: dict[str, list[Hook]] = {k: [] for k in HOOK_EVENTS}
+        self._workers: dict[str, list[_HookWorker]] = {k: [] for k in HOOK_EVENTS}
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[HookEvent | None] = queue.SimpleQueue()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="isoloop-hook")
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0
+        self._ids = itertools.count()
+        self._inflight: dict[int, tuple[_HookWorker, HookEvent, float]] = {}
+        self._closed = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="isoloop-hook-loop", daemon=True
         )
-        self._thread = threading.Thread(target=self._run, name="isoloop-hooks", daemon=True)
+        self._loop_thread.start()
+        self._watchdog = threading.Thread(
+            target=self._watch, name="isoloop-hook-watch", daemon=True
+        )
+        self._watchdog.start()
         self.delivered = 0
         self.failed = 0
         self.timed_out = 0
-        self._pending = 0
-        self._idle = threading.Condition(self._lock)
-        self._loop_thread.start()
-        self._thread.start()
 
     def register(self, kind: str, hook: Hook) -> None:
-        if kind not in self._hooks:
+        if kind not in self._workers:
             raise ValueError(f"unknown hook event {kind!r}; use one of {', '.join(HOOK_EVENTS)}")
         with self._lock:
-            self._hooks[kind].append(hook)
+            self._workers[kind].append(_HookWorker(self, hook, next(self._ids)))
 
     def emit(self, kind: HookKind, strategy: str, **data: Any) -> None:
-        """Enqueue; never blocks the caller."""
+        """Enqueue for every hook of `kind`; never blocks the caller."""
         with self._lock:
-            if not self._hooks[kind]:
-                return
-            self._pending += 1
-        self._queue.put(HookEvent(kind, strategy, data))
+            workers = list(self._workers[kind])
+            self._pending += len(workers)
+        if workers:
+            event = HookEvent(kind, strategy, data)
+            for w in workers:
+                w.queue.put(event)
 
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            if event is None:
-                return
-            with self._lock:
-                hooks = list(self._hooks[event.kind])
-            for hook in hooks:
-                self._call(hook, event)
-            with self._lock:
-                self._pending -= 1
-                self._idle.notify_all()
-
-    def _call(self, hook: Hook, event: HookEvent) -> None:
-        name = getattr(hook, "__qualname__", repr(hook))
-        fut: Future[Any] | Any
+    def call(self, worker: _HookWorker, event: HookEvent) -> None:
+        call_id = next(self._ids)
+        with self._lock:
+            self._inflight[call_id] = (worker, event, time.monotonic())
         try:
-            if inspect.iscoroutinefunction(hook):
-                fut = asyncio.run_coroutine_threadsafe(hook(event), self._loop)
+            if inspect.iscoroutinefunction(worker.hook):
+                asyncio.run_coroutine_threadsafe(worker.hook(event), self._loop).result()
             else:
-                fut = self._pool.submit(hook, event)
-            result = fut.result(timeout=self.timeout)
-            if inspect.isawaitable(result):  # a plain function that returned a coroutine
-                coro = result
-                asyncio.run_coroutine_threadsafe(_await(coro), self._loop).result(self.timeout)
-        except FutureTimeout:
-            self.timed_out += 1
-            self._log.error(
-                "hook_timeout",
-                hook=name,
-                kind=event.kind,
-                strategy=event.strategy,
-                timeout=self.timeout,
-            )
-            return
+                result = worker.hook(event)
+                if inspect.isawaitable(result):
+                    asyncio.run_coroutine_threadsafe(_await(result), self._loop).result()
         except Exception as exc:
             self.failed += 1
             self._log.error(
-                "hook_failed", hook=name, kind=event.kind, strategy=event.strategy, error=repr(exc)
+                "hook_failed",
+                hook=worker.name,
+                kind=event.kind,
+                strategy=event.strategy,
+                error=repr(exc),
             )
-            return
-        self.delivered += 1
+        else:
+            self.delivered += 1
+        finally:
+            with self._lock:
+                self._inflight.pop(call_id, None)
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def _watch(self) -> None:
+        reported: set[int] = set()
+        period = min(self.timeout / 2, 0.5)
+        while not self._closed.wait(period):
+            now = time.monotonic()
+            with self._lock:
+                late = [
+                    (cid, w, e)
+                    for cid, (w, e, t0) in self._inflight.items()
+                    if now - t0 > self.timeout and cid not in reported
+                ]
+                reported &= set(self._inflight)
+            for cid, w, e in late:
+                reported.add(cid)
+                self.timed_out += 1
+                self._log.error(
+                    "hook_timeout",
+                    hook=w.name,
+                    kind=e.kind,
+                    strategy=e.strategy,
+                    timeout=self.timeout,
+                )
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every queued event went through its hooks (tests, shutdown)."""
@@ -119,9 +150,11 @@ class HookDispatcher:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=self.timeout + 1.0)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._closed.set()
+        with self._lock:
+            workers = [w for ws in self._workers.values() for w in ws]
+        for w in workers:
+            w.queue.put(None)
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 

@@ -287,8 +287,14 @@ def live(
     from isoloop.live.cli import live_command
 
     code = live_command(
-        target, name, seconds=for_, as_json=json_, url=url, token_file=token_file,
-        state=state, reason=reason,
+        target,
+        name,
+        seconds=for_,
+        as_json=json_,
+        url=url,
+        token_file=token_file,
+        state=state,
+        reason=reason,
     )
     raise typer.Exit(code)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from isoloop.data.bars import MarketData
-from isoloop.runs.sweep import TrialOutput, TrialSpec
+from isoloop.runs.sweep import TrialOutput, TrialSpec, run_generic_sweep
 
 # Memory a leaky strategy keeps between trials (deliberate: the thing being tested).
 _LEAK: list[np.ndarray] = []
@@ -154,3 +154,22 @@ def jitter(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> Tri
     """Uneven durations, so parallel executors finish trials out of order."""
     time.sleep((spec.trial_id * 7919) % 5 * 0.03)
     return toy(spec, data, context)
+
+
+CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
+
+
+def run_grid30(executor: Any, fn: Any = toy, context: Any = CONTEXT, store: Any = None, **kw: Any):
+    """The 30-trial GOOG grid through the generic driver: the sweep tests' common run."""
+    return run_generic_sweep(
+        fn,
+        goog(),
+        search=grid30(),
+        executor=executor,
+        definition=definition(),
+        base_seed=42,
+        metric="sharpe_ratio",
+        store=store,
+        context=context,
+        **kw,
+    )

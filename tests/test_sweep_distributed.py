@@ -12,29 +12,17 @@ import psutil
 import pytest
 
 import sweep_trials as st
-from isoloop.runs.sweep import SerialExecutor, run_generic_sweep
+from isoloop.runs.sweep import SerialExecutor
 
 pytestmark = [pytest.mark.distributed, pytest.mark.timeout(180)]
 
 distributed = pytest.importorskip("distributed")
 ray = pytest.importorskip("ray")
 
-CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
+CONTEXT = st.CONTEXT
 
 
-def _run(executor, fn=st.toy, context=CONTEXT, store=None, **kw):
-    return run_generic_sweep(
-        fn,
-        st.goog(),
-        search=st.grid30(),
-        executor=executor,
-        definition=st.definition(),
-        base_seed=42,
-        metric="sharpe_ratio",
-        store=store,
-        context=context,
-        **kw,
-    )
+_run = st.run_grid30
 
 
 @pytest.fixture(scope="module")

@@ -13,28 +13,16 @@ from isoloop.runs.sweep import (
     SerialExecutor,
     SweepStore,
     ThreadExecutor,
-    run_generic_sweep,
 )
 
 pytestmark = pytest.mark.timeout(120)
 
-CONTEXT = {"noise": 0.25, "sleep_s": 0.02}
+CONTEXT = st.CONTEXT
 
 
-def _run(executor, store=None, fn=st.toy, context=CONTEXT, **kw):
+def _run(executor, store=None, fn=st.toy, context=st.CONTEXT, **kw):
     with executor:
-        return run_generic_sweep(
-            fn,
-            st.goog(),
-            search=st.grid30(),
-            executor=executor,
-            definition=st.definition(),
-            base_seed=42,
-            metric="sharpe_ratio",
-            store=store,
-            context=context,
-            **kw,
-        )
+        return st.run_grid30(executor, fn, context, store, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -103,3 +103,10 @@ def test_example_config_is_valid() -> None:
     cfg = load_live_config(REPO / "configs" / "paper_three.yaml")
     assert [s.name for s in cfg.strategies] == ["fast", "medium", "slow"]
     assert cfg.feed.source == "sample:EURUSD" and cfg.feed.mode == "replay"
+
+
+def test_validate_live_config_file() -> None:
+    from isoloop.live import validate_live_config_file
+
+    summary = validate_live_config_file(REPO / "configs" / "paper_three.yaml")
+    assert summary.startswith("live (paper) of 3 strategies (fast, medium, slow)")

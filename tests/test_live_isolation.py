@@ -99,3 +99,19 @@ def test_recoverable_errors_are_retried_with_backoff(tmp_path: Path) -> None:
     assert flaky["restarts"] == 0
     assert flaky["state"] == "running"
     assert rows(tmp_path, "flaky")["fills"] == rows(tmp_path, "plain")["fills"]
+
+
+def test_add_and_remove_strategies_while_running(tmp_path: Path) -> None:
+    with LiveTradingManager(live_config(tmp_path, [strategy("first")], bars=200)) as m:
+        m.start()
+        m.add_strategy(strategy("second", params={"fast": 10, "slow": 40}))
+        states: list[tuple[str, str]] = []
+        m.register_hook("state", lambda e: states.append((e.strategy, e.data["new"])))
+        assert m.wait_settled(60)
+        # A strategy added after the feed started is backfilled: it sees every bar.
+        assert state_of(m, "second")["last_bar"] == 199
+        m.remove_strategy("first")
+        assert set(m.get_state()["strategies"]) == {"second"}
+        assert m.hooks.wait_idle(30)
+    assert ("first", "stopped") in states
+    assert rows(tmp_path, "second")["fills"]

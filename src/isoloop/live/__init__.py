@@ -33,6 +33,7 @@ from isoloop.live.paper import PaperVenue
 from isoloop.live.router import OrderRouter
 from isoloop.live.store import AccountStore, read_account_rows, store_path
 from isoloop.live.supervisor import Supervisor
+from isoloop.live.validate import validate_live_config_file
 
 __all__ = [
     "HOOK_EVENTS",
@@ -72,4 +73,5 @@ __all__ = [
     "load_token",
     "read_account_rows",
     "store_path",
+    "validate_live_config_file",
 ]

@@ -34,7 +34,7 @@ from isoloop.scope import RunScope, ScopeCoordinator
 __all__ = ["ContainerState", "RunContainer", "call_with_timeout", "is_recoverable"]
 
 ContainerState = Literal[
-    "created", "initializing", "running", "paused", "stopping", "stopped", "failed"
+    "created", "initializing", "initialized", "running", "paused", "stopping", "stopped", "failed"
 ]
 # Failures a restart cannot fix: bad config, missing credentials, a refused reconciliation.
 PERMANENT = (ConfigError, BlueprintError, DataError, StartupReconciliationError)
@@ -141,13 +141,13 @@ class RunContainer:
 
     def pause(self) -> None:
         """Stop ticking (bars keep queueing); a container still initializing starts paused."""
-        if self.state in ("created", "initializing", "running"):
+        if self.state in ("created", "initializing", "initialized", "running"):
             self._paused = True
             if self.state == "running":
                 self._set_state("paused")
 
     def resume(self) -> None:
-        if self.state in ("created", "initializing"):
+        if self.state in ("created", "initializing", "initialized"):
             self._paused = False
         elif self.state == "paused":
             self._paused = False
@@ -173,7 +173,7 @@ class RunContainer:
         self._stop.set()
         self._wake.set()
         self._feed.unsubscribe(self.name)
-        if self.state in ("running", "paused", "initializing"):
+        if self.state in ("running", "paused", "initializing", "initialized"):
             self._set_state("stopping")
         t = self._thread
         if t is not None and t is not threading.current_thread():
@@ -244,6 +244,7 @@ class RunContainer:
         engine.bus.subscribe(FillEvent, lambda e: hooks.emit("fill", name, **e.fill._asdict()))
         if self._kill != "ACTIVE":
             engine.risk.trip(self._kill, "kill switch carried over from the manager", by="manager")
+        self._set_state("initialized")
         if self._stop.is_set():
             return
         self._set_state("paused" if self._paused else "running")

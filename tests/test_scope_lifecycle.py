@@ -182,6 +182,15 @@ def test_health_aggregates_components(coordinator: ScopeCoordinator) -> None:
     assert set(h.detail) == set(run.init_order)
 
 
+def test_each_slot_is_one_instance_per_run(coordinator: ScopeCoordinator) -> None:
+    with coordinator.scope(STANDARD, config={"journal": []}) as run:
+        # The container's provider for a slot returns the run's one instance, the same
+        # object every dependent received.
+        assert run.container.clock() is run.get("clock")
+        assert run.get("bus").clock is run.get("clock") is run.get("engine").clock
+        assert run.get("execution").venues.venue is run.get("venue")
+
+
 def test_run_values_are_injected(coordinator: ScopeCoordinator) -> None:
     with coordinator.scope(STANDARD, config={"journal": []}, run_id="abc") as run:
         assert run.get("engine").run_id == "abc"

@@ -2,10 +2,11 @@
 
 Building dependency-injector providers costs several microseconds each, and a
 `DeclarativeContainer()` deep-copies every provider (≈25–30 µs each here). A
-run therefore checks out a ready graph of `Singleton` providers, fills its
-per-run `Object` providers (config sections, logger, ids, seed), resolves every
-slot, and at disposal resets every singleton and clears every per-run value
-before the graph goes back to the pool. A graph is held by one scope at a time,
+run therefore checks out a ready graph (one `Factory` per slot, whose result is
+published in the slot's `Object` provider), fills its per-run `Object` providers
+(config sections, logger, ids, seed), resolves every slot once in dependency
+order, and at disposal clears every instance and per-run value before the graph
+goes back to the pool. A graph is held by one scope at a time,
 so two live scopes never share a component; after disposal the graph keeps no
 reference to anything of the run.
 
@@ -30,7 +31,7 @@ __all__ = ["GraphPool", "ProviderGraph"]
 class ProviderGraph:
     """One blueprint plan as a container of providers with per-run value slots."""
 
-    __slots__ = ("container", "order", "run_values", "singletons", "slot_args")
+    __slots__ = ("container", "instances", "order", "run_values", "slot_args")
 
     def __init__(self, plans: tuple[SlotPlan, ...], shared: Mapping[str, Any]) -> None:
         self.run_values: dict[str, providers.Object[Any]] = {
@@ -38,22 +39,31 @@ class ProviderGraph:
         }
         shared_providers = {name: providers.Object(value) for name, value in shared.items()}
         self.slot_args: dict[str, dict[str, providers.Object[Any]]] = {}
-        self.singletons: dict[str, providers.Singleton[Any]] = {}
+        # One instance per slot per run: a slot's `Factory` runs once, in dependency
+        # order, and its result is published in the slot's `Object` provider, which is
+        # what dependents receive and what the container exposes. (A `Singleton` gives
+        # the same semantics but its first call and reset cost ≈5 µs per slot here,
+        # against ≈0.8 µs for this pair.)
+        self.instances: dict[str, providers.Object[Any]] = {}
+        factories: list[tuple[str, providers.Factory[Any]]] = []
         for plan in plans:
             args: dict[str, providers.Object[Any]] = {
                 name: providers.Object(None) for name in plan.arg_params
             }
             self.slot_args[plan.name] = args
             kwargs: dict[str, providers.Provider[Any]] = dict(args)
-            kwargs.update({p: self.singletons[s] for p, s in plan.slot_params})
+            kwargs.update({p: self.instances[s] for p, s in plan.slot_params})
             kwargs.update({n: shared_providers[n] for n in plan.shared_params})
             kwargs.update({n: self.run_values[n] for n in plan.run_params})
-            self.singletons[plan.name] = providers.Singleton(plan.cls, **kwargs)
-        self.order = tuple(self.singletons.items())
-        # The container is what users and tools inspect; resolution goes through
-        # the same provider objects.
+            factories.append((plan.name, providers.Factory(plan.cls, **kwargs)))
+            self.instances[plan.name] = providers.Object(None)
+        self.order = tuple(
+            (name, factory, self.instances[name]) for name, factory in factories
+        )
+        # The container is what users and tools inspect: `container.<slot>()` returns
+        # the run's one instance of that slot.
         self.container = containers.DynamicContainer()
-        self.container.set_providers(**self.singletons)
+        self.container.set_providers(**self.instances)
 
     def bind(
         self, run_values: Mapping[str, Any], slot_args: Mapping[str, Mapping[str, Any]]
@@ -66,13 +76,17 @@ class ProviderGraph:
                 holders[name].set_provides(value)
 
     def resolve(self) -> dict[str, Any]:
-        """Instantiate every slot in dependency order."""
-        return {name: provider() for name, provider in self.order}
+        """Instantiate every slot once, in dependency order."""
+        made: dict[str, Any] = {}
+        for name, factory, holder in self.order:
+            instance = made[name] = factory()
+            holder.set_provides(instance)
+        return made
 
     def clear(self) -> None:
-        """Forget the run: reset singletons and per-run values."""
-        for _, provider in self.order:
-            provider.reset()
+        """Forget the run: drop every instance and per-run value."""
+        for _, _, holder in self.order:
+            holder.set_provides(None)
         for holder in self.run_values.values():
             holder.set_provides(None)
         for holders in self.slot_args.values():

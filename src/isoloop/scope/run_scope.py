@@ -1,10 +1,10 @@
 """One run's container and the lifecycle that owns it.
 
-The container is a `DynamicContainer` assembled per run from fresh providers:
-`Singleton(cls, **deps)` per slot and `Object(x)` per shared service. Nothing
-in it is shared with another run's container, so when the scope is disposed
-the whole graph becomes garbage together (no override registrations, no
-class-level providers that would keep runs alive).
+The container is a `DynamicContainer` checked out of the coordinator's pool of
+provider graphs (see `graph.py`): each slot is built once per run and exposed
+as that run's single instance. A graph serves one live scope at a time and is
+cleared before reuse, so nothing of one run is reachable from another (no
+override registrations, no class-level providers that would keep runs alive).
 """
 
 from __future__ import annotations

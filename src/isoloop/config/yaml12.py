@@ -15,7 +15,11 @@ import yaml
 __all__ = ["Yaml12Loader", "load_yaml"]
 
 
-class Yaml12Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (≈10× faster); same safe constructor.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Yaml12Loader(_SafeBase):  # type: ignore[misc,valid-type]
     """SafeLoader whose bool resolver only matches true/false (any case)."""
 
 

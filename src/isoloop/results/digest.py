@@ -34,11 +34,31 @@ def _float(value: float) -> float | str:
     return value
 
 
+_EXACT_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str | int) or isinstance(key, bool):
+        raise TypeError(f"canonical JSON needs str or int keys, got {key!r}")
+    return str(key)
+
+
 def canonical(value: object) -> object:
     """`value` as plain JSON types (dict/list/str/int/float/bool/None).
 
     Sets are rejected because their iteration order is not part of their value.
     """
+    # Fast path for exact builtin types (every order record and stats mapping): the
+    # isinstance checks against ABCs below cost more than the encoding itself.
+    kind = type(value)
+    if kind in _EXACT_PLAIN:
+        return value
+    if kind is float:
+        return _float(value)  # type: ignore[arg-type]
+    if kind is dict:
+        return {_key(k): canonical(v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return [canonical(v) for v in value]  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, enum.Enum):
@@ -54,12 +74,7 @@ def canonical(value: object) -> object:
     if isinstance(value, np.datetime64):
         return str(value.astype("datetime64[ns]"))
     if isinstance(value, Mapping):
-        out: dict[str, object] = {}
-        for key, item in value.items():
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                raise TypeError(f"canonical JSON needs str or int keys, got {key!r}")
-            out[str(key)] = canonical(item)
-        return out
+        return {_key(key): canonical(item) for key, item in value.items()}
     if isinstance(value, np.ndarray):
         return [canonical(v) for v in value.tolist()]
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):

@@ -24,4 +24,4 @@ def test_every_shipped_config_validates() -> None:
     from isoloop.runs.validate import validate_config_file
 
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        assert validate_config_file(path).startswith(("backtest", "sweep")), path
+        assert validate_config_file(path).startswith(("backtest", "sweep", "live")), path

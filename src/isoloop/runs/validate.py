@@ -39,4 +39,8 @@ def validate_config_file(path: Path, overrides: dict[str, Any] | None = None) ->
         from isoloop.runs.sweep_runner import validate_sweep_file
 
         return validate_sweep_file(path, overrides)
+    if raw.get("kind") == "live":
+        from isoloop.live.validate import validate_live_config_file
+
+        return validate_live_config_file(path)
     return validate_run_config(path, overrides)

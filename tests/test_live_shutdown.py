@@ -14,13 +14,13 @@ pytestmark = pytest.mark.live
 PAPER = Path(__file__).resolve().parents[1] / "containers" / "paper.yaml"
 
 
-def _blueprint(tmp_path: Path, record: Path, hang: float) -> Path:
+def _blueprint(tmp_path: Path, record: Path, hang: float, hang_start: float = 0.0) -> Path:
     text = PAPER.read_text(encoding="utf-8")
     extra = (
         f"  first:\n    class: live_parts:FirstModule\n"
         f"    args: {{label: first, record: '{record}'}}\n"
         f"  middle:\n    class: live_parts:MiddleModule\n"
-        f"    args: {{label: middle, record: '{record}', hang: {hang}}}\n"
+        f"    args: {{label: middle, record: '{record}', hang: {hang}, hang_start: {hang_start}}}\n"
         f"  last:\n    class: live_parts:LastModule\n"
         f"    args: {{label: last, record: '{record}'}}\n"
     )
@@ -91,3 +91,24 @@ def test_in_flight_work_past_the_drain_timeout_is_forced(tmp_path: Path) -> None
         assert stuck["last_bar"] == 29
         assert stuck["health"]["store"] == "stopped"
         assert state_of(m, "fine")["state"] == "running"
+
+
+def test_a_module_that_hangs_in_init_fails_its_container_only(tmp_path: Path) -> None:
+    record = tmp_path / "record.txt"
+    bp = _blueprint(tmp_path, record, hang=0.0, hang_start=30.0)
+    cfg = live_config(
+        tmp_path / "state",
+        [strategy("hangs", container=str(bp)), strategy("fine")],
+        bars=50,
+        shutdown={"drain_timeout": 5.0, "module_timeout": 1.0, "init_timeout": 0.3},
+    )
+    with LiveTradingManager(cfg) as m:
+        m.start()
+        assert m.wait_settled(60)
+        hangs, fine = state_of(m, "hangs"), state_of(m, "fine")
+    assert hangs["state"] == "failed"
+    assert "start of module 'middle' did not finish within 0.3s" in hangs["error"]
+    # Modules started before it were stopped again, in reverse order.
+    lines = record.read_text(encoding="utf-8").splitlines()
+    assert lines[-1] == "stop first" and "stop middle" in lines
+    assert fine["state"] == "running" and fine["last_bar"] == 49

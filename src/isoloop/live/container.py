@@ -212,8 +212,8 @@ class RunContainer:
             log_sink=self._sink,
         )
         self._scope = scope
-        # Builds every module in dependency order (credentials, store, venue, ...).
-        scope.initialize()
+        # Builds every module in dependency order (credentials, store, venue, ...), bounded.
+        call_with_timeout(scope.initialize, live.shutdown.init_timeout, "building the modules")
         self.init_order = list(scope.init_order)
         for slot, component in scope.components():
             start = getattr(component, "start", None)

@@ -299,7 +299,9 @@ class LiveTradingManager:
         ]
         for t in threads:
             t.start()
-        budget = self.config.shutdown.drain_timeout + 2 * self.config.shutdown.module_timeout * 8
+        # Each container needs at most its drain timeout plus one timeout per module.
+        sd = self.config.shutdown
+        budget = sd.drain_timeout + sd.module_timeout * 32
         deadline = time.monotonic() + budget
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))

@@ -110,3 +110,44 @@ def test_validate_live_config_file() -> None:
 
     summary = validate_live_config_file(REPO / "configs" / "paper_three.yaml")
     assert summary.startswith("live (paper) of 3 strategies (fast, medium, slow)")
+
+
+def test_busy_api_port_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setenv("TEST_LIVE_TOKEN", secrets.token_hex(16))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cfg = tmp_path / "live.yaml"
+        data = live_config(
+            tmp_path / "state",
+            [strategy("x")],
+            bars=20,
+            api={"enabled": True, "port": port, "token_env": "TEST_LIVE_TOKEN"},
+        )
+        cfg.write_text(yaml.safe_dump(data))
+        assert main(["live", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "api.port" in err[0] and str(port) in err[0]
+
+
+def test_missing_api_token_refuses_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEST_LIVE_TOKEN", raising=False)
+    cfg = tmp_path / "live.yaml"
+    data = live_config(
+        tmp_path / "state",
+        [strategy("x")],
+        bars=20,
+        api={"enabled": True, "port": 0, "token_env": "TEST_LIVE_TOKEN"},
+    )
+    cfg.write_text(yaml.safe_dump(data))
+    assert main(["live", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "TEST_LIVE_TOKEN" in err
+    assert not (tmp_path / "state" / "paper.sqlite").exists()

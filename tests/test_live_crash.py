@@ -125,3 +125,28 @@ def test_sigkill_mid_replay_then_restart(tmp_path: Path) -> None:
         assert after[n]["fills"] == ref["fills"]
         assert after[n]["cash"] == ref["cash"]
         assert after[n]["positions"] == ref["positions"]
+
+
+def test_sigterm_stops_gracefully_and_reports(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    cfg = live_config(state, [strategy("fast")], bars=800, feed={"speed": 3600 * 300})
+    config = tmp_path / "live.yaml"
+    config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    proc = _cli(config)
+    try:
+        wait_for(
+            lambda: _fill_count(state / "paper.sqlite") >= 5 or proc.poll() is not None,
+            what="5 fills",
+        )
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    summary = json.loads(out)["strategies"]["fast"]
+    assert summary["state"] == "stopped"
+    stored = rows(state, "fast")
+    assert summary["fills"] == len(stored["fills"]) >= 5
+    assert [e["module"] for e in events(state, "fast", "module_stopped")][-1] == "bus"

@@ -15,6 +15,7 @@ from isoloop.config.models import DataConfig
 from isoloop.data import MarketData, load_market_data
 from isoloop.engine.risk import KillSwitchState
 from isoloop.errors import ConfigError
+from isoloop.live.api import ControlServer, load_token
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
 from isoloop.live.container import RunContainer
 from isoloop.live.feed import ReplayFeed
@@ -52,13 +53,16 @@ class LiveTradingManager:
         self._market: MarketData | None = None
         self.feed: ReplayFeed | None = None
         self.supervisor = Supervisor(self.config.restart, self._restart, self.log)
-        self.api: Any = None
+        self.api: ControlServer | None = None
         self._stopping = False
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self, *, api: bool | None = None, feed: bool = True) -> None:
         """Load the data, start every configured container, then the feed and the API."""
+        use_api = api if api is not None else self.config.api.enabled
+        # Refuse a missing or weak API token before any container starts.
+        token = load_token(self.config.api) if use_api else None
         f = self.config.feed
         md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
         self._market = md
@@ -74,10 +78,14 @@ class LiveTradingManager:
         self._started = True
         for s in self.config.strategies:
             self.add_strategy(s)
-        if api if api is not None else self.config.api.enabled:
-            from isoloop.live.api import ControlServer, load_token
-
-            self.api = ControlServer(self, load_token(self.config.api), self.config.api.port)
+        if token is not None:
+            try:
+                self.api = ControlServer(self, token, self.config.api.port)
+            except OSError as exc:
+                raise ConfigError(
+                    f"api.port: cannot listen on 127.0.0.1:{self.config.api.port} ({exc}); "
+                    "pick a free port, or 0 for any"
+                ) from None
             self.api.start()
             (self.state_dir / "api.json").write_text(
                 json.dumps({"url": self.api.url}), encoding="utf-8"

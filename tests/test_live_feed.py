@@ -80,3 +80,30 @@ def test_a_container_never_processes_a_bar_twice(tmp_path: Path) -> None:
     hours_behind = {i: (t[19] - t[i]) / 3.6e12 for i in range(11, 20)}
     assert stale == {i for i, h in hours_behind.items() if h > 3}
     assert set(seen) == (set(range(1, 20)) - stale)
+
+
+def test_clock_is_simulated_in_replay_and_real_on_request() -> None:
+    import time
+
+    from isoloop.live import load_live_config
+    from isoloop.live.clock import LiveClock
+
+    base = {
+        "kind": "live",
+        "feed": {"source": "sample:EURUSD"},
+        "api": {"enabled": False},
+        "strategies": [{"name": "s", "strategy": {"class": "isoloop.examples.sma_cross:SmaCross"}}],
+    }
+    md, _ = load_market_data([DataConfig(source="sample:EURUSD")], None)
+    replay = load_live_config(base)
+    clock = LiveClock(md, replay.run_config("s"), replay)
+    clock.bar = 10
+    assert clock.now() == EURUSD.index[10].value / 1e9
+    clock.sleep(30.0)  # reconciliation backoff in replay costs no wall time
+    assert clock.now() == EURUSD.index[10].value / 1e9 + 30.0
+
+    wall_cfg = load_live_config({**base, "feed": {"source": "sample:EURUSD", "clock": "wall"}})
+    wall = LiveClock(md, wall_cfg.run_config("s"), wall_cfg)
+    before = time.time()
+    now = wall.now()
+    assert before <= now <= time.time()

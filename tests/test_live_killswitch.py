@@ -86,3 +86,14 @@ def test_risk_limit_trips_reducing(tmp_path: Path) -> None:
         assert state_of(m, "tiny")["kill_switch"] == "REDUCING"
     trips = events(tmp_path, "tiny", "kill_switch")
     assert trips and trips[0]["by"] == "risk" and trips[0]["to"] == "REDUCING"
+
+
+def test_global_state_reaches_containers_started_later(tmp_path: Path) -> None:
+    cfg = live_config(tmp_path, [strategy("a", "live_strategies:KillProbe")], bars=20)
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        m.trip("HALTED", "before b exists")
+        m.add_strategy(strategy("b", "live_strategies:KillProbe"))
+        publish(m, range(6))
+        assert state_of(m, "b")["kill_switch"] == "HALTED"
+    assert _probes(tmp_path, "b")[(2, "buy10")]["status"] == "DENIED"

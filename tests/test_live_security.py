@@ -166,7 +166,11 @@ def test_api_requires_the_token_listens_on_loopback_and_leaks_no_secret(
         assert set(client.strategies()) == {"a", "b"}
         assert client.action("a", "pause")["state"] == "paused"
         assert client.action("a", "resume")["state"] == "running"
-        assert client.kill("HALTED", "b", "api test")["strategy"] == "b"
+        assert client.kill("HALTED", "b", "api test") == {
+            "scope": "b",
+            "strategy": "b",
+            "state": "HALTED",
+        }
         assert state_of(m, "b")["kill_switch"] == "HALTED"
         with pytest.raises(ControlError, match="401"):
             ControlClient(url, "wrong-token-wrong-token").health()

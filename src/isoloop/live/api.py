@@ -1,6 +1,6 @@
 """The control API: HTTP on 127.0.0.1 only, a bearer token on every endpoint.
 
-    GET  /health                         {"status": "ok", "kill_switch", "strategies": N}
+    GET  /health                         {"status": "ok", "environment", "kill_switch", ...}
     GET  /strategies                     {NAME: state, ...}
     GET  /strategies/NAME                state of one
     POST /strategies/NAME/pause|resume|stop
@@ -112,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
                     200,
                     {
                         "status": "ok",
+                        "environment": st["environment"],
                         "kill_switch": st["kill_switch"],
                         "strategies": len(st["strategies"]),
                         "feed": st["feed"],
@@ -141,7 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
                     strategy=body.get("strategy"),
                     by="api",
                 )
-                self._reply(200, {"kill_switch": m.kill_state, "strategy": body.get("strategy")})
+                strategy = body.get("strategy")
+                state = m.kill_state if strategy is None else m.container(strategy).kill_state
+                self._reply(
+                    200, {"scope": strategy or "global", "strategy": strategy, "state": state}
+                )
             else:
                 self._reply(404, {"error": f"no endpoint {method} {self.path}"})
         except (IsoloopError, ValueError) as exc:

@@ -185,7 +185,7 @@ def client_action(
         sys.stdout.write(json.dumps(result, sort_keys=True, default=str) + "\n")
     else:
         state_view = {
-            "environment": "",
+            "environment": result["health"].get("environment", "?"),
             "kill_switch": result["health"]["kill_switch"],
             "strategies": result["strategies"],
         }

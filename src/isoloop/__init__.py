@@ -9,6 +9,7 @@ from isoloop.errors import (
     IsoloopError,
     ScopeError,
 )
+from isoloop.live import LiveTradingManager
 from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, run_backtest
 from isoloop.runs.sweep_runner import OptimizationExecutor, SweepResult, run_sweep
 from isoloop.scope import (
@@ -35,6 +36,7 @@ __all__ = [
     "IsolationError",
     "IsoloopError",
     "Lifecycle",
+    "LiveTradingManager",
     "OptimizationExecutor",
     "RunConfig",
     "RunScope",

@@ -57,9 +57,7 @@ class ProviderGraph:
             kwargs.update({n: self.run_values[n] for n in plan.run_params})
             factories.append((plan.name, providers.Factory(plan.cls, **kwargs)))
             self.instances[plan.name] = providers.Object(None)
-        self.order = tuple(
-            (name, factory, self.instances[name]) for name, factory in factories
-        )
+        self.order = tuple((name, factory, self.instances[name]) for name, factory in factories)
         # The container is what users and tools inspect: `container.<slot>()` returns
         # the run's one instance of that slot.
         self.container = containers.DynamicContainer()

@@ -90,8 +90,23 @@ def canonical(value: object) -> object:
     )
 
 
+_FLAT_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
 def canonical_json(value: object) -> str:
     """Sorted-key, whitespace-free JSON with exact floats and string NaN/±inf."""
+    if type(value) is dict and all(
+        type(k) is str and type(v) in _FLAT_VALUES for k, v in value.items()
+    ):
+        # A flat record of builtin scalars (every order): json's own encoding is the
+        # canonical one (floats by repr), unless a float is NaN/±inf, which json refuses
+        # with allow_nan=False and the general path spells as strings.
+        try:
+            return json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+            )
+        except ValueError:
+            pass
     return json.dumps(
         canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     )

@@ -84,15 +84,27 @@ def isoloop_cold(kind: str, workers: int) -> float:
 
 
 def isoloop_warm(kind: str, workers: int, reps: int) -> tuple[float, int]:
-    with isoloop.OptimizationExecutor(kind, workers=workers) as ox:
-        ox.run(SWEEP)  # start the workers
-        times = []
+    return isoloop_warm_pair([(kind, workers)], reps)[0]
+
+
+def isoloop_warm_pair(setups: list[tuple[str, int]], reps: int) -> list[tuple[float, int]]:
+    """Warm executors timed in interleaved rounds, so a noisy moment hits all alike."""
+    executors = [isoloop.OptimizationExecutor(k, workers=w) for k, w in setups]
+    try:
+        for ox in executors:
+            ox.run(SWEEP)  # start the workers
+        times: list[list[float]] = [[] for _ in executors]
+        pids = [0] * len(executors)
         for _ in range(reps):
-            t0 = time.perf_counter()
-            result = ox.run(SWEEP)
-            times.append(time.perf_counter() - t0)
-        pids = result.trials["worker"].nunique()
-    return statistics.median(times), pids
+            for i, ox in enumerate(executors):
+                t0 = time.perf_counter()
+                result = ox.run(SWEEP)
+                times[i].append(time.perf_counter() - t0)
+                pids[i] = int(result.trials["worker"].nunique())
+        return [(statistics.median(t), p) for t, p in zip(times, pids, strict=True)]
+    finally:
+        for ox in executors:
+            ox.close()
 
 
 def worker_memory(bars: int) -> dict[str, float]:
@@ -158,7 +170,7 @@ def executor_overhead(kinds: list[str], n: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--no-cluster", action="store_true", help="skip dask and ray")
     ap.add_argument("--memory-bars", type=int, default=2_000_000)
     ap.add_argument("--no-write", action="store_true")
@@ -171,8 +183,7 @@ def main() -> None:
     serial = isoloop_warm("serial", 1, args.reps)[0]
     cold1 = median_time(lambda: isoloop_cold("process", 1), args.reps)
     cold2 = median_time(lambda: isoloop_cold("process", 2), args.reps)
-    warm1, _ = isoloop_warm("process", 1, args.reps)
-    warm2, pids2 = isoloop_warm("process", 2, args.reps)
+    (warm1, _), (warm2, pids2) = isoloop_warm_pair([("process", 1), ("process", 2)], args.reps)
     rows = [
         ("backtesting.py `Backtest.optimize` (mp pool, 2 cores)", bt, bt_trials),
         ("isoloop serial", serial, 50),
@@ -216,8 +227,10 @@ commission, open trades closed at the end — the same trades in both engines), 
 
 Worker memory with the process executor, {args.memory_bars:,} synthetic bars shared read-only
 through a memmap under /dev/shm: data **{mem["data_mb"]:.1f} MB**; per worker USS (memory only
-that process holds) **{mem["uss_mb"]:.1f} MB**, RSS {mem["rss_mb"]:.1f} MB (RSS counts the
-shared data pages it touched).
+that process holds) **{mem["uss_mb"]:.1f} MB**, RSS {mem["rss_mb"]:.1f} MB RSS counts every
+page the worker maps, shared ones included: the memmapped bars and — workers are forked —
+the driver's already imported libraries, shared copy-on-write; no worker holds a copy of
+the data.
 
 Per-trial overhead of each executor (a trial that returns at once, 200 trials, warm):
 

@@ -277,6 +277,19 @@ class ExecutionManager:
             if venue.working:
                 venue.process_bar(bar, apply, final)
 
+    def _flatten_order(self, key: str, qty: float, tag: str) -> Order:
+        """A reduce-only market order that takes the position at `key` to zero."""
+        k = PositionKey.parse(key)
+        return self.new_order(
+            k.symbol,
+            Side.SELL if qty > 0 else Side.BUY,
+            abs(qty),
+            venue=k.venue,
+            position_type=k.position_type,
+            reduce_only=True,
+            tag=tag,
+        )
+
     def close_all(self, tag: str = "finalize") -> list[Order]:
         """Market orders that flatten every open position, ahead of any other working order."""
         out = []
@@ -285,16 +298,7 @@ class ExecutionManager:
             qty = books[key]
             if not qty:
                 continue
-            k = PositionKey.parse(key)
-            order = self.new_order(
-                k.symbol,
-                Side.SELL if qty > 0 else Side.BUY,
-                abs(qty),
-                venue=k.venue,
-                position_type=k.position_type,
-                reduce_only=True,
-                tag=tag,
-            )
+            order = self._flatten_order(key, qty, tag)
             order.submitted_bar = self._clock.bar - 1
             out.append(self.submit(order, skip_risk=True, front=True))
         return out
@@ -306,20 +310,11 @@ class ExecutionManager:
             qty = books[key]
             if not qty:
                 continue
-            k = PositionKey.parse(key)
-            order = self.new_order(
-                k.symbol,
-                Side.SELL if qty > 0 else Side.BUY,
-                abs(qty),
-                venue=k.venue,
-                position_type=k.position_type,
-                reduce_only=True,
-                tag="liquidation",
-            )
+            order = self._flatten_order(key, qty, "liquidation")
             self.orders.append(order)
             order.transition(_VALIDATED)
             order.transition(OrderStatus.ROUTED)
-            self._apply(order, self._venues.get(k.venue).liquidate(order, bar))
+            self._apply(order, self._venues.get(order.venue).liquidate(order, bar))
         for venue in self._venue_list:
             hs = venue.write_off()
             if hs.cash_delta:

@@ -54,7 +54,10 @@ def raising(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> Tr
 def _marker(context: Mapping[str, Any], spec: TrialSpec, tag: str) -> None:
     directory = Path(context["marker_dir"])
     name = f"{tag}-{spec.trial_id}-{spec.attempt}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    (directory / name).write_text(str(os.getpid()))
+    # Written under a temporary name and renamed, so a watcher never reads it half-written.
+    tmp = directory / f".{name}.tmp"
+    tmp.write_text(str(os.getpid()))
+    tmp.rename(directory / name)
 
 
 def hanging(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:

@@ -10,6 +10,7 @@ scope.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +41,11 @@ from isoloop.runs.sweep import (
 from isoloop.scope import SharedServices
 
 __all__ = [
+    "BacktestTrial",
     "LoadedSweep",
     "OptimizationExecutor",
     "SweepResult",
     "WalkForwardWindow",
-    "backtest_trial",
     "load_sweep",
     "run_sweep",
     "trial_overrides",
@@ -154,18 +155,58 @@ def load_sweep(
     return LoadedSweep(cfg, base, base_dir, source)
 
 
-def backtest_trial(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
-    """The trial function every executor runs: one backtest in a fresh run scope."""
-    raw = apply_overrides(json.loads(context["base"]), trial_overrides(spec.params))
-    raw["seed"] = spec.seed
-    cfg = RunConfig.model_validate_json(json.dumps(raw))
-    shared = SharedServices(market_data=data, fingerprints=context.get("fingerprints") or {})
-    coordinator = BacktestCoordinator(shared)
-    try:
+class BacktestTrial:
+    """The trial function every executor runs: one backtest in a fresh run scope.
+
+    An object rather than a plain function so that a worker keeps one
+    `BacktestCoordinator` (its shared services, parsed blueprint, pooled provider
+    graphs) per data set across all the trials it runs, instead of rebuilding them
+    per trial. The cache is per instance — a process worker unpickles its own copy
+    once; nothing is module-level — and it never crosses a process boundary.
+    """
+
+    _MAX_CACHED = 4  # distinct data sets (walk-forward windows) kept per worker
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._coordinators: dict[int, tuple[MarketData, BacktestCoordinator]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    # Every instance computes the same function: executors that reuse workers for "the
+    # same trial function" (the process pool) may treat them as one.
+    def __eq__(self, other: object) -> bool:
+        return type(other) is BacktestTrial
+
+    def __hash__(self) -> int:
+        return hash(BacktestTrial)
+
+    def _coordinator(self, data: MarketData, prints: Mapping[str, str]) -> BacktestCoordinator:
+        with self._lock:
+            entry = self._coordinators.get(id(data))
+            if entry is None or entry[0] is not data:
+                if len(self._coordinators) >= self._MAX_CACHED:
+                    _, (_, oldest) = next(iter(self._coordinators.items()))
+                    del self._coordinators[next(iter(self._coordinators))]
+                    oldest.close()
+                shared = SharedServices(market_data=data, fingerprints=dict(prints))
+                entry = (data, BacktestCoordinator(shared))
+                self._coordinators[id(data)] = entry
+            return entry[1]
+
+    def __call__(
+        self, spec: TrialSpec, data: MarketData, context: Mapping[str, Any]
+    ) -> TrialOutput:
+        raw = apply_overrides(json.loads(context["base"]), trial_overrides(spec.params))
+        raw["seed"] = spec.seed
+        cfg = RunConfig.model_validate_json(json.dumps(raw))
+        coordinator = self._coordinator(data, context.get("fingerprints") or {})
         result = coordinator.run_backtest(cfg, run_id=f"trial-{spec.trial_id}")
-    finally:
-        coordinator.close()
-    return TrialOutput(stats=result.stats, digest=result.digest)
+        return TrialOutput(stats=result.stats, digest=result.digest)
 
 
 def _definition(loaded: LoadedSweep, data_prints: Mapping[str, str]) -> dict[str, Any]:
@@ -224,7 +265,7 @@ def _one_sweep(
         "fingerprints": dict(prints),
     }
     return run_generic_sweep(
-        backtest_trial,
+        BacktestTrial(),
         data,
         search=build_search(cfg),
         executor=executor,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,10 +88,22 @@ class SweepResult:
     store: Path | None
     resumed: int = 0
     executed: int = 0
-    best_equity: pd.Series | None = None
     windows: list[WalkForwardWindow] = field(default_factory=list)
     oos_equity: pd.Series | None = None
     report: Path | None = None
+    # The best trial's equity curve is re-run on first use (a report needs it, a
+    # caller that only wants the table does not pay for it).
+    best_equity_fn: Callable[[], pd.Series] | None = field(default=None, repr=False)
+    _cache: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+
+    @property
+    def best_equity(self) -> pd.Series | None:
+        """The best trial's equity curve (computed once, on first access)."""
+        if self.best_equity_fn is None:
+            return None
+        if "best" not in self._cache:
+            self._cache["best"] = self.best_equity_fn()
+        return self._cache["best"]
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` shape of `isoloop sweep`."""
@@ -287,12 +299,13 @@ def run_sweep(
     *,
     on_progress: ProgressFn | None = None,
     executor: Executor | None = None,
+    data_cache: dict[Any, tuple[MarketData, dict[str, str]]] | None = None,
     **overrides: Any,
 ) -> SweepResult:
     """Run (or resume) a sweep; `overrides` use dotted keys (`**{"executor.kind": "thread"}`)."""
     loaded = load_sweep(config, overrides)
     cfg = loaded.config
-    data, prints = load_market_data([loaded.base.data, *loaded.base.instruments], None)
+    data, prints = _load_data(loaded, data_cache)
     own = executor is None
     ex = executor or make_executor(
         cfg.executor.kind,
@@ -309,7 +322,7 @@ def run_sweep(
     finally:
         if own:
             ex.close()
-    best_equity = _best_equity(loaded, outcome.best, data, prints) if outcome.best else None
+    best = outcome.best
     return SweepResult(
         sweep_id=_sweep_id(loaded, outcome.sweep_key),
         trials=outcome.trials,
@@ -321,8 +334,37 @@ def run_sweep(
         store=store,
         resumed=outcome.resumed,
         executed=outcome.executed,
-        best_equity=best_equity,
+        best_equity_fn=(lambda: _best_equity(loaded, best, data, prints)) if best else None,
     )
+
+
+def _data_key(loaded: LoadedSweep) -> tuple[Any, ...]:
+    """What identifies a sweep's data: each source and window, and a file's size and mtime."""
+    parts: list[Any] = []
+    for dc in (loaded.base.data, *loaded.base.instruments):
+        stamp: tuple[int, int] | None = None
+        scheme, _, rest = dc.source.partition(":")
+        if scheme in ("csv", "parquet"):
+            st = Path(rest).stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        parts.append((dc.source, dc.symbol, str(dc.start), str(dc.end), stamp))
+    return tuple(parts)
+
+
+def _load_data(
+    loaded: LoadedSweep, cache: dict[Any, tuple[MarketData, dict[str, str]]] | None
+) -> tuple[MarketData, dict[str, str]]:
+    configs = [loaded.base.data, *loaded.base.instruments]
+    if cache is None:
+        return load_market_data(configs, None)
+    try:
+        key = _data_key(loaded)
+    except OSError:  # a missing file: let the loader report it properly
+        return load_market_data(configs, None)
+    if key not in cache:
+        cache.clear()  # one data set at a time is what a sweep executor serves
+        cache[key] = load_market_data(configs, None)
+    return cache[key]
 
 
 class OptimizationExecutor:
@@ -343,6 +385,9 @@ class OptimizationExecutor:
         recycle_after: int | None = None,
     ) -> None:
         self.kind = kind
+        # Sweeps over the same data (same sources, windows, file size and mtime) reuse
+        # the loaded, validated, fingerprinted bars instead of reading them again.
+        self._data: dict[Any, tuple[MarketData, dict[str, str]]] = {}
         self._executor = make_executor(
             kind,
             workers=workers,
@@ -358,7 +403,13 @@ class OptimizationExecutor:
         on_progress: ProgressFn | None = None,
         **overrides: Any,
     ) -> SweepResult:
-        return run_sweep(config, on_progress=on_progress, executor=self._executor, **overrides)
+        return run_sweep(
+            config,
+            on_progress=on_progress,
+            executor=self._executor,
+            data_cache=self._data,
+            **overrides,
+        )
 
     def close(self) -> None:
         self._executor.close()

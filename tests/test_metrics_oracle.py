@@ -12,8 +12,10 @@ import pytest
 from backtesting import Backtest, Strategy
 from backtesting._util import _indicator_warmup_nbars
 from backtesting.lib import crossover
-from backtesting.test import BTCUSD, EURUSD, GOOG, SMA
+from backtesting.test import BTCUSD, EURUSD, GOOG
 
+from engine.oracle import OracleSmaCross as SmaCross
+from engine.oracle import bt_trades_frame
 from isoloop.results.metrics import STATS_KEYS, compute_stats
 
 #: backtesting.py stat name -> isoloop stats key.
@@ -42,23 +44,6 @@ ORACLE_NAMES = {
 }
 
 
-class SmaCross(Strategy):
-    fast = 10
-    slow = 30
-
-    def init(self) -> None:
-        self.sma1 = self.I(SMA, self.data.Close, self.fast)
-        self.sma2 = self.I(SMA, self.data.Close, self.slow)
-
-    def next(self) -> None:
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
-
-
 class LongOnly(SmaCross):
     """Holds no position between exit and entry, so exposure is well below 100%."""
 
@@ -70,23 +55,7 @@ class LongOnly(SmaCross):
 
 
 def to_inputs(stats: pd.Series, symbol: str) -> dict[str, Any]:
-    t = stats["_trades"]
-    trades = pd.DataFrame(
-        {
-            "symbol": symbol,
-            "venue": "sim",
-            "size": t["Size"].to_numpy(),
-            "entry_bar": t["EntryBar"].to_numpy(),
-            "exit_bar": t["ExitBar"].to_numpy(),
-            "entry_price": t["EntryPrice"].to_numpy(),
-            "exit_price": t["ExitPrice"].to_numpy(),
-            "entry_time": t["EntryTime"].to_numpy(),
-            "exit_time": t["ExitTime"].to_numpy(),
-            "pnl": t["PnL"].to_numpy(),
-            "commission": t["Commission"].to_numpy(),
-            "return_pct": t["ReturnPct"].to_numpy(),
-        }
-    )
+    trades = bt_trades_frame(stats["_trades"], symbol)
     curve = stats["_equity_curve"]
     return {
         "equity": curve["Equity"].to_numpy(dtype=float),

@@ -9,47 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import GOOG, SMA
+from backtesting import Backtest
+from backtesting.test import GOOG
 
 from browser import render, requires_chromium
+from engine.oracle import OracleSmaCross as SmaCross
+from engine.oracle import bt_trades_frame
 from isoloop.data import load_frame
 from isoloop.results.metrics import STATS_KEYS, compute_stats
 from isoloop.results.report import MAX_POINTS, decimate, write_report
-
-
-class SmaCross(Strategy):
-    def init(self) -> None:
-        self.sma1 = self.I(SMA, self.data.Close, 10)
-        self.sma2 = self.I(SMA, self.data.Close, 30)
-
-    def next(self) -> None:
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
-
-
-def trades_frame(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "symbol": "GOOG",
-            "venue": "sim",
-            "size": t["Size"].to_numpy(),
-            "entry_bar": t["EntryBar"].to_numpy(),
-            "exit_bar": t["ExitBar"].to_numpy(),
-            "entry_price": t["EntryPrice"].to_numpy(),
-            "exit_price": t["ExitPrice"].to_numpy(),
-            "entry_time": t["EntryTime"].to_numpy(),
-            "exit_time": t["ExitTime"].to_numpy(),
-            "pnl": t["PnL"].to_numpy(),
-            "commission": t["Commission"].to_numpy(),
-            "return_pct": t["ReturnPct"].to_numpy(),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +25,7 @@ def goog_run() -> dict[str, object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = Backtest(GOOG, SmaCross, cash=10_000, finalize_trades=True).run()
-    trades = trades_frame(out["_trades"])
+    trades = bt_trades_frame(out["_trades"], "GOOG")
     equity = out["_equity_curve"]["Equity"].to_numpy(dtype=float)
     index = pd.DatetimeIndex(GOOG.index).as_unit("ns").to_numpy()
     stats = compute_stats(equity, index, trades, GOOG["Close"].to_numpy())

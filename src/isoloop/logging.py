@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging as _stdlib_logging
 import threading
-from collections.abc import Callable, MutableMapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,15 +41,16 @@ def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-class LogSink:
+class LogSink(ABC):
     """Where a run's rendered JSON lines go; subclasses decide."""
 
     enabled = True
 
+    @abstractmethod
     def msg(self, line: str) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Take one rendered JSON line."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
         """Release the sink's resources; idempotent."""
 
     # structlog calls the wrapped logger's method named after the level.
@@ -104,10 +106,6 @@ class JsonlFileSink(LogSink):
                 self._fh = None
 
 
-def _sink_factory(sink: LogSink) -> Callable[..., LogSink]:
-    return lambda *_args: sink
-
-
 def _add_level(_: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
     event_dict["level"] = method
     return event_dict
@@ -139,8 +137,3 @@ def make_run_logger(
     )
     bound: RunLogger = logger.bind(run_id=run_id, container_id=container_id, **context)
     return bound
-
-
-def context_of(log: RunLogger) -> MutableMapping[str, Any]:
-    """The bound context of a run logger (for tests and diagnostics)."""
-    return structlog.get_context(log)

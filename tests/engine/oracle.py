@@ -35,3 +35,23 @@ def oracle_run(df: pd.DataFrame, fast: int, slow: int, **bt_kwargs: Any) -> pd.S
         warnings.simplefilter("ignore")
         bt = Backtest(df, OracleSmaCross, finalize_trades=True, **bt_kwargs)
         return bt.run(fast=fast, slow=slow)
+
+
+def bt_trades_frame(t: pd.DataFrame, symbol: str, venue: str = "sim") -> pd.DataFrame:
+    """backtesting.py's `_trades` in isoloop's trades columns (the metrics/report input)."""
+    return pd.DataFrame(
+        {
+            "symbol": symbol,
+            "venue": venue,
+            "size": t["Size"].to_numpy(),
+            "entry_bar": t["EntryBar"].to_numpy(),
+            "exit_bar": t["ExitBar"].to_numpy(),
+            "entry_price": t["EntryPrice"].to_numpy(),
+            "exit_price": t["ExitPrice"].to_numpy(),
+            "entry_time": t["EntryTime"].to_numpy(),
+            "exit_time": t["ExitTime"].to_numpy(),
+            "pnl": t["PnL"].to_numpy(),
+            "commission": t["Commission"].to_numpy(),
+            "return_pct": t["ReturnPct"].to_numpy(),
+        }
+    )

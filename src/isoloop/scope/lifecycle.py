@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = ["Health", "HealthStatus", "Lifecycle", "ScopeState", "check_transition"]
@@ -41,16 +42,20 @@ class ScopeState(StrEnum):
 
 
 # Disposal is allowed from every state so that a `with` block can always clean up.
-_ALLOWED: Mapping[ScopeState, frozenset[ScopeState]] = {
-    ScopeState.CREATED: frozenset({ScopeState.INITIALIZED, ScopeState.FAILED, ScopeState.DISPOSED}),
-    ScopeState.INITIALIZED: frozenset(
-        {ScopeState.RUNNING, ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}
-    ),
-    ScopeState.RUNNING: frozenset({ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}),
-    ScopeState.STOPPED: frozenset({ScopeState.DISPOSED, ScopeState.FAILED}),
-    ScopeState.FAILED: frozenset({ScopeState.STOPPED, ScopeState.DISPOSED}),
-    ScopeState.DISPOSED: frozenset(),
-}
+_ALLOWED: Mapping[ScopeState, frozenset[ScopeState]] = MappingProxyType(
+    {
+        ScopeState.CREATED: frozenset(
+            {ScopeState.INITIALIZED, ScopeState.FAILED, ScopeState.DISPOSED}
+        ),
+        ScopeState.INITIALIZED: frozenset(
+            {ScopeState.RUNNING, ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}
+        ),
+        ScopeState.RUNNING: frozenset({ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}),
+        ScopeState.STOPPED: frozenset({ScopeState.DISPOSED, ScopeState.FAILED}),
+        ScopeState.FAILED: frozenset({ScopeState.STOPPED, ScopeState.DISPOSED}),
+        ScopeState.DISPOSED: frozenset(),
+    }
+)
 
 
 def check_transition(current: ScopeState, target: ScopeState) -> bool:

@@ -10,7 +10,7 @@ override registrations, no class-level providers that would keep runs alive).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from isoloop.scope.teardown import StopOutcome, TeardownRunner
 
 __all__ = ["RunScope"]
 
-_HEALTH_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+_HEALTH_RANK = MappingProxyType({"healthy": 0, "degraded": 1, "unhealthy": 2})
 
 
 class RunScope:

@@ -15,6 +15,7 @@ import ast
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from isoloop.errors import ConfigError
@@ -23,57 +24,65 @@ __all__ = ["MAX_CONSTRAINT_LENGTH", "Constraint", "compile_constraint"]
 
 MAX_CONSTRAINT_LENGTH = 500
 
-_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
-_FORBIDDEN: dict[type[ast.AST], str] = {
-    ast.Call: "function calls",
-    ast.Attribute: "attribute access",
-    ast.Subscript: "subscripts",
-    ast.Lambda: "lambda",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "generator expressions",
-    ast.JoinedStr: "f-strings",
-    ast.FormattedValue: "f-strings",
-    ast.NamedExpr: "assignment expressions (:=)",
-    ast.Starred: "starred expressions",
-    ast.IfExp: "conditional expressions (x if c else y)",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Dict: "dict literals",
-    ast.Set: "set literals",
-    ast.Slice: "slices",
-}
-_OP_NAMES: dict[type[ast.AST], str] = {
-    ast.Pow: "the power operator **",
-    ast.LShift: "bit shifts",
-    ast.RShift: "bit shifts",
-    ast.BitAnd: "bitwise operators",
-    ast.BitOr: "bitwise operators",
-    ast.BitXor: "bitwise operators",
-    ast.MatMult: "the @ operator",
-    ast.Invert: "the ~ operator",
-    ast.Is: "'is' comparisons",
-    ast.IsNot: "'is not' comparisons",
-}
+_BINOPS: Mapping[type[ast.operator], Callable[[Any, Any], Any]] = MappingProxyType(
+    {
+        ast.Add: operator.add,
+        ast.Sub: operator.sub,
+        ast.Mult: operator.mul,
+        ast.Div: operator.truediv,
+        ast.FloorDiv: operator.floordiv,
+        ast.Mod: operator.mod,
+    }
+)
+_CMPOPS: Mapping[type[ast.cmpop], Callable[[Any, Any], bool]] = MappingProxyType(
+    {
+        ast.Eq: operator.eq,
+        ast.NotEq: operator.ne,
+        ast.Lt: operator.lt,
+        ast.LtE: operator.le,
+        ast.Gt: operator.gt,
+        ast.GtE: operator.ge,
+        ast.In: lambda a, b: a in b,
+        ast.NotIn: lambda a, b: a not in b,
+    }
+)
+_FORBIDDEN: Mapping[type[ast.AST], str] = MappingProxyType(
+    {
+        ast.Call: "function calls",
+        ast.Attribute: "attribute access",
+        ast.Subscript: "subscripts",
+        ast.Lambda: "lambda",
+        ast.ListComp: "comprehensions",
+        ast.SetComp: "comprehensions",
+        ast.DictComp: "comprehensions",
+        ast.GeneratorExp: "generator expressions",
+        ast.JoinedStr: "f-strings",
+        ast.FormattedValue: "f-strings",
+        ast.NamedExpr: "assignment expressions (:=)",
+        ast.Starred: "starred expressions",
+        ast.IfExp: "conditional expressions (x if c else y)",
+        ast.Await: "await",
+        ast.Yield: "yield",
+        ast.YieldFrom: "yield",
+        ast.Dict: "dict literals",
+        ast.Set: "set literals",
+        ast.Slice: "slices",
+    }
+)
+_OP_NAMES: Mapping[type[ast.AST], str] = MappingProxyType(
+    {
+        ast.Pow: "the power operator **",
+        ast.LShift: "bit shifts",
+        ast.RShift: "bit shifts",
+        ast.BitAnd: "bitwise operators",
+        ast.BitOr: "bitwise operators",
+        ast.BitXor: "bitwise operators",
+        ast.MatMult: "the @ operator",
+        ast.Invert: "the ~ operator",
+        ast.Is: "'is' comparisons",
+        ast.IsNot: "'is not' comparisons",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

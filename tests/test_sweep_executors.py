@@ -184,3 +184,25 @@ def test_worker_that_cannot_open_the_data_stops_the_sweep_with_a_clear_error():
         pytest.raises(ExecutorError, match="could not start: FileNotFoundError"),
     ):
         list(executor.map(st.toy, iter(_specs(0, 2)), missing, context=CONTEXT))
+
+
+def test_memmaps_left_by_a_killed_driver_are_removed_by_the_next_one(tmp_path):
+    import subprocess
+    import sys
+
+    from isoloop.runs.sweep.executors.base import remove_stale_memmaps
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f"isoloop-sweep-{int(dead.stdout)}-abc123"
+    live = tmp_path / f"isoloop-sweep-{os.getpid()}-def456"
+    other = tmp_path / "isoloop-sweep-notapid"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "0_close.npy").write_bytes(b"x")
+    assert remove_stale_memmaps(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()

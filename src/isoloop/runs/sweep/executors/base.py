@@ -7,6 +7,7 @@ worker (process, dask, ray), so executors differ only in where it runs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -82,7 +83,10 @@ class MemmapHandle:
         # Containers often mount a 64 MB /dev/shm: fall back to the temp dir (page cache).
         fits = shm.is_dir() and shutil.disk_usage(shm).free > 2 * needed + 2**20
         base = str(shm) if fits else None
-        directory = tempfile.mkdtemp(prefix="isoloop-sweep-", dir=base)
+        remove_stale_memmaps(Path(base or tempfile.gettempdir()))
+        # The owner's pid is in the name, so a later driver can tell a folder left by a
+        # SIGKILLed driver (which never ran `remove`) from one still in use.
+        directory = tempfile.mkdtemp(prefix=f"isoloop-sweep-{os.getpid()}-", dir=base)
         for i, (_symbol, bars) in enumerate(data.items()):
             for name in _BAR_FIELDS:
                 np.save(Path(directory) / f"{i}_{name}.npy", getattr(bars, name))
@@ -100,6 +104,20 @@ class MemmapHandle:
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def remove_stale_memmaps(folder: Path) -> list[Path]:
+    """Delete memmap folders whose driver process is gone; returns what was removed."""
+    removed = []
+    for path in folder.glob("isoloop-sweep-*-*"):
+        owner = path.name.removeprefix("isoloop-sweep-").split("-", 1)[0]
+        if not owner.isdigit() or not path.is_dir():
+            continue
+        if psutil.pid_exists(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -68,8 +69,12 @@ def _kill_first_victim(marker_dir: Path, pids_to_kill, stop: threading.Event) ->
         markers = sorted(marker_dir.glob("victim-*"))
         if markers:
             victim = int(markers[0].read_text())
-            for pid in {victim, *pids_to_kill()}:
-                os.kill(pid, signal.SIGKILL)
+            # The victim first, at once: asking a cluster for its worker pids can take
+            # longer than the victim's sleep on a loaded machine.
+            os.kill(victim, signal.SIGKILL)
+            for pid in set(pids_to_kill()) - {victim}:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             return
         time.sleep(0.02)
 

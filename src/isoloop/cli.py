@@ -177,7 +177,10 @@ def _sweep_with_progress(console: Console, config: Path, overrides: dict[str, An
         task = progress.add_task("sweep", total=None, failed=0, running=0, best="-")
 
         def on_progress(done: int, failed: int, running: int, total: int, best: Any) -> None:
-            shown = "-" if best is None else f"{best.value:.4g} {dict(best.params)}"
+            shown = "-"
+            if best is not None:
+                params = " ".join(f"{k}={v}" for k, v in best.params.items())
+                shown = f"{best.value:.4g} ({params})"
             progress.update(
                 task, completed=done, total=total, failed=failed, running=running, best=shown
             )

@@ -23,7 +23,7 @@ from isoloop.config import RunConfig, apply_overrides, load_run_config, read_yam
 from isoloop.data import Bars, MarketData, fingerprint, load_market_data
 from isoloop.errors import ConfigError
 from isoloop.results.digest import canonical_json
-from isoloop.runs.backtest import BacktestCoordinator, resolve_sources
+from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, resolve_sources
 from isoloop.runs.sweep import (
     BestTrial,
     Executor,
@@ -248,18 +248,33 @@ def _slice(md: MarketData, start: int, stop: int) -> MarketData:
     return MarketData(out)
 
 
+def _params_config(loaded: LoadedSweep, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The base run config (JSON form) with one trial's parameters applied."""
+    return apply_overrides(
+        loaded.base.model_dump(mode="json", by_alias=True), trial_overrides(params)
+    )
+
+
+def _run_params(
+    loaded: LoadedSweep,
+    params: Mapping[str, Any],
+    data: MarketData,
+    prints: Mapping[str, str],
+    run_id: str,
+) -> BacktestResult:
+    """One backtest of `params` on `data` in the driver, in its own scope."""
+    cfg = RunConfig.model_validate_json(json.dumps(_params_config(loaded, params)))
+    coordinator = BacktestCoordinator(SharedServices(market_data=data, fingerprints=dict(prints)))
+    try:
+        return coordinator.run_backtest(cfg, run_id=run_id)
+    finally:
+        coordinator.close()
+
+
 def _best_equity(
     loaded: LoadedSweep, best: BestTrial, data: MarketData, prints: Mapping[str, str]
 ) -> pd.Series:
-    raw = apply_overrides(
-        loaded.base.model_dump(mode="json", by_alias=True), trial_overrides(best.params)
-    )
-    cfg = RunConfig.model_validate_json(json.dumps(raw))
-    coordinator = BacktestCoordinator(SharedServices(market_data=data, fingerprints=dict(prints)))
-    try:
-        return coordinator.run_backtest(cfg, run_id=f"best-{best.trial_id}").equity
-    finally:
-        coordinator.close()
+    return _run_params(loaded, best.params, data, prints, f"best-{best.trial_id}").equity
 
 
 def _one_sweep(
@@ -481,17 +496,7 @@ def _walk_forward(
             raise ConfigError(f"{loaded.source}: walk-forward window {k} has no successful trial")
         test_data = _slice(data, c, d)
         test_prints = {s: fingerprint(bars) for s, bars in test_data.items()}
-        raw = apply_overrides(
-            loaded.base.model_dump(mode="json", by_alias=True), trial_overrides(outcome.best.params)
-        )
-        cfg = RunConfig.model_validate_json(json.dumps(raw))
-        coordinator = BacktestCoordinator(
-            SharedServices(market_data=test_data, fingerprints=test_prints)
-        )
-        try:
-            test = coordinator.run_backtest(cfg, run_id=f"wf{k}-test")
-        finally:
-            coordinator.close()
+        test = _run_params(loaded, outcome.best.params, test_data, test_prints, f"wf{k}-test")
         segments.append(test.equity / test.equity.iloc[0])
         digests.append(
             {"id": k, "params": dict(outcome.best.params), "status": "ok", "digest": test.digest}
@@ -577,11 +582,8 @@ def validate_sweep_file(path: Path, overrides: Mapping[str, Any] | None = None) 
     if first is None:
         raise ConfigError(f"{path}: the space (after the constraint) has no trials")
     # The first point must make a valid run: config keys, data, blueprint, strategy params.
-    raw = apply_overrides(
-        loaded.base.model_dump(mode="json", by_alias=True), trial_overrides(first[1])
-    )
     try:
-        validate_run_config(raw)
+        validate_run_config(_params_config(loaded, first[1]))
     except ConfigError as exc:
         raise ConfigError(f"{path}: trial {first[0]} {dict(first[1])}: {exc}") from None
     data, _ = load_market_data([loaded.base.data, *loaded.base.instruments], None)

@@ -36,6 +36,7 @@ __all__ = [
     "config_hash",
     "resolve_sources",
     "run_backtest",
+    "with_config_source",
 ]
 
 _FILE_SCHEMES = ("csv:", "parquet:")
@@ -144,7 +145,7 @@ class BacktestCoordinator:
                 result = self._execute(scopes, cfg, rid, sink, prints)
             except ConfigError as exc:
                 # Strategy parameters are checked when the strategy is built: name the file.
-                raise _with_source(exc, config) from None
+                raise with_config_source(exc, config) from None
             if staging is not None and final is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
@@ -214,7 +215,8 @@ class BacktestCoordinator:
         )
 
 
-def _with_source(exc: ConfigError, config: object) -> ConfigError:
+def with_config_source(exc: ConfigError, config: object) -> ConfigError:
+    """`exc` with the config file named in front (once), for errors found while building."""
     source = str(config) if isinstance(config, str | Path) else "config"
     message = str(exc)
     return exc if message.startswith(source) else type(exc)(f"{source}: {message}")

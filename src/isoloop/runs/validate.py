@@ -8,7 +8,7 @@ from typing import Any
 from isoloop.config import load_run_config, read_yaml
 from isoloop.data import load_market_data
 from isoloop.errors import ConfigError
-from isoloop.runs.backtest import resolve_sources
+from isoloop.runs.backtest import resolve_sources, with_config_source
 from isoloop.scope import ScopeCoordinator, SharedServices
 
 __all__ = ["validate_config_file", "validate_run_config"]
@@ -25,8 +25,7 @@ def validate_run_config(config: Any, overrides: dict[str, Any] | None = None) ->
         with coordinator.scope(cfg.container, config=cfg, run_id="validate"):
             pass
     except ConfigError as exc:
-        source = str(config) if isinstance(config, str | Path) else "config"
-        raise ConfigError(f"{source}: {exc}") from None
+        raise with_config_source(exc, config) from None
     finally:
         coordinator.close()
     bars = ", ".join(f"{s} {len(b)} bars" for s, b in md.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from isoloop.data import MarketData
-from isoloop.runs.sweep import TrialOutput, TrialSpec
+from isoloop.sweep import TrialOutput, TrialSpec
 
 
 def noop_trial(spec: TrialSpec, data: MarketData, context: Any) -> TrialOutput:

@@ -33,7 +33,7 @@ from isoloop.data.bars import MarketData  # noqa: E402
 from isoloop.logging import NullSink, make_run_logger  # noqa: E402
 from isoloop.scope import ScopeCoordinator, SharedServices, load_blueprint  # noqa: E402
 
-STANDIN = ROOT / "tests" / "blueprints" / "standard.yaml"
+STANDIN = ROOT / "tests" / "support" / "blueprints" / "standard.yaml"
 
 
 def standard_setup() -> tuple[Path, object, SharedServices]:

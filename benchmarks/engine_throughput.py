@@ -84,8 +84,8 @@ def run_isoloop_scope(df: pd.DataFrame) -> tuple[float, int]:
 
 def run_isoloop_hand(df: pd.DataFrame) -> tuple[float, int, float]:
     sys.path.insert(0, str(ROOT / "tests"))
-    from engine.harness import build, make_config, market
     from isoloop.examples.sma_cross import SmaCross
+    from support.harness import build, make_config, market
 
     md = market(("GBM", df))
     cfg = make_config(venue__cash=CASH, venue__commission=COMMISSION, data__symbol="GBM")

@@ -37,7 +37,7 @@ from _bench_trials import noop_trial  # noqa: E402
 from _results import write_section  # noqa: E402
 from isoloop.config import DataConfig  # noqa: E402
 from isoloop.data import load_market_data  # noqa: E402
-from isoloop.runs.sweep import GridSearch, SearchSpace, make_executor, run_generic_sweep  # noqa: E402
+from isoloop.sweep import GridSearch, SearchSpace, make_executor, run_generic_sweep  # noqa: E402
 
 SWEEP: dict[str, Any] = {
     "kind": "sweep",

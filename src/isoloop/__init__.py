@@ -1,5 +1,6 @@
 """isoloop: isolated dependency-injection scopes for backtests, sweeps and live trading."""
 
+from isoloop.backtest.run import BacktestCoordinator, BacktestResult, run_backtest
 from isoloop.config import RunConfig, load_run_config
 from isoloop.errors import (
     BlueprintError,
@@ -10,8 +11,6 @@ from isoloop.errors import (
     ScopeError,
 )
 from isoloop.live import LiveTradingManager
-from isoloop.runs.backtest import BacktestCoordinator, BacktestResult, run_backtest
-from isoloop.runs.sweep_runner import OptimizationExecutor, SweepResult, run_sweep
 from isoloop.scope import (
     Blueprint,
     Health,
@@ -22,6 +21,7 @@ from isoloop.scope import (
     SharedServices,
     load_blueprint,
 )
+from isoloop.sweep.runner import OptimizationExecutor, SweepResult, run_sweep
 
 __version__ = "0.1.0"
 

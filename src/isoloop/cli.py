@@ -17,12 +17,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from isoloop.errors import BlueprintError, ConfigError, DataError, IsoloopError
+from isoloop.errors import InputError, IsoloopError, RunFailed
 
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
-INPUT_ERRORS = (ConfigError, DataError, BlueprintError)
+# Mapped by class: an input error is the user's to fix (2), a run failure is not (1).
+INPUT_ERRORS = (InputError,)
 
 app = typer.Typer(
     name="isoloop",
@@ -47,10 +48,6 @@ SUMMARY_KEYS = (
     ("exposure_pct", "Exposure [%]", "{:.2f}"),
     ("commissions", "Commissions", "{:,.2f}"),
 )
-
-
-class RunFailed(Exception):
-    """The run started but did not complete (exit code 1)."""
 
 
 def _fmt(fmt: str, value: Any) -> str:
@@ -88,8 +85,8 @@ def backtest(
     report: Annotated[bool, typer.Option(help="Write report.html into the run dir.")] = True,
 ) -> None:
     """Run one backtest and write its run directory."""
+    from isoloop.backtest.run import BacktestCoordinator
     from isoloop.config import parse_set_options
-    from isoloop.runs.backtest import BacktestCoordinator
 
     overrides = parse_set_options(set_ or [])
     coordinator = BacktestCoordinator()
@@ -132,7 +129,7 @@ def sweep(
 ) -> None:
     """Run (or resume) a parameter sweep; every trial in its own scope."""
     from isoloop.config import parse_set_options
-    from isoloop.runs.sweep_runner import load_sweep, run_sweep, write_sweep_outputs
+    from isoloop.sweep.runner import load_sweep, run_sweep, write_sweep_outputs
 
     overrides = parse_set_options(set_ or [])
     if executor is not None:
@@ -162,7 +159,7 @@ def sweep(
 def _sweep_with_progress(console: Console, config: Path, overrides: dict[str, Any]) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from isoloop.runs.sweep_runner import run_sweep
+    from isoloop.sweep.runner import run_sweep
 
     columns = (
         TextColumn("[bold]sweep"),
@@ -227,7 +224,7 @@ def verify(
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Re-run from the manifest; exit 0 only if the digest matches."""
-    from isoloop.runs.verify import verify_run_dir
+    from isoloop.backtest.verify import verify_run_dir
 
     outcome = verify_run_dir(run_dir)
     if json_:
@@ -261,7 +258,7 @@ def validate(
 ) -> None:
     """Check a config, its data and its blueprint without running it."""
     from isoloop.config import parse_set_options
-    from isoloop.runs.validate import validate_config_file
+    from isoloop.validate import validate_config_file
 
     summary = validate_config_file(config, parse_set_options(set_ or []))
     typer.echo(f"ok {config}: {summary}")
@@ -287,7 +284,7 @@ def live(
     reason: Annotated[str | None, typer.Option("--reason", help="kill: why (audited).")] = None,
 ) -> None:
     """Run paper/live strategies (CONFIG), or control a running manager (ACTION [NAME])."""
-    from isoloop.live.cli import live_command
+    from isoloop.live.control.cli import live_command
 
     code = live_command(
         target,

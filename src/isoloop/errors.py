@@ -1,19 +1,48 @@
-"""The root of isoloop's exception hierarchy for input and scope errors.
+"""Every exception isoloop raises on purpose, and the registry of engine error codes.
 
-Every error a user can cause with a config, a data file or a blueprint derives
-from `IsoloopError`, so the CLI can turn any of them into one `error:` line and
-exit code 2 without guessing.
+Two bases decide what a user sees: an `InputError` (a config, data file,
+blueprint or request the user can fix) is one `error:` line and exit code 2;
+a `RunFailed` (the run started and did not complete) is exit code 1. The CLI
+maps by class, never by message. Engine errors carry an `ErrorSpec` from
+`ERROR_CODES`, so a log line, a failed run record and the CLI say the same
+code, severity and fix.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
 __all__ = [
+    "ERROR_CODES",
+    "AtomicGroupError",
     "BlueprintError",
     "ConfigError",
+    "ControlError",
+    "CredentialsError",
     "DataError",
+    "EngineError",
+    "ErrorSpec",
+    "ExecutionError",
+    "ExecutionTimeout",
+    "IllegalTransition",
+    "InputError",
     "IsolationError",
     "IsoloopError",
+    "LiveError",
+    "OrderRejected",
+    "ReconciliationError",
+    "RecoverableError",
+    "RiskDenied",
+    "RoutingError",
+    "RunFailed",
     "ScopeError",
+    "Severity",
+    "StartupReconciliationError",
+    "StrategyParamError",
+    "error_spec",
 ]
 
 
@@ -21,15 +50,23 @@ class IsoloopError(Exception):
     """Base class of every error isoloop raises on purpose."""
 
 
-class ConfigError(IsoloopError):
+class InputError(IsoloopError):
+    """Input the user can fix (config, data, blueprint, request): exit code 2."""
+
+
+class RunFailed(IsoloopError):
+    """The run started but did not complete: exit code 1."""
+
+
+class ConfigError(InputError):
     """A run or sweep config is invalid (file, key and fix are in the message)."""
 
 
-class DataError(IsoloopError):
+class DataError(InputError):
     """Market data is missing or violates a rule (source, row and rule in the message)."""
 
 
-class BlueprintError(IsoloopError):
+class BlueprintError(InputError):
     """A container blueprint names an unknown slot, class or parameter."""
 
 
@@ -39,3 +76,163 @@ class ScopeError(IsoloopError):
 
 class IsolationError(IsoloopError):
     """A run tried to keep state outside its scope (e.g. in a class attribute)."""
+
+
+class Severity(StrEnum):
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    code: str
+    title: str
+    severity: Severity
+    resolution: str
+
+
+ERROR_CODES: MappingProxyType[str, ErrorSpec] = MappingProxyType(
+    {
+        spec.code: spec
+        for spec in (
+            ErrorSpec(
+                "EXEC-001",
+                "order execution failed",
+                Severity.HIGH,
+                "Check the venue's connectivity and the order's parameters; the order is retried "
+                "with backoff up to execution.max_retry_attempts.",
+            ),
+            ErrorSpec(
+                "EXEC-002",
+                "order denied by risk",
+                Severity.LOW,
+                "The pre-trade checks in the `risk` config section refused the order; relax the "
+                "limit or change the strategy's sizing.",
+            ),
+            ErrorSpec(
+                "EXEC-003",
+                "illegal order state transition",
+                Severity.CRITICAL,
+                "A component tried to move an order to a state its current state does not allow; "
+                "this is a bug in the component named in the message.",
+            ),
+            ErrorSpec(
+                "EXEC-004",
+                "order rejected or not routable",
+                Severity.MEDIUM,
+                "The venue refused the order (unknown venue, insufficient margin, bad price); "
+                "check the venue name and the order's size and prices.",
+            ),
+            ErrorSpec(
+                "EXEC-005",
+                "reconciliation timeout",
+                Severity.CRITICAL,
+                "The position books and the venue's account still disagree after every retry; "
+                "inspect the run log's reconciliation events, fix the venue state, then rerun.",
+            ),
+            ErrorSpec(
+                "EXEC-006",
+                "atomic group rollback",
+                Severity.HIGH,
+                "A later leg of an instruction block failed and the filled legs were unwound; "
+                "check the failing leg's venue and limits before resubmitting the block.",
+            ),
+            ErrorSpec(
+                "EXEC-007",
+                "execution timeout",
+                Severity.HIGH,
+                "The venue did not acknowledge the order within execution.execution_timeout; "
+                "raise the timeout or check the venue.",
+            ),
+            ErrorSpec(
+                "EXEC-008",
+                "kill switch engaged",
+                Severity.MEDIUM,
+                "Trading is HALTED or REDUCING; see the risk audit log for who tripped it and why.",
+            ),
+        )
+    }
+)
+
+
+def error_spec(code: str) -> ErrorSpec:
+    return ERROR_CODES[code]
+
+
+class EngineError(IsoloopError):
+    """An engine failure with a registered error code."""
+
+    code: str = "EXEC-001"
+
+    def __init__(self, message: str, *, code: str | None = None, **context: Any) -> None:
+        if code is not None:
+            self.code = code
+        self.context = context
+        spec = ERROR_CODES[self.code]
+        super().__init__(f"{self.code} {spec.title}: {message}")
+
+    @property
+    def spec(self) -> ErrorSpec:
+        return ERROR_CODES[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.spec.severity
+
+
+class ExecutionError(EngineError):
+    code = "EXEC-001"
+
+
+class RiskDenied(EngineError):
+    code = "EXEC-002"
+
+
+class IllegalTransition(EngineError):
+    code = "EXEC-003"
+
+
+class OrderRejected(EngineError):
+    code = "EXEC-004"
+
+
+class RoutingError(OrderRejected):
+    """An order names a venue the venue interface manager does not know."""
+
+
+class ReconciliationError(EngineError):
+    code = "EXEC-005"
+
+
+class AtomicGroupError(EngineError):
+    code = "EXEC-006"
+
+
+class ExecutionTimeout(EngineError):
+    code = "EXEC-007"
+
+
+class StrategyParamError(ConfigError):
+    """A strategy parameter is invalid: the message names the parameter and the fix."""
+
+
+class LiveError(IsoloopError):
+    """A live or paper container could not start or keep running."""
+
+
+class CredentialsError(ConfigError):
+    """A venue credential is missing or still a placeholder (never carries the value)."""
+
+
+class StartupReconciliationError(LiveError):
+    """The venue's account and the container's own persisted state disagree at startup."""
+
+
+class RecoverableError(LiveError):
+    """A transient failure (connection, timeout): the tick is retried with backoff."""
+
+
+class ControlError(LiveError):
+    """The control API refused a request or could not be reached."""

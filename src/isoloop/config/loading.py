@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from isoloop.config.classpath import import_class
 from isoloop.config.models import RunConfig
 from isoloop.config.yaml12 import load_yaml
-from isoloop.errors import ConfigError
+from isoloop.errors import BlueprintError, ConfigError
 
 __all__ = [
     "apply_overrides",
@@ -157,9 +158,6 @@ def load_run_config(
 
 def check_strategy_class(cfg: RunConfig, source: str) -> type:
     """Import `strategy.class` now so a typo is a config error, not a failed run."""
-    from isoloop.errors import BlueprintError
-    from isoloop.scope.blueprint import import_class
-
     try:
         return import_class(cfg.strategy.class_path, where=f"{source}: strategy.class")
     except BlueprintError as exc:

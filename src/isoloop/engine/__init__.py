@@ -1,6 +1,5 @@
-"""Per-run components: bus, clock, books, routing, execution, risk, strategy API, driver."""
+"""Per-run components: bus, clock, books, routing, execution, risk, strategy API."""
 
-from isoloop.engine.backtest import BacktestEngine, RunOutput
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock, WallClock
 from isoloop.engine.execution import ExecutionManager, InstructionBlock
@@ -16,7 +15,6 @@ __all__ = [
     "ALL_EQUITY",
     "TRADE_COLUMNS",
     "AlignedSymbol",
-    "BacktestEngine",
     "ClosedTrade",
     "EventBus",
     "ExecutionManager",
@@ -27,7 +25,6 @@ __all__ = [
     "PositionMonitor",
     "PositionUpdateHandler",
     "RiskManager",
-    "RunOutput",
     "SimulatedClock",
     "Strategy",
     "TradeLedger",

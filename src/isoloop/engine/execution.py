@@ -19,7 +19,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.venue_manager import VenueInterfaceManager
-from isoloop.model.errors import AtomicGroupError, ReconciliationError
+from isoloop.errors import AtomicGroupError, ReconciliationError
 from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent, PositionUpdate
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import PositionKey

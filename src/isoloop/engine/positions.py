@@ -18,10 +18,10 @@ from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import MarketView
 from isoloop.engine.trades import TradeLedger
+from isoloop.engine.venue import Venue
 from isoloop.engine.venue_manager import VenueInterfaceManager
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.positions import PositionKey
-from isoloop.venues.base import Venue
 
 __all__ = ["PositionMonitor", "PositionUpdateHandler"]
 

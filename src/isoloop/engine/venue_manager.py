@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from isoloop.engine.health import Health, health
-from isoloop.model.errors import RoutingError
+from isoloop.engine.venue import Venue
+from isoloop.errors import RoutingError
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus
-from isoloop.venues.base import Venue
 
 __all__ = ["VenueInterfaceManager"]
 

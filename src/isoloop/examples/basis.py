@@ -10,7 +10,7 @@ from typing import Any
 
 from isoloop.engine.execution import InstructionBlock
 from isoloop.engine.strategy import Strategy
-from isoloop.model.errors import StrategyParamError
+from isoloop.errors import StrategyParamError
 from isoloop.model.orders import Side
 
 __all__ = ["BasisTrade"]

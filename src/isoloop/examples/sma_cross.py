@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from isoloop.engine.strategy import Strategy
-from isoloop.model.errors import StrategyParamError
+from isoloop.errors import StrategyParamError
 
 __all__ = ["SmaCross", "crossover_signals", "sma"]
 

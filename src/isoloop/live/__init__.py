@@ -1,7 +1,12 @@
 """Live and paper trading: one isolated, long-lived container per strategy under a supervisor."""
 
-from isoloop.live.api import ControlServer, load_token
-from isoloop.live.client import ControlClient
+from isoloop.errors import (
+    ControlError,
+    CredentialsError,
+    LiveError,
+    RecoverableError,
+    StartupReconciliationError,
+)
 from isoloop.live.config import (
     ApiConfig,
     FeedConfig,
@@ -11,27 +16,22 @@ from isoloop.live.config import (
     ShutdownConfig,
     load_live_config,
 )
-from isoloop.live.container import RunContainer, call_with_timeout, is_recoverable
-from isoloop.live.credentials import (
+from isoloop.live.control.api import ControlServer, load_token
+from isoloop.live.control.client import ControlClient
+from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
+from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
+from isoloop.live.manager import LiveTradingManager
+from isoloop.live.router import OrderRouter
+from isoloop.live.runner import RunContainer, call_with_timeout, is_recoverable
+from isoloop.live.slots.credentials import (
     StrategyCredentials,
     VenueCredentials,
     credential_env_name,
     is_placeholder,
 )
-from isoloop.live.engine import LiveEngine
-from isoloop.live.errors import (
-    ControlError,
-    CredentialsError,
-    LiveError,
-    RecoverableError,
-    StartupReconciliationError,
-)
-from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
-from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
-from isoloop.live.manager import LiveTradingManager
-from isoloop.live.paper import PaperVenue
-from isoloop.live.router import OrderRouter
-from isoloop.live.store import AccountStore, read_account_rows, store_path
+from isoloop.live.slots.engine import LiveEngine
+from isoloop.live.slots.paper import PaperVenue
+from isoloop.live.slots.store import AccountStore, read_account_rows, store_path
 from isoloop.live.supervisor import Supervisor
 from isoloop.live.validate import validate_live_config_file
 

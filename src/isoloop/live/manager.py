@@ -15,13 +15,13 @@ from isoloop.config.models import DataConfig
 from isoloop.data import MarketData, load_market_data
 from isoloop.engine.risk import KillSwitchState
 from isoloop.errors import ConfigError
-from isoloop.live.api import ControlServer, load_token
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
-from isoloop.live.container import RunContainer
+from isoloop.live.control.api import ControlServer, load_token
 from isoloop.live.feed import ReplayFeed
 from isoloop.live.hooks import Hook, HookDispatcher
 from isoloop.live.router import OrderRouter
-from isoloop.live.store import prepare_store, store_path
+from isoloop.live.runner import RunContainer
+from isoloop.live.slots.store import prepare_store, store_path
 from isoloop.live.supervisor import Supervisor
 from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
 from isoloop.scope import ScopeCoordinator, SharedServices

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from isoloop.model.errors import RoutingError
+from isoloop.errors import RoutingError
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus
 

@@ -1,6 +1,6 @@
 """Plain domain types: orders and their state machine, events, position keys, error codes."""
 
-from isoloop.model.errors import (
+from isoloop.errors import (
     ERROR_CODES,
     AtomicGroupError,
     EngineError,

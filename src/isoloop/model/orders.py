@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from isoloop.model.errors import IllegalTransition
+from isoloop.errors import IllegalTransition
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -8,7 +8,6 @@ is derived from those constructor signatures, never listed by hand.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from isoloop.config.classpath import import_class
 from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import BlueprintError
 
@@ -66,26 +66,6 @@ def blueprint_dirs() -> list[Path]:
     # The repository's own containers/ (src/isoloop/scope/blueprint.py → repo root).
     dirs.append(Path(__file__).resolve().parents[3] / "containers")
     return dirs
-
-
-def import_class(ref: str, *, where: str) -> type:
-    """Import `module:Class`; errors name `where` (file and slot) and the fix."""
-    module_name, sep, attr = ref.partition(":")
-    if not sep or not module_name or not attr:
-        raise BlueprintError(f"{where}: class path {ref!r} must look like 'package.module:Class'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BlueprintError(
-            f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); "
-            "check the spelling or install the package"
-        ) from None
-    obj = getattr(module, attr, None)
-    if not isinstance(obj, type):
-        raise BlueprintError(
-            f"{where}: {module_name!r} has no class {attr!r}; check the class name in {ref!r}"
-        )
-    return obj
 
 
 def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:

@@ -1,6 +1,6 @@
 """Venues (simulated broker, passthrough) and their cost models."""
 
-from isoloop.venues.base import HandshakeSink, Venue
+from isoloop.engine.venue import HandshakeSink, Venue
 from isoloop.venues.costs import (
     CommissionModel,
     FixedBpsSlippage,

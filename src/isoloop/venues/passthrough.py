@@ -10,10 +10,10 @@ from typing import Any
 
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
+from isoloop.engine.venue import HandshakeSink
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus
 from isoloop.model.positions import position_key
-from isoloop.venues.base import HandshakeSink
 
 __all__ = ["PassthroughVenue"]
 

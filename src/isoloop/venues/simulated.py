@@ -18,10 +18,10 @@ from isoloop.config.models import VenueConfig
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
+from isoloop.engine.venue import HandshakeSink
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, TimeInForce
 from isoloop.model.positions import position_key
-from isoloop.venues.base import HandshakeSink
 from isoloop.venues.costs import (
     CommissionModel,
     SlippageModel,

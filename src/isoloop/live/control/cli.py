@@ -1,0 +1,192 @@
+"""`isoloop live`: run a live config, or talk to a running manager's control API.
+
+The first argument picks the mode: one of `status`, `pause`, `resume`, `stop`,
+`kill` is a client action; anything else is a config file to run (a config
+file literally named like an action is given as `./status`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from isoloop.errors import ConfigError, LiveError
+from isoloop.live.config import load_live_config
+from isoloop.live.control.client import ControlClient
+from isoloop.live.manager import LiveTradingManager
+
+__all__ = ["ACTIONS", "DEFAULT_URL", "live_command"]
+
+ACTIONS = ("status", "pause", "resume", "stop", "kill")
+DEFAULT_URL = "http://127.0.0.1:8765"
+TOKEN_ENV = "ISOLOOP_LIVE_TOKEN"
+
+
+def live_command(
+    target: str,
+    name: str | None = None,
+    *,
+    seconds: float | None = None,
+    as_json: bool = False,
+    url: str | None = None,
+    token_file: Path | None = None,
+    state: str = "HALTED",
+    reason: str | None = None,
+) -> int:
+    if target in ACTIONS:
+        return client_action(
+            target,
+            name,
+            url=url,
+            token_file=token_file,
+            state=state,
+            reason=reason,
+            as_json=as_json,
+        )
+    if name is not None:
+        raise ConfigError(
+            f"unexpected argument {name!r}: `isoloop live CONFIG` takes one config; actions are "
+            f"{', '.join(ACTIONS)}"
+        )
+    if seconds is not None and seconds <= 0:
+        raise ConfigError(f"--for: must be a positive number of seconds, got {seconds}")
+    return run_live(Path(target), seconds=seconds, as_json=as_json)
+
+
+def _state_table(state: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"isoloop live ({state.get('environment', '?')}) "
+        f"kill switch: {state.get('kill_switch', '?')}"
+    )
+    for col in (
+        "strategy",
+        "state",
+        "bar",
+        "ticks",
+        "orders",
+        "fills",
+        "errors",
+        "restarts",
+        "kill switch",
+    ):
+        table.add_column(col)
+    for n, s in sorted(state.get("strategies", {}).items()):
+        table.add_row(
+            n,
+            s["state"],
+            str(s["last_bar"]),
+            str(s["ticks"]),
+            str(s["orders"]),
+            str(s["fills"]),
+            str(s["errors"]),
+            str(s["restarts"]),
+            str(s["kill_switch"]),
+        )
+    return table
+
+
+def run_live(path: Path, *, seconds: float | None, as_json: bool) -> int:
+    cfg = load_live_config(path)
+    manager = LiveTradingManager(cfg)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    deadline = None if seconds is None else time.monotonic() + seconds
+    console = Console()
+    view = sys.stdout.isatty() and not as_json
+    try:
+        manager.start()
+        live_view = (
+            Live(_state_table(manager.get_state()), console=console, refresh_per_second=4)
+            if view
+            else None
+        )
+        if live_view is not None:
+            live_view.start()
+        try:
+            while not stop.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                # A finite replay ends the run once every container is through it.
+                if manager.settled():
+                    break
+                stop.wait(0.05)
+                if live_view is not None:
+                    live_view.update(_state_table(manager.get_state()))
+        finally:
+            if live_view is not None:
+                live_view.stop()
+    finally:
+        manager.shutdown()
+    summary = manager.summary()
+    if as_json:
+        sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
+    else:
+        console.print(_state_table(manager.get_state()))
+    failed = {n: s for n, s in manager.get_state()["strategies"].items() if s["state"] == "failed"}
+    if failed:
+        detail = "; ".join(f"{n}: {s['error']}" for n, s in sorted(failed.items()))
+        raise LiveError(f"{path}: {len(failed)} strategy container(s) failed: {detail}")
+    return 0
+
+
+def _token(token_file: Path | None) -> str:
+    if token_file is not None:
+        if not token_file.is_file():
+            raise ConfigError(f"--token-file: {token_file} does not exist")
+        return token_file.read_text(encoding="utf-8").strip()
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise ConfigError(f"no API token: pass --token-file or set {TOKEN_ENV}")
+    return token
+
+
+def client_action(
+    action: str,
+    name: str | None,
+    *,
+    url: str | None,
+    token_file: Path | None,
+    state: str,
+    reason: str | None,
+    as_json: bool,
+) -> int:
+    if action == "kill" and state not in ("ACTIVE", "HALTED", "REDUCING"):
+        raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
+    if action in ("pause", "resume", "stop") and name is None:
+        raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
+    client = ControlClient(
+        url or os.environ.get("ISOLOOP_LIVE_URL") or DEFAULT_URL, _token(token_file)
+    )
+    result: Any
+    if action == "status":
+        if name is None:
+            result = {"health": client.health(), "strategies": client.strategies()}
+        else:
+            result = client.request("GET", f"/strategies/{name}")
+    elif action == "kill":
+        result = client.kill(state, name, reason)
+    else:
+        assert name is not None
+        result = client.action(name, action)
+    if as_json or action != "status" or name is not None:
+        sys.stdout.write(json.dumps(result, sort_keys=True, default=str) + "\n")
+    else:
+        state_view = {
+            "environment": result["health"].get("environment", "?"),
+            "kill_switch": result["health"]["kill_switch"],
+            "strategies": result["strategies"],
+        }
+        Console().print(_state_table(state_view))
+    return 0

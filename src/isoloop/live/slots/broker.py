@@ -1,0 +1,28 @@
+"""The `live` blueprint's venue slot default: a deliberate refusal, not a fake broker.
+
+isoloop ships no adapter for a real broker. A live container validates its
+credentials first (the `credentials` slot is this slot's dependency), then
+stops here with a message saying which class to put in the venue slot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from isoloop.config.models import VenueConfig
+from isoloop.errors import BlueprintError
+from isoloop.live.slots.credentials import VenueCredentials
+
+__all__ = ["BrokerAdapterRequired"]
+
+
+class BrokerAdapterRequired:
+    def __init__(
+        self, settings: VenueConfig, credentials: VenueCredentials, log: Any, run_id: str
+    ) -> None:
+        log.info("credentials_validated", venue=settings.name, keys=list(credentials.keys))
+        raise BlueprintError(
+            f"strategy {run_id!r}: containers/live.yaml has no broker adapter for venue "
+            f"{settings.name!r}; copy the blueprint and set slot 'venue' to your adapter class "
+            "(it must implement isoloop.engine.venue.Venue and take `credentials`)"
+        )

@@ -1,0 +1,175 @@
+"""The live container's `engine` slot: the backtest's per-bar step, one feed bar at a time.
+
+The same execution manager, position books, risk manager and strategy as a
+backtest; only the driver differs: bars arrive from the feed, and each bar is
+one SQLite transaction (venue account + container checkpoint), so a restart
+resumes exactly after the last whole bar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from isoloop.engine.bus import EventBus
+from isoloop.engine.execution import ExecutionManager
+from isoloop.engine.health import Health, health
+from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
+from isoloop.engine.risk import RiskManager
+from isoloop.engine.strategy import Strategy
+from isoloop.errors import StartupReconciliationError
+from isoloop.live.feed import FeedBar
+from isoloop.live.slots.clock import LiveClock
+from isoloop.live.slots.paper import PaperVenue
+from isoloop.live.slots.store import AccountStore, Checkpoint
+
+__all__ = ["LiveEngine"]
+
+_TOL = 1e-9
+
+
+class LiveEngine:
+    def __init__(
+        self,
+        *,
+        clock: LiveClock,
+        strategy: Strategy,
+        execution: ExecutionManager,
+        positions: PositionMonitor,
+        position_updates: PositionUpdateHandler,
+        risk: RiskManager,
+        venue: PaperVenue,
+        store: AccountStore,
+        bus: EventBus,
+        log: Any,
+        run_id: str,
+    ) -> None:
+        self._clock = clock
+        self._strategy = strategy
+        self._execution = execution
+        self._positions = positions
+        self._updates = position_updates
+        self.risk = risk
+        self.venue = venue
+        self._store = store
+        self.bus = bus
+        self._log = log
+        self.name = run_id
+        self.last_bar = -1
+        self.last_ns: int | None = None
+        self.first_bar = 1
+        self.bars = 0
+        self.caught_up = 0
+        self.started = False
+
+    # -- startup ------------------------------------------------------------------
+    def start(self) -> None:
+        """Reconcile the venue's account with the container's checkpoint, then init."""
+        cp = self._store.load_checkpoint()
+        venue = self.venue
+        problems = self.compare(cp)
+        if problems:
+            self._log.error("startup_reconciliation_failed", problems=problems)
+            raise StartupReconciliationError(
+                f"strategy {self.name!r}: venue account and container state disagree "
+                f"({'; '.join(problems)}); refusing to start. Fix the account at the venue "
+                f"or remove this strategy's rows from {self._store.path}"
+            )
+        if cp is not None:
+            self._execution.continue_ids(cp.order_seq)
+            self.last_bar = cp.last_bar
+            self.last_ns = cp.last_ns
+            self._clock.bar = cp.last_bar
+        # The venue's restored open orders become the strategy's orders again (cancellable).
+        self._execution.orders.extend(venue.working)
+        self._log.info(
+            "startup_reconciled",
+            resumed=cp is not None,
+            last_bar=self.last_bar,
+            cash=venue.cash,
+            positions=dict(venue.positions),
+            open_orders=venue.open_order_ids(),
+        )
+        self._strategy.init()
+        self.first_bar = 1 + int(self._strategy.warmup)
+        self.started = True
+
+    def compare(self, cp: Checkpoint | None) -> list[str]:
+        venue = self.venue
+        if cp is None:
+            fresh = (
+                venue.cash == venue.initial_cash()
+                and not any(venue.positions.values())
+                and not venue.working
+            )
+            return (
+                [] if fresh else ["the venue account has activity but the container has no state"]
+            )
+        out = []
+        if abs(cp.books_cash - venue.cash) > _TOL * max(1.0, abs(venue.cash)):
+            out.append(f"cash: container {cp.books_cash!r} != venue {venue.cash!r}")
+        theirs = {k: q for k, q in venue.positions.items() if q}
+        ours = {k: q for k, q in cp.books_positions.items() if q}
+        for key in sorted(set(ours) | set(theirs)):
+            a, b = ours.get(key, 0.0), theirs.get(key, 0.0)
+            if abs(a - b) > _TOL * max(1.0, abs(b)):
+                out.append(f"position {key}: container {a!r} != venue {b!r}")
+        if sorted(cp.open_orders) != venue.open_order_ids():
+            out.append(
+                f"open orders: container {sorted(cp.open_orders)} != venue {venue.open_order_ids()}"
+            )
+        return out
+
+    # -- bars --------------------------------------------------------------------------
+    def state_mark(self) -> tuple[int, int, float]:
+        """Changes when the step touched orders, fills or cash (recoverable-retry guard)."""
+        return (
+            len(self._execution.orders),
+            self.venue.fill_seq + self.venue.pending_fills,
+            self.venue.cash,
+        )
+
+    def step(self, bar: FeedBar) -> None:
+        """Process one bar in memory, then write it as one short transaction.
+
+        The transaction opens only after the strategy returned, so a container
+        stuck in a model call holds no database lock its peers could wait on.
+        """
+        i = bar.bar
+        self._clock.bar = i
+        for w in self._execution.work_lists:
+            if w:
+                self._execution.process_bar(i)
+                break
+        if i >= self.first_bar:
+            self._strategy.on_bar(i)
+        store = self._store
+        store.begin()
+        try:
+            self.venue.checkpoint()
+            books = self._positions
+            vname = self.venue.name
+            store.write_checkpoint(
+                Checkpoint(
+                    last_bar=i,
+                    last_ns=bar.time_ns,
+                    order_seq=self._execution.order_seq,
+                    books_cash=books.cash[vname],
+                    books_positions=dict(books.venue_positions(vname)),
+                    open_orders=[o.id for o in self._execution.orders if o.is_active],
+                )
+            )
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
+        self.venue.committed()
+        self.last_bar = i
+        self.last_ns = bar.time_ns
+        self.bars += 1
+
+    def health(self) -> Health:
+        return health(
+            "healthy" if self.started else "degraded",
+            last_bar=self.last_bar,
+            bars=self.bars,
+        )

@@ -1,3 +1,0 @@
-"""Coordinators that run backtests, sweeps and live containers."""
-
-__all__: list[str] = []

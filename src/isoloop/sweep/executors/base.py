@@ -1,0 +1,289 @@
+"""The executor protocol, the data handles and the one trial wrapper every executor runs.
+
+`execute_trial` is the single code path that turns a trial function's return
+value or exception into a `TrialResult`, in the driver (serial, thread) or in a
+worker (process, dask, ray), so executors differ only in where it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+import psutil
+
+from isoloop.data.bars import Bars, MarketData
+from isoloop.errors import IsoloopError
+from isoloop.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus, worker_name
+
+__all__ = [
+    "BarsTupleHandle",
+    "DataHandle",
+    "Executor",
+    "ExecutorError",
+    "InMemoryHandle",
+    "MemmapHandle",
+    "TrialFn",
+    "crashed_result",
+    "execute_trial",
+    "timeout_result",
+]
+
+#: A trial function: module-level and importable (it is pickled by reference).
+#: Returns a `TrialOutput` or a mapping with "stats" and optional "digest"/"extra".
+TrialFn = Callable[[TrialSpec, MarketData, Mapping[str, Any]], Any]
+
+_BAR_FIELDS = ("index", "open", "high", "low", "close", "volume")
+
+
+class ExecutorError(IsoloopError):
+    """An executor cannot run trials at all (workers fail to start, cluster unreachable)."""
+
+
+@runtime_checkable
+class DataHandle(Protocol):
+    """A tiny, picklable way for a worker to get the sweep's read-only market data."""
+
+    def open(self) -> MarketData: ...
+
+
+@dataclass(frozen=True, eq=False)
+class InMemoryHandle:
+    """serial/thread: the driver's own `MarketData` (arrays already read-only)."""
+
+    data: MarketData
+
+    def open(self) -> MarketData:
+        return self.data
+
+
+@dataclass(frozen=True)
+class MemmapHandle:
+    """process: `.npy` files written once (under /dev/shm when present), opened read-only.
+
+    Every worker maps the same pages (`mmap_mode="r"`), so N workers share one copy
+    and a write from a trial raises instead of leaking into the next trial.
+    """
+
+    directory: str
+    symbols: tuple[str, ...]
+
+    @classmethod
+    def write(cls, data: MarketData) -> MemmapHandle:
+        needed = sum(getattr(b, name).nbytes for b in data.values() for name in _BAR_FIELDS)
+        shm = Path("/dev/shm")
+        # Containers often mount a 64 MB /dev/shm: fall back to the temp dir (page cache).
+        fits = shm.is_dir() and shutil.disk_usage(shm).free > 2 * needed + 2**20
+        base = str(shm) if fits else None
+        remove_stale_memmaps(Path(base or tempfile.gettempdir()))
+        # The owner's pid is in the name, so a later driver can tell a folder left by a
+        # SIGKILLed driver (which never ran `remove`) from one still in use.
+        directory = tempfile.mkdtemp(prefix=f"isoloop-sweep-{os.getpid()}-", dir=base)
+        for i, (_symbol, bars) in enumerate(data.items()):
+            for name in _BAR_FIELDS:
+                np.save(Path(directory) / f"{i}_{name}.npy", getattr(bars, name))
+        return cls(directory, tuple(data))
+
+    def open(self) -> MarketData:
+        bars: dict[str, Bars] = {}
+        for i, symbol in enumerate(self.symbols):
+            arrays = {
+                name: np.load(Path(self.directory) / f"{i}_{name}.npy", mmap_mode="r")
+                for name in _BAR_FIELDS
+            }
+            bars[symbol] = Bars(symbol=symbol, **arrays)
+        return MarketData(bars)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def remove_stale_memmaps(folder: Path) -> list[Path]:
+    """Delete memmap folders whose driver process is gone; returns what was removed."""
+    removed = []
+    for path in folder.glob("isoloop-sweep-*-*"):
+        owner = path.name.removeprefix("isoloop-sweep-").split("-", 1)[0]
+        if not owner.isdigit() or not path.is_dir():
+            continue
+        if psutil.pid_exists(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+@dataclass(frozen=True, eq=False)
+class BarsTupleHandle:
+    """dask/ray: the bars themselves as a picklable tuple (`MarketData` is a mapping proxy)."""
+
+    bars: tuple[Bars, ...]
+
+    @classmethod
+    def of(cls, data: MarketData) -> BarsTupleHandle:
+        return cls(tuple(data.values()))
+
+    def open(self) -> MarketData:
+        for bars in self.bars:
+            for name in _BAR_FIELDS:
+                array = getattr(bars, name)
+                if array.flags.writeable:
+                    # A transport (e.g. Dask moving the bars between workers) may hand
+                    # back writeable copies: restore the read-only guarantee.
+                    array.flags.writeable = False
+        return MarketData({b.symbol: b for b in self.bars})
+
+
+class Executor(Protocol):
+    """Runs trial specs somewhere and yields their results in completion order."""
+
+    name: str
+    workers: int
+
+    def share(self, data: MarketData) -> Any:
+        """Make `data` available to workers once; returns the handle to pass to `map`."""
+        ...
+
+    def map(
+        self,
+        fn: TrialFn,
+        specs: Iterator[TrialSpec],
+        handle: Any,
+        *,
+        context: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
+        retries: int = 2,
+        max_in_flight: int | None = None,
+    ) -> Iterator[TrialResult]:
+        """Pull specs lazily (at most `max_in_flight` outstanding), yield each result once."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _coerce_output(value: Any) -> TrialOutput:
+    if isinstance(value, TrialOutput):
+        out = value
+    elif isinstance(value, Mapping) and "stats" in value:
+        unknown = set(value) - {"stats", "digest", "extra"}
+        if unknown:
+            raise TypeError(f"trial function returned unknown keys {sorted(unknown)}")
+        out = TrialOutput(value["stats"], value.get("digest"), value.get("extra") or {})
+    else:
+        raise TypeError(
+            "trial function must return TrialOutput or a mapping with 'stats', "
+            f"got {type(value).__name__}"
+        )
+    stats = {str(k): float(v) for k, v in out.stats.items()}
+    digest = None if out.digest is None else str(out.digest)
+    return TrialOutput(stats, digest, dict(out.extra))
+
+
+def current_rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def execute_trial(
+    fn: TrialFn, spec: TrialSpec, data: MarketData, context: Mapping[str, Any]
+) -> TrialResult:
+    """Run one trial; any exception becomes status "error" with type and first line."""
+    started = time.time()
+    try:
+        output = _coerce_output(fn(spec, data, context))
+    except (Exception, SystemExit) as exc:
+        return failed_result(
+            spec, "error", worker_name(), _first_line(exc), started, current_rss_mb()
+        )
+    return TrialResult(
+        trial_id=spec.trial_id,
+        status="ok",
+        stats=output.stats,
+        digest=output.digest,
+        attempts=spec.attempt + 1,
+        worker=worker_name(),
+        extra=output.extra,
+        memory_rss_mb=current_rss_mb(),
+        started_at=started,
+        finished_at=time.time(),
+    )
+
+
+def failed_result(
+    spec: TrialSpec,
+    status: TrialStatus,
+    worker: str,
+    error: str,
+    started: float | None,
+    memory_rss_mb: float | None = None,
+) -> TrialResult:
+    """A trial that produced no stats: `error`, `timeout` or `crashed`."""
+    return TrialResult(
+        trial_id=spec.trial_id,
+        status=status,
+        stats={},
+        digest=None,
+        attempts=spec.attempt + 1,
+        worker=worker,
+        error=error,
+        memory_rss_mb=memory_rss_mb,
+        started_at=started,
+        finished_at=time.time(),
+    )
+
+
+def error_result(
+    spec: TrialSpec, worker: str, exc: BaseException, started: float | None
+) -> TrialResult:
+    """The trial raised (or could not be run): its exception type and first line."""
+    return failed_result(spec, "error", worker, _first_line(exc), started)
+
+
+def timeout_result(
+    spec: TrialSpec, worker: str, timeout_s: float, started: float | None, action: str
+) -> TrialResult:
+    error = f"trial exceeded trial_timeout={timeout_s:g}s; {action}"
+    return failed_result(spec, "timeout", worker, error, started)
+
+
+def crashed_result(spec: TrialSpec, worker: str, reason: str, started: float | None) -> TrialResult:
+    error = f"{reason} (attempt {spec.attempt + 1}; retries exhausted)"
+    return failed_result(spec, "crashed", worker, error, started)
+
+
+class ClosingExecutor:
+    """`with executor:` closes it; executors share this instead of repeating it."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

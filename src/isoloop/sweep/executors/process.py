@@ -1,0 +1,407 @@
+"""`process`: a pool of worker processes that the driver can kill one at a time.
+
+Why not loky or `ProcessPoolExecutor`: both lose or fail every pending future
+when one worker dies, and neither can stop one hung task without breaking the
+pool (research/distributed-anchors.md §2). Here each worker is a
+`multiprocessing` process with its own pipe and exactly one trial at a time,
+so the driver always knows which trial runs where:
+
+- a trial past `timeout_s` → its worker is SIGKILLed (the core is freed), the
+  trial is recorded "timeout", a fresh worker takes the slot;
+- a worker that dies under a trial (SIGKILL, OOM killer, segfault) → that trial
+  alone is resubmitted (attempt + 1) up to `retries` times, then "crashed";
+  no other trial is lost or run twice;
+- after each trial a worker compares its RSS (current and high-water mark) with
+  `memory_limit_mb` and counts trials against `recycle_after`; past either it
+  sends its result flagged `recycled` and exits, and a fresh worker replaces it.
+
+At most one trial is outstanding per worker (specs are pulled from the
+iterator only when a worker is idle), so `max_in_flight` only matters below
+`workers`. Workers are started with "spawn" (safe when the driver has threads, e.g. a Dask
+client) and open the shared data once: bars are written once to `.npy` files
+under /dev/shm and memory-mapped read-only by every worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing as mp
+import os
+import pickle
+import resource
+import signal
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from isoloop.data.bars import MarketData
+from isoloop.data.fingerprint import fingerprint
+from isoloop.sweep.executors.base import (
+    ClosingExecutor,
+    DataHandle,
+    ExecutorError,
+    MemmapHandle,
+    TrialFn,
+    crashed_result,
+    execute_trial,
+    timeout_result,
+)
+from isoloop.sweep.spec import TrialResult, TrialSpec
+
+__all__ = ["ProcessExecutor"]
+
+_MAX_START_FAILURES = 3
+
+
+@dataclass(slots=True)
+class _WorkerState:
+    """Everything a worker process keeps between trials (its only mutable state).
+
+    Built once in `_worker_main` from the pickled (fn, handle, context) and never
+    shared: the data is opened once here, then many trials run against it.
+    """
+
+    fn: TrialFn
+    data: MarketData
+    context: Mapping[str, Any]
+    memory_limit_mb: float | None
+    recycle_after: int | None
+    trials_done: int = 0
+
+    def recycle_reason(self, rss_mb: float | None) -> str | None:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        if self.memory_limit_mb is not None:
+            used = max(rss_mb or 0.0, peak_mb)
+            if used > self.memory_limit_mb:
+                return f"memory: RSS {used:.0f} MB > memory_limit_mb {self.memory_limit_mb:g}"
+        if self.recycle_after is not None and self.trials_done >= self.recycle_after:
+            return f"recycle_after: {self.trials_done} trials"
+        return None
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    # A SIGKILLed driver cannot stop its workers; a worker stuck in a trial would
+    # otherwise hold a core until the trial ends.
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerInit:
+    """Pickled once per worker at spawn (never per trial)."""
+
+    fn: TrialFn
+    handle: DataHandle
+    context: Mapping[str, Any]
+    memory_limit_mb: float | None
+    recycle_after: int | None
+
+
+def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides about Ctrl-C
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    try:
+        state = _WorkerState(
+            init.fn,
+            init.handle.open(),
+            dict(init.context),
+            init.memory_limit_mb,
+            init.recycle_after,
+        )
+    except Exception as exc:
+        conn.send(("start_error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            spec = conn.recv()
+        except (EOFError, OSError):
+            return
+        if spec is None:
+            return
+        result = execute_trial(state.fn, spec, state.data, state.context)
+        state.trials_done += 1
+        reason = state.recycle_reason(result.memory_rss_mb)
+        if reason is not None:
+            result = replace(result, recycled=True, recycle_reason=reason)
+        conn.send(("result", result))
+        if reason is not None:
+            return
+
+
+@dataclass(slots=True)
+class _Slot:
+    proc: BaseProcess
+    conn: Connection
+    pid: int
+    ready: bool = False
+    spec: TrialSpec | None = None
+    started_mono: float = 0.0
+    started_wall: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{socket.gethostname()}:{self.pid}"
+
+
+@dataclass(slots=True)
+class _Run:
+    """Per-`map` bookkeeping (lives only for one call)."""
+
+    retry_queue: deque[TrialSpec] = field(default_factory=deque)
+    out: list[TrialResult] = field(default_factory=list)
+
+
+class ProcessExecutor(ClosingExecutor):
+    """N single-trial worker processes with per-trial timeout, crash retry and recycling."""
+
+    name = "process"
+
+    def __init__(
+        self,
+        workers: int = 2,
+        *,
+        memory_limit_mb: float | None = None,
+        recycle_after: int | None = None,
+        start_method: str | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ExecutorError(f"executor.workers must be >= 1, got {workers}")
+        self.workers = workers
+        self.memory_limit_mb = memory_limit_mb
+        self.recycle_after = recycle_after
+        # fork starts a worker in milliseconds (the driver has already imported
+        # everything); spawn re-imports isoloop, pandas and numpy (≈2 s here). Workers
+        # touch nothing of the driver but the pickled init and the memmapped bars.
+        method = start_method or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        self._ctx: Any = mp.get_context(method)
+        self._shared: dict[tuple[tuple[str, str], ...], MemmapHandle] = {}
+        self._slots: list[_Slot] = []
+        self._pool_key: tuple[Any, ...] | None = None
+        self._init: _WorkerInit | None = None
+        self._handles: list[MemmapHandle] = []
+        self._start_failures = 0
+
+    # -- data -----------------------------------------------------------------
+    def share(self, data: MarketData) -> MemmapHandle:
+        # Identical bars share one handle, so a second sweep over the same data (a
+        # resumed sweep, the next Optuna study, another walk-forward config) keeps the
+        # running workers instead of restarting them.
+        key = tuple((symbol, fingerprint(bars)) for symbol, bars in data.items())
+        handle = self._shared.get(key)
+        if handle is None:
+            handle = MemmapHandle.write(data)
+            self._handles.append(handle)
+            self._shared[key] = handle
+        return handle
+
+    # -- workers --------------------------------------------------------------
+    def _spawn(self) -> _Slot:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main,
+            args=(child, os.getpid(), self._init),
+            name="isoloop-sweep-worker",
+            daemon=True,
+        )
+        try:
+            proc.start()
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            parent.close()
+            child.close()
+            raise ExecutorError(
+                f"process executor: cannot send the trial function, data handle or context "
+                f"to a worker ({exc}); the function must be a module-level importable "
+                "callable and the context plain JSON-able values"
+            ) from None
+        child.close()
+        assert proc.pid is not None
+        return _Slot(proc=proc, conn=parent, pid=proc.pid)
+
+    def _stop(self, slot: _Slot, *, kill: bool) -> None:
+        if kill:
+            with contextlib.suppress(OSError):
+                slot.proc.kill()
+        else:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                slot.conn.send(None)
+        slot.proc.join(timeout=None if kill else 5.0)
+        if slot.proc.is_alive():
+            slot.proc.kill()
+            slot.proc.join()
+        slot.conn.close()
+
+    def _replace(self, slot: _Slot) -> None:
+        self._stop(slot, kill=True)
+        self._slots[self._slots.index(slot)] = self._spawn()
+
+    def _ensure_pool(self, fn: TrialFn, handle: DataHandle, context: Mapping[str, Any]) -> None:
+        key = (fn, handle, tuple(sorted(context.items(), key=lambda kv: kv[0])))
+        try:
+            same = key == self._pool_key
+        except Exception:
+            same = False
+        if not same:
+            self._shutdown_workers()
+            self._pool_key = key
+            self._init = _WorkerInit(
+                fn, handle, dict(context), self.memory_limit_mb, self.recycle_after
+            )
+        while len(self._slots) < self.workers:
+            self._slots.append(self._spawn())
+
+    def _shutdown_workers(self) -> None:
+        for slot in self._slots:
+            self._stop(slot, kill=slot.spec is not None)
+        self._slots = []
+
+    # -- events ---------------------------------------------------------------
+    def _on_death(self, slot: _Slot, run: _Run, retries: int) -> None:
+        spec = slot.spec
+        code = slot.proc.exitcode
+        if spec is None:
+            if not slot.ready:
+                self._start_failures += 1
+                if self._start_failures >= _MAX_START_FAILURES:
+                    raise ExecutorError(
+                        f"process executor: {self._start_failures} workers died while "
+                        f"starting (last exit code {code}); check that the trial function "
+                        "is importable and the data handle opens"
+                    )
+        elif spec.attempt < retries:
+            run.retry_queue.append(spec.retry())
+        else:
+            run.out.append(
+                crashed_result(
+                    spec, slot.name, f"worker {slot.pid} died (exit code {code})", slot.started_wall
+                )
+            )
+        slot.spec = None
+        self._replace(slot)
+
+    def _on_message(self, slot: _Slot, message: tuple[str, Any], run: _Run) -> None:
+        kind, payload = message
+        if kind == "ready":
+            slot.ready = True
+            self._start_failures = 0
+        elif kind == "start_error":
+            raise ExecutorError(f"process executor: a worker could not start: {payload}")
+        elif kind == "result":
+            result: TrialResult = payload
+            slot.spec = None
+            run.out.append(result)
+            if result.recycled:
+                self._stop(slot, kill=False)
+                self._slots[self._slots.index(slot)] = self._spawn()
+
+    def map(
+        self,
+        fn: TrialFn,
+        specs: Iterator[TrialSpec],
+        handle: DataHandle,
+        *,
+        context: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
+        retries: int = 2,
+        max_in_flight: int | None = None,
+    ) -> Iterator[TrialResult]:
+        spec_iter = iter(specs)
+        first = next(spec_iter, None)
+        if first is None:
+            return  # nothing to run (e.g. a fully resumed sweep): start no worker
+        spec_iter = itertools.chain([first], spec_iter)
+        self._ensure_pool(fn, handle, dict(context or {}))
+        cap = max(1, min(self.workers, max_in_flight or self.workers))
+        run = _Run()
+        exhausted = False
+        try:
+            while True:
+                busy = sum(1 for s in self._slots if s.spec is not None)
+                for slot in self._slots:
+                    if busy >= cap:
+                        break
+                    if not slot.ready or slot.spec is not None:
+                        continue
+                    if run.retry_queue:
+                        spec = run.retry_queue.popleft()
+                    elif not exhausted:
+                        next_spec = next(spec_iter, None)
+                        if next_spec is None:
+                            exhausted = True
+                            break
+                        spec = next_spec
+                    else:
+                        break
+                    slot.spec = spec
+                    slot.started_mono, slot.started_wall = time.monotonic(), time.time()
+                    slot.conn.send(spec)
+                    busy += 1
+                if busy == 0 and exhausted and not run.retry_queue:
+                    return
+                self._wait(run, timeout_s, retries)
+                while run.out:
+                    yield run.out.pop(0)
+        finally:
+            # Abandoned mid-way: busy workers would answer specs nobody waits for.
+            for slot in list(self._slots):
+                if slot.spec is not None:
+                    slot.spec = None
+                    self._replace(slot)
+
+    def _wait(self, run: _Run, timeout_s: float | None, retries: int) -> None:
+        wait_s: float | None = None
+        if timeout_s is not None:
+            deadlines = [s.started_mono + timeout_s for s in self._slots if s.spec is not None]
+            if deadlines:
+                wait_s = max(0.0, min(deadlines) - time.monotonic())
+        objects: list[Any] = [s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots]
+        ready = set(wait(objects, timeout=wait_s))
+        for slot in list(self._slots):
+            if slot.conn in ready:
+                try:
+                    message = slot.conn.recv()
+                except (EOFError, OSError):
+                    slot.proc.join(timeout=5.0)
+                    self._on_death(slot, run, retries)
+                    continue
+                self._on_message(slot, message, run)
+            elif slot.proc.sentinel in ready:
+                slot.proc.join(timeout=5.0)
+                self._on_death(slot, run, retries)
+        if timeout_s is not None:
+            now = time.monotonic()
+            for slot in list(self._slots):
+                spec = slot.spec
+                if spec is not None and now - slot.started_mono >= timeout_s:
+                    run.out.append(
+                        timeout_result(
+                            spec,
+                            slot.name,
+                            timeout_s,
+                            slot.started_wall,
+                            f"worker {slot.pid} killed and replaced",
+                        )
+                    )
+                    slot.spec = None
+                    self._replace(slot)
+
+    # -- lifecycle --------------------------------------------------------------
+    def worker_pids(self) -> list[int]:
+        return [s.pid for s in self._slots]
+
+    def close(self) -> None:
+        self._shutdown_workers()
+        self._pool_key = None
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._shared = {}

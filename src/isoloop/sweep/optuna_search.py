@@ -1,0 +1,142 @@
+"""Optuna search driven in fixed batches of asks, told back in trial-number order.
+
+The driver asks `batch_size` trials, runs them on any executor, and tells the
+results in trial-number order, so the study (and every later suggestion) is the
+same whatever order the trials finished in and whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import optuna
+
+from isoloop.errors import ConfigError
+from isoloop.sweep.constraint import Constraint
+from isoloop.sweep.search import Params
+from isoloop.sweep.space import SearchSpace
+
+__all__ = ["Direction", "OptunaSearch", "Sampler"]
+
+Sampler = Literal["tpe", "random", "cmaes"]
+Direction = Literal["maximize", "minimize"]
+
+
+@dataclass(slots=True)
+class OptunaSearch:
+    """An in-memory Optuna study driven in fixed batches by the sweep driver.
+
+    The study is rebuilt from the sweep store on resume: the same asks come back
+    (seeded sampler, same tell order) and stored trials are told, not rerun.
+    Trial ids are Optuna trial numbers; points violating the constraint are told
+    PRUNED without running and are not stored (so ids may have gaps).
+    """
+
+    space: SearchSpace
+    n_trials: int
+    seed: int
+    direction: Direction = "maximize"
+    sampler: Sampler = "tpe"
+    batch_size: int = 8
+    constraint: Constraint | None = None
+    max_asks_per_trial: int = 100
+    _study: Any = field(default=None, init=False, repr=False)
+    _distributions: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _pending: dict[int, Any] = field(default_factory=dict, init=False, repr=False)
+    _asked_runnable: int = field(default=0, init=False, repr=False)
+    _asks: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.n_trials < 1:
+            raise ConfigError(f"search.trials must be >= 1, got {self.n_trials}")
+        if self.batch_size < 1:
+            raise ConfigError(f"search.batch_size must be >= 1, got {self.batch_size}")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        samplers: dict[str, Any] = {
+            "tpe": lambda: optuna.samplers.TPESampler(seed=self.seed),
+            "random": lambda: optuna.samplers.RandomSampler(seed=self.seed),
+            "cmaes": lambda: optuna.samplers.CmaEsSampler(
+                seed=self.seed, warn_independent_sampling=False
+            ),
+        }
+        if self.sampler == "cmaes" and importlib.util.find_spec("cmaes") is None:
+            raise ConfigError(
+                "search.sampler 'cmaes' needs the 'cmaes' package (pip install cmaes); "
+                "or use sampler: tpe or random"
+            )
+        if self.sampler not in samplers:
+            raise ConfigError(
+                f"search.sampler must be one of tpe, random, cmaes; got {self.sampler!r}"
+            )
+        sampler = samplers[self.sampler]()
+        self._study = optuna.create_study(direction=self.direction, sampler=sampler)
+        dists = optuna.distributions
+        for dim in self.space.dimensions:
+            if dim.kind == "range" and dim.step is not None and len(dim) > 1:
+                if dim.is_int_range:
+                    self._distributions[dim.key] = dists.IntDistribution(
+                        int(dim.values[0]), int(dim.values[-1]), step=int(dim.step)
+                    )
+                else:
+                    self._distributions[dim.key] = dists.FloatDistribution(
+                        float(dim.values[0]), float(dim.values[-1]), step=float(dim.step)
+                    )
+            else:
+                self._distributions[dim.key] = dists.CategoricalDistribution(dim.values)
+
+    def total(self) -> int:
+        return self.n_trials
+
+    @property
+    def finished(self) -> bool:
+        return self._asked_runnable >= self.n_trials and not self._pending
+
+    def _params(self, trial: Any) -> Params:
+        params: Params = {}
+        for dim in self.space.dimensions:
+            value = trial.params[dim.key]
+            params[dim.key] = dim.snap(value) if dim.kind == "range" and len(dim) > 1 else value
+        return params
+
+    def ask_batch(self) -> list[tuple[int, Params]]:
+        """Up to `batch_size` runnable trials; constraint violations are told PRUNED here."""
+        batch: list[tuple[int, Params]] = []
+        want = min(self.batch_size, self.n_trials - self._asked_runnable)
+        limit = self.max_asks_per_trial * self.n_trials
+        while len(batch) < want:
+            if self._asks >= limit:
+                raise ConfigError(
+                    f"optuna search found only {self._asked_runnable} runnable trials in "
+                    f"{self._asks} asks (the rest violate the constraint); relax the "
+                    "constraint or lower search.trials"
+                )
+            self._asks += 1
+            trial = self._study.ask(self._distributions)
+            params = self._params(trial)
+            if self.constraint is not None and not self.constraint(params):
+                self._study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                continue
+            self._pending[trial.number] = trial
+            self._asked_runnable += 1
+            batch.append((trial.number, params))
+        return batch
+
+    def tell_batch(self, values: Mapping[int, float | None]) -> None:
+        """Tell every pending trial in trial-number order (None or NaN → FAIL)."""
+        missing = sorted(set(self._pending) - set(values))
+        if missing:
+            raise ValueError(f"no result for pending optuna trials {missing}")
+        for number in sorted(self._pending):
+            trial = self._pending.pop(number)
+            value = values[number]
+            if value is None or not math.isfinite(value):
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                self._study.tell(trial, value)
+
+    def pending_ids(self) -> Sequence[int]:
+        return sorted(self._pending)

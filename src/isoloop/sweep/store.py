@@ -1,0 +1,203 @@
+"""The sweep store: one SQLite file (WAL), one row per trial keyed by trial id.
+
+Only the driver writes it, one commit per result as it arrives, so a killed
+driver loses at most the trials that were in flight. A store holds exactly one
+sweep: its `sweeps` row carries the sweep key (a hash of space, constraint,
+search, base config and seed) and a different sweep is refused rather than
+mixed in.
+
+Resume policy: every recorded row is final. Executors record a row only once a
+trial is over: "ok"; "error" (the trial function raised — rerunning gives the
+same answer); "timeout" (timeouts are not retried); "crashed" (its worker died
+on every one of `1 + retries` attempts). So `completed_ids()` returns all ids
+with a row, and a resumed sweep reruns only ids without one. To rerun failed
+trials after fixing their cause, pass `retry_failed=True`: then only "ok" rows
+count as done and the failed rows are overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from isoloop.errors import ConfigError
+from isoloop.sweep.spec import STATS_KEYS, TrialResult, TrialSpec
+
+__all__ = ["TRIAL_COLUMNS", "SweepStore"]
+
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "trial_id",
+    "params",
+    "seed",
+    "status",
+    *STATS_KEYS,
+    "stats_extra",
+    "digest",
+    "attempts",
+    "worker",
+    "error",
+    "memory_rss_mb",
+    "recycled",
+    "recycle_reason",
+    "extra",
+    "started_at",
+    "finished_at",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_key TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id INTEGER PRIMARY KEY,
+    params TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'crashed')),
+    {", ".join(f"{key} REAL" for key in STATS_KEYS)},
+    stats_extra TEXT NOT NULL,
+    digest TEXT,
+    attempts INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    error TEXT,
+    memory_rss_mb REAL,
+    recycled INTEGER NOT NULL,
+    recycle_reason TEXT,
+    extra TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+);
+"""
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def _finite(value: float) -> float | None:
+    # SQLite has no NaN: store it as NULL (pandas reads NULL back as NaN).
+    return value if math.isfinite(value) else None
+
+
+class SweepStore:
+    """SQLite-backed trial table for one sweep; `path=None` keeps it in memory."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = None if path is None else Path(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        target = ":memory:" if self.path is None else str(self.path)
+        try:
+            # A reader (a test, a status command) may open the file while the driver
+            # writes: wait for locks instead of failing, and write nothing when the
+            # schema and WAL mode are already in place.
+            self._db = sqlite3.connect(target, isolation_level=None, timeout=30.0)
+            if self.path is not None:
+                mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+            if not {"sweeps", "trials"} <= tables:
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"sweep store {target}: cannot open as SQLite ({exc}); point `store` at a new file"
+            ) from None
+
+    def bind(self, sweep_key: str, definition: Mapping[str, Any]) -> bool:
+        """Claim the store for this sweep; True if it already held it (a resume)."""
+        rows = self._db.execute("SELECT sweep_key FROM sweeps").fetchall()
+        if not rows:
+            self._db.execute(
+                "INSERT INTO sweeps VALUES (?, ?, ?)",
+                (sweep_key, json.dumps(definition, sort_keys=True, default=str), _iso(time.time())),
+            )
+            return False
+        stored = rows[0][0]
+        if stored != sweep_key:
+            raise ConfigError(
+                f"sweep store {self.path} holds a different sweep (key {stored[:12]}, "
+                f"this one {sweep_key[:12]}: space, constraint, search, base config or seed "
+                "changed); use another `store` path or delete the file to start over"
+            )
+        return True
+
+    def completed_ids(self, *, retry_failed: bool = False) -> set[int]:
+        query = "SELECT trial_id FROM trials"
+        if retry_failed:
+            query += " WHERE status = 'ok'"
+        return {row[0] for row in self._db.execute(query)}
+
+    def record(self, spec: TrialSpec, result: TrialResult) -> None:
+        """Write (or, for a retried failure, replace) one trial row and commit."""
+        stats = dict(result.stats)
+        known = [_finite(float(stats.pop(key))) if key in stats else None for key in STATS_KEYS]
+        values = (
+            result.trial_id,
+            json.dumps(dict(spec.params)),
+            spec.seed,
+            result.status,
+            *known,
+            json.dumps(stats, sort_keys=True),
+            result.digest,
+            result.attempts,
+            result.worker,
+            result.error,
+            result.memory_rss_mb,
+            int(result.recycled),
+            result.recycle_reason,
+            json.dumps(dict(result.extra), sort_keys=True, default=str),
+            _iso(result.started_at),
+            _iso(result.finished_at),
+        )
+        placeholders = ", ".join("?" for _ in TRIAL_COLUMNS)
+        self._db.execute(
+            f"INSERT OR REPLACE INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({placeholders})",
+            values,
+        )
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every trial row, sorted by trial id, with JSON columns decoded."""
+        cursor = self._db.execute(
+            f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials ORDER BY trial_id"
+        )
+        for raw in cursor:
+            row = dict(zip(TRIAL_COLUMNS, raw, strict=True))
+            for key in ("params", "stats_extra", "extra"):
+                row[key] = json.loads(row[key])
+            row["recycled"] = bool(row["recycled"])
+            yield row
+
+    def frame(self) -> pd.DataFrame:
+        """The trials table: one column per parameter (`param.<key>`), sorted by trial id."""
+        rows = list(self.rows())
+        if not rows:
+            return pd.DataFrame(columns=["trial_id", *TRIAL_COLUMNS[1:]])
+        frame = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
+        params = pd.DataFrame([r["params"] for r in rows]).add_prefix("param.")
+        frame = pd.concat([frame[["trial_id"]], params, frame.drop(columns="trial_id")], axis=1)
+        for key in STATS_KEYS:
+            frame[key] = frame[key].astype("float64")
+        return frame.sort_values("trial_id", ignore_index=True)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SweepStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

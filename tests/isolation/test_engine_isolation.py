@@ -1,0 +1,93 @@
+"""Nothing global: runs in parallel threads give exactly what each gives alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import Any
+
+import numpy as np
+from backtesting.test import EURUSD, GOOG
+
+from isoloop.backtest import RunOutput
+from isoloop.logging import MemorySink
+from isoloop.scope import ScopeCoordinator, SharedServices, load_blueprint
+from support.harness import make_config, market
+
+MD = market(("GOOG", GOOG), ("EURUSD", EURUSD))
+
+
+def run_one(coord: ScopeCoordinator, symbol: str, fast: int, slow: int, comm: float) -> RunOutput:
+    cfg = make_config(
+        data__symbol=symbol,
+        strategy__params={"fast": fast, "slow": slow},
+        venue__commission=comm,
+        venue__cash=100_000.0,
+    )
+    with coord.scope(
+        load_blueprint("backtest"), config=cfg, run_id=f"{symbol}{fast}", log_sink=MemorySink()
+    ) as run:
+        run.start()
+        out: RunOutput = run.get("engine").run()
+    return out
+
+
+def fingerprint(out: RunOutput) -> tuple[str, bytes, int]:
+    orders = hashlib.sha256(json.dumps(out.orders, sort_keys=True).encode()).hexdigest()
+    return orders, out.equity.tobytes(), len(out.trades)
+
+
+def test_two_engines_in_two_threads_match_their_solo_runs() -> None:
+    coord = ScopeCoordinator(SharedServices(market_data=MD))
+    jobs = [("GOOG", 10, 30, 0.0), ("EURUSD", 5, 20, 0.002)]
+    try:
+        solo = [fingerprint(run_one(coord, *job)) for job in jobs]
+        for _ in range(3):
+            results: dict[int, Any] = {}
+            barrier = threading.Barrier(len(jobs))
+
+            def work(
+                k: int,
+                job: tuple[str, int, int, float],
+                barrier: threading.Barrier,
+                results: dict[int, Any],
+            ) -> None:
+                barrier.wait()
+                results[k] = fingerprint(run_one(coord, *job))
+
+            threads = [
+                threading.Thread(target=work, args=(k, j, barrier, results))
+                for k, j in enumerate(jobs)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert [results[k] for k in range(len(jobs))] == solo
+    finally:
+        coord.close()
+
+
+def test_order_ids_are_per_run_and_deterministic() -> None:
+    coord = ScopeCoordinator(SharedServices(market_data=MD))
+    try:
+        a = run_one(coord, "GOOG", 10, 30, 0.0)
+        b = run_one(coord, "GOOG", 10, 30, 0.0)
+    finally:
+        coord.close()
+    assert [o["id"] for o in a.orders] == [o["id"] for o in b.orders]
+    assert a.orders[0]["id"] == "O0000001"
+    assert a.orders == b.orders
+    np.testing.assert_array_equal(a.equity, b.equity)
+
+
+def test_shared_market_data_stays_read_only() -> None:
+    coord = ScopeCoordinator(SharedServices(market_data=MD))
+    try:
+        before = MD["GOOG"].close.copy()
+        run_one(coord, "GOOG", 10, 30, 0.0)
+    finally:
+        coord.close()
+    assert not MD["GOOG"].close.flags.writeable
+    np.testing.assert_array_equal(MD["GOOG"].close, before)

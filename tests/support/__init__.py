@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: strategies, stand-in slots, oracles, the headless browser."""

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pytest
 from backtesting.test import EURUSD, GOOG
 
 from isoloop.backtest import RunOutput
@@ -91,3 +92,27 @@ def test_shared_market_data_stays_read_only() -> None:
         coord.close()
     assert not MD["GOOG"].close.flags.writeable
     np.testing.assert_array_equal(MD["GOOG"].close, before)
+
+
+def test_each_strategy_reads_only_its_own_runs_books_through_its_facade() -> None:
+    coord = ScopeCoordinator(SharedServices(market_data=MD))
+    bp = load_blueprint("backtest")
+    cfg = make_config(data__symbol="GOOG", strategy__params={"fast": 10, "slow": 30})
+    try:
+        with (
+            coord.scope(bp, config=cfg, run_id="a", log_sink=MemorySink()) as a,
+            coord.scope(bp, config=cfg, run_id="b", log_sink=MemorySink()) as b,
+        ):
+            a.start()
+            b.start()
+            sa, sb = a.get("strategy"), b.get("strategy")
+            # Built by the blueprint from the run's slots, the strategy keeps none of them.
+            engine_parts = [x.get(n) for x in (a, b) for n in ("execution", "positions", "risk")]
+            assert not any(v is p for v in vars(sa).values() for p in engine_parts)
+            out = a.get("engine").run()
+            assert sa.books.total_cash() == pytest.approx(out.equity_final)
+            assert dict(sa.books.cash) == a.get("positions").cash
+            assert dict(sb.books.cash) == b.get("positions").cash == {"sim": 10_000.0}
+            assert sb.books.working_orders() == ()
+    finally:
+        coord.close()

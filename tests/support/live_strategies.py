@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from isoloop.engine.books import OrderView
 from isoloop.engine.strategy import Strategy
 from isoloop.examples.sma_cross import SmaCross
-from isoloop.model.orders import Order
 
 
 class _Extra(SmaCross):
@@ -52,9 +52,9 @@ class KillProbe(Strategy):
     """Scripted orders that show what the kill switch lets through (logged as `probe`)."""
 
     def init(self) -> None:
-        self.resting: Order | None = None
+        self.resting: OrderView | None = None
 
-    def _probe(self, i: int, action: str, order: Order | None) -> None:
+    def _probe(self, i: int, action: str, order: OrderView | None) -> None:
         self.log.info(
             "probe",
             bar=i,

@@ -1,8 +1,10 @@
 """Per-run components: bus, clock, books, routing, execution, risk, strategy API."""
 
+from isoloop.engine.books import BlockView, BookView, ClockView, OrderView
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock, WallClock
 from isoloop.engine.execution import ExecutionManager, InstructionBlock
+from isoloop.engine.gateway import OrderGateway
 from isoloop.engine.health import Health
 from isoloop.engine.market import AlignedSymbol, MarketView
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
@@ -15,6 +17,9 @@ __all__ = [
     "ALL_EQUITY",
     "TRADE_COLUMNS",
     "AlignedSymbol",
+    "BlockView",
+    "BookView",
+    "ClockView",
     "ClosedTrade",
     "EventBus",
     "ExecutionManager",
@@ -22,6 +27,8 @@ __all__ = [
     "InstructionBlock",
     "KillSwitchState",
     "MarketView",
+    "OrderGateway",
+    "OrderView",
     "PositionMonitor",
     "PositionUpdateHandler",
     "RiskManager",

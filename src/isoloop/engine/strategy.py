@@ -3,22 +3,30 @@
 `init` runs once and should precompute everything it can over the whole
 series with NumPy/pandas; `on_bar(i)` then only reads precomputed values by
 index. Orders placed in `on_bar(i)` are processed from bar `i + 1` on.
+
+A strategy reaches its run only through a narrow facade: `self.gateway` (an
+`OrderGateway`: submit, leg + block, cancel, close — every new order through
+risk) and `self.books` (a `BookView`: positions, cash, equity and working
+orders, read-only), plus `self.clock` (a read-only `ClockView`). It is built
+from the run's execution manager and position monitor but keeps neither.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from isoloop.engine.books import BlockView, BookView, ClockView, OrderView
 from isoloop.engine.clock import SimulatedClock
-from isoloop.engine.execution import ExecutionManager, InstructionBlock
+from isoloop.engine.execution import ExecutionManager
+from isoloop.engine.gateway import OrderGateway
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.positions import PositionMonitor
-from isoloop.model.orders import Order, Side, TimeInForce
+from isoloop.model.orders import Side, TimeInForce
 
 __all__ = ["ALL_EQUITY", "Strategy"]
 
@@ -45,18 +53,18 @@ class Strategy:
         log: Any,
     ) -> None:
         self.params: dict[str, Any] = self.validate_params(dict(params or {}))
-        self.clock = clock
+        self.clock = ClockView(clock)
         self.market = clock.market
         self.symbol: str = self.market.primary
         self.data: AlignedSymbol = self.market.symbols[self.symbol]
         self.index: np.ndarray = self.market.index
-        self.execution = execution
-        self.positions = positions
+        # The facade: the managers themselves are not kept on the strategy.
+        self.gateway = OrderGateway(execution, positions)
+        self.books = BookView(positions, execution.work_lists)
         self.log = log
-        self._new_order = execution.new_order
-        self._submit = execution.submit
-        self._default_venue = execution.default_venue
-        self._books = positions.positions
+        self._submit = self.gateway.submit
+        self._default_venue = self.gateway.default_venue
+        self._held = self.books.positions
         self._keys: dict[tuple[str, str, str], str] = {}
 
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +89,7 @@ class Strategy:
         self, symbol: str | None = None, venue: str | None = None, position_type: str = "spot"
     ) -> float:
         """Signed units held (books of this run)."""
-        return self._books.get(self._key(symbol, venue, position_type), 0.0)
+        return self._held.get(self._key(symbol, venue, position_type), 0.0)
 
     # -- orders --------------------------------------------------------------------
     def order(
@@ -96,9 +104,9 @@ class Strategy:
         tif: TimeInForce = TimeInForce.GTC,
         position_type: str = "spot",
         tag: str | None = None,
-    ) -> Order:
+    ) -> OrderView:
         """`size` in units; `None` means all available equity (sized at the fill)."""
-        o = self._new_order(
+        return self._submit(
             symbol or self.symbol,
             side,
             0.0 if size is None else size,
@@ -110,30 +118,18 @@ class Strategy:
             position_type=position_type,
             tag=tag,
         )
-        return self._submit(o)
 
-    def buy(self, size: float | None = None, **kw: Any) -> Order:
+    def buy(self, size: float | None = None, **kw: Any) -> OrderView:
         return self.order(Side.BUY, size, **kw)
 
-    def sell(self, size: float | None = None, **kw: Any) -> Order:
+    def sell(self, size: float | None = None, **kw: Any) -> OrderView:
         return self.order(Side.SELL, size, **kw)
 
     def close(
         self, symbol: str | None = None, venue: str | None = None, position_type: str = "spot"
-    ) -> Order | None:
-        """Flatten the position at the next fill (a reduce-only market order)."""
-        qty = self._books.get(self._key(symbol, venue, position_type), 0.0)
-        if not qty:
-            return None
-        o = self._new_order(
-            symbol or self.symbol,
-            Side.SELL if qty > 0 else Side.BUY,
-            abs(qty),
-            venue=venue,
-            position_type=position_type,
-            reduce_only=True,
-        )
-        return self._submit(o)
+    ) -> OrderView | None:
+        """Flatten the position at the next fill (a reduce-only market order, through risk)."""
+        return self.gateway.close(symbol or self.symbol, venue, position_type)
 
     def target(
         self,
@@ -141,7 +137,7 @@ class Strategy:
         symbol: str | None = None,
         venue: str | None = None,
         position_type: str = "spot",
-    ) -> Order | None:
+    ) -> OrderView | None:
         """Order the difference between the position and `units`."""
         diff = units - self.position(symbol, venue, position_type)
         if not diff:
@@ -154,9 +150,9 @@ class Strategy:
             position_type=position_type,
         )
 
-    def block(self, legs: list[Order]) -> InstructionBlock:
+    def block(self, legs: Sequence[OrderView]) -> BlockView:
         """Submit orders built with `leg(...)` as one atomic instruction block."""
-        return self.execution.submit_block(legs)
+        return self.gateway.block(legs)
 
     def leg(
         self,
@@ -166,13 +162,13 @@ class Strategy:
         symbol: str | None = None,
         venue: str | None = None,
         position_type: str = "spot",
-    ) -> Order:
-        return self._new_order(
+    ) -> OrderView:
+        return self.gateway.leg(
             symbol or self.symbol, side, size, venue=venue, position_type=position_type
         )
 
-    def cancel(self, order: Order) -> Order:
-        return self.execution.cancel(order)
+    def cancel(self, order: OrderView) -> OrderView:
+        return self.gateway.cancel(order)
 
     def health(self) -> Health:
         return health("healthy", strategy=type(self).__name__, params=self.params)

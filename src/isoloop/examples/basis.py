@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from isoloop.engine.execution import InstructionBlock
+from isoloop.engine.books import BlockView
 from isoloop.engine.strategy import Strategy
 from isoloop.errors import StrategyParamError
 from isoloop.model.orders import Side
@@ -51,7 +51,7 @@ class BasisTrade(Strategy):
         return out
 
     def init(self) -> None:
-        self.blocks: list[InstructionBlock] = []
+        self.blocks: list[BlockView] = []
 
     def on_bar(self, i: int) -> None:
         p = self.params

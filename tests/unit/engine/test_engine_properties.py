@@ -57,10 +57,11 @@ class RandomOrders(Strategy):
 
     def check(self, i: int) -> None:
         venue = self.params["venue"]()
-        books_value = self.positions.equity(i)
+        assert self.clock.bar == i
+        books_value = self.books.equity()
         assert books_value == pytest.approx(venue.equity(i), rel=1e-12, abs=1e-9)
-        assert self.positions.cash["sim"] == pytest.approx(venue.reported_cash(), abs=1e-9)
-        assert self.positions.venue_positions("sim") == venue.positions
+        assert self.books.cash["sim"] == pytest.approx(venue.reported_cash(), abs=1e-9)
+        assert dict(self.books.positions) == venue.positions
         self.checks += 1
 
 

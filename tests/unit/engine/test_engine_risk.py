@@ -23,9 +23,16 @@ def run(
     overrides = {f"risk__{k}": v for k, v in risk.items() if not k.startswith("venue__")}
     overrides.update({k: v for k, v in risk.items() if k.startswith("venue__")})
     cfg = make_config(data__symbol="X", **overrides)
+    # The operator's handle on the run (the kill switch); a strategy itself has none.
+    operator: dict[str, Any] = {}
     r = build(
-        cfg, market(("X", frame(rows or [BAR] * 6, freq))), Scripted, {"script": script}, log=log
+        cfg,
+        market(("X", frame(rows or [BAR] * 6, freq))),
+        Scripted,
+        {"script": script, "operator": operator},
+        log=log,
     )
+    operator["risk"] = r.risk
     r.engine._finalize = False
     r.engine.run()
     return r, sink
@@ -42,12 +49,12 @@ def test_no_limits_configured_lets_orders_through() -> None:
 
 def test_parameters_check_denies_bad_orders() -> None:
     def bad(s: Any) -> None:
-        ex = s.execution
-        ex.submit(ex.new_order("X", Side.BUY, -5))
-        ex.submit(ex.new_order("X", Side.BUY, float("nan")))
-        ex.submit(ex.new_order("X", Side.BUY, 5, type=OrderType.LIMIT))
-        ex.submit(ex.new_order("X", Side.BUY, 5, type=OrderType.STOP, stop=-1.0))
-        ex.submit(ex.new_order("X", Side.BUY, 5, type=OrderType.MARKET, limit=90.0))
+        gw = s.gateway
+        gw.submit("X", Side.BUY, -5)
+        gw.submit("X", Side.BUY, float("nan"))
+        gw.submit("X", Side.BUY, 5, type=OrderType.LIMIT)
+        gw.submit("X", Side.BUY, 5, type=OrderType.STOP, stop=-1.0)
+        gw.submit("X", Side.BUY, 5, type=OrderType.MARKET, limit=90.0)
 
     r, sink = run({1: bad})
     st = statuses(r)
@@ -138,19 +145,19 @@ def test_kill_switch_active_halted_reducing() -> None:
         s.buy(10)
 
     def step2(s: Any) -> None:
-        s.execution.risk.trip("HALTED", "operator says stop")
+        s.params["operator"]["risk"].trip("HALTED", "operator says stop")
         s.placed.append(s.buy(1, limit=50.0))  # denied
 
     def step3(s: Any) -> None:
         # A limit order placed before the halt cannot exist; place one, halt, then cancel it.
-        s.execution.risk.reset("resume")
+        s.params["operator"]["risk"].reset("resume")
         working = s.buy(1, limit=50.0)
-        s.execution.risk.trip("HALTED", "again")
+        s.params["operator"]["risk"].trip("HALTED", "again")
         s.cancel(working)  # cancels pass while HALTED
         s.placed.append(working)
 
     def step4(s: Any) -> None:
-        s.execution.risk.trip("REDUCING", "wind down")
+        s.params["operator"]["risk"].trip("REDUCING", "wind down")
         s.buy(1)  # increases exposure: denied
         s.sell(4)  # reduces: accepted
 

@@ -1,7 +1,16 @@
-"""isoloop: isolated dependency-injection scopes for backtests, sweeps and live trading."""
+"""isoloop: isolated dependency-injection scopes for backtests, sweeps and live trading.
 
-from isoloop.backtest.run import BacktestCoordinator, BacktestResult, run_backtest
-from isoloop.config import RunConfig, load_run_config
+`import isoloop` stays light: the public names below are imported on first use
+(PEP 562 module `__getattr__`), so the CLI and a worker process that needs one
+part do not pay for pandas, the sweep backends, optuna, plotly or the live stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
 from isoloop.errors import (
     BlueprintError,
     ConfigError,
@@ -10,20 +19,24 @@ from isoloop.errors import (
     IsoloopError,
     ScopeError,
 )
-from isoloop.live import LiveTradingManager
-from isoloop.scope import (
-    Blueprint,
-    Health,
-    Lifecycle,
-    RunScope,
-    ScopeCoordinator,
-    ScopeState,
-    SharedServices,
-    load_blueprint,
-)
-from isoloop.sweep.runner import OptimizationExecutor, SweepResult, run_sweep
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from isoloop.backtest.run import BacktestCoordinator, BacktestResult, run_backtest
+    from isoloop.config import RunConfig, load_run_config
+    from isoloop.live import LiveTradingManager
+    from isoloop.scope import (
+        Blueprint,
+        Health,
+        Lifecycle,
+        RunScope,
+        ScopeCoordinator,
+        ScopeState,
+        SharedServices,
+        load_blueprint,
+    )
+    from isoloop.sweep.runner import OptimizationExecutor, SweepResult, run_sweep
+
+    __version__: str
 
 __all__ = [
     "BacktestCoordinator",
@@ -51,3 +64,49 @@ __all__ = [
     "run_backtest",
     "run_sweep",
 ]
+
+# Public name -> the module that defines it (imported when the name is first read).
+_LAZY = MappingProxyType(
+    {
+        "BacktestCoordinator": "isoloop.backtest.run",
+        "BacktestResult": "isoloop.backtest.run",
+        "run_backtest": "isoloop.backtest.run",
+        "RunConfig": "isoloop.config",
+        "load_run_config": "isoloop.config",
+        "LiveTradingManager": "isoloop.live",
+        "Blueprint": "isoloop.scope",
+        "Health": "isoloop.scope",
+        "Lifecycle": "isoloop.scope",
+        "RunScope": "isoloop.scope",
+        "ScopeCoordinator": "isoloop.scope",
+        "ScopeState": "isoloop.scope",
+        "SharedServices": "isoloop.scope",
+        "load_blueprint": "isoloop.scope",
+        "OptimizationExecutor": "isoloop.sweep.runner",
+        "SweepResult": "isoloop.sweep.runner",
+        "run_sweep": "isoloop.sweep.runner",
+    }
+)
+
+
+def _version() -> str:
+    """The installed distribution's version: `[project].version` is its one source."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("isoloop")
+    except metadata.PackageNotFoundError:  # a source tree on sys.path, not installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'isoloop' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from isoloop.errors import InputError, IsoloopError, RunFailed
+from isoloop.errors import BlueprintError, InputError, IsoloopError, RunFailed
+
+if TYPE_CHECKING:  # rich is imported where output is printed: `--version` stays quick
+    from rich.console import Console
+    from rich.table import Table
 
 __all__ = ["app", "main"]
 
@@ -32,6 +33,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+blueprint_app = typer.Typer(
+    help="Inspect blueprints: which class fills each slot, in which order.",
+    no_args_is_help=True,
+)
+app.add_typer(blueprint_app, name="blueprint")
+# `blueprint show` without --config: a `@config.strategy.class` slot is shown with the
+# base class every strategy's constructor comes from.
+STRATEGY_STAND_IN = "isoloop.engine.strategy:Strategy"
 
 SUMMARY_KEYS = (
     ("equity_final", "Equity final", "{:,.2f}"),
@@ -58,6 +67,8 @@ def _fmt(fmt: str, value: Any) -> str:
 
 
 def _stats_table(title: str, stats: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -69,6 +80,35 @@ def _stats_table(title: str, stats: dict[str, Any]) -> Table:
 
 def _emit_json(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, sort_keys=True, default=str) + "\n")
+
+
+def _version() -> str:
+    # The installed metadata, which is also what `isoloop.__version__` reads (the CLI
+    # never imports the package's `__init__`, which sits on its own layer).
+    from importlib import metadata
+
+    try:
+        return metadata.version("isoloop")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"isoloop {_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Isolated backtests, parameter sweeps and live strategies."""
 
 
 @app.command()
@@ -106,6 +146,8 @@ def backtest(
     if json_:
         _emit_json(result.to_json())
         return
+    from rich.console import Console
+
     console = Console(soft_wrap=True)
     console.print(f"run     {result.run_id}")
     console.print(_stats_table("backtest summary", result.stats))
@@ -138,6 +180,8 @@ def sweep(
         overrides["executor.workers"] = workers
     if store is not None:
         overrides["store"] = str(store.resolve())
+    from rich.console import Console
+
     loaded = load_sweep(config, overrides)  # input errors before any worker starts
     console = Console(stderr=True, soft_wrap=True)
     try:
@@ -196,6 +240,8 @@ def _print_sweep(console: Console, result: Any, loaded: Any, report_path: Path |
         ascending = loaded.config.objective.direction == "minimize"
         top = ok.sort_values([metric, "trial_id"], ascending=[ascending, True]).head(5)
         params = list(loaded.config.space)
+        from rich.table import Table
+
         table = Table(title=f"best trials by {metric}")
         for col in ["trial", *params, metric, "return %", "max DD %", "trades"]:
             table.add_column(col, justify="right")
@@ -230,6 +276,8 @@ def verify(
     if json_:
         _emit_json(outcome.to_json())
     else:
+        from rich.console import Console
+
         console = Console(soft_wrap=True)
         if outcome.ok:
             console.print(f"[green]ok[/green] {run_dir}: digest {outcome.digest} reproduced")
@@ -262,6 +310,41 @@ def validate(
 
     summary = validate_config_file(config, parse_set_options(set_ or []))
     typer.echo(f"ok {config}: {summary}")
+
+
+@blueprint_app.command("show")
+def blueprint_show(
+    name: Annotated[str, typer.Argument(help="A blueprint name (backtest, paper, …) or a .yaml.")],
+    mermaid: Annotated[bool, typer.Option("--mermaid", help="Print a Mermaid flowchart.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A run config: its strategy class fills `@config.` slots, and its "
+            "folder's containers/ is searched first."
+        ),
+    ] = None,
+) -> None:
+    """Print a blueprint's dependency graph and init order (derived from constructors)."""
+    from types import SimpleNamespace
+
+    from isoloop.scope.blueprint import load_blueprint
+    from isoloop.scope.describe import describe_blueprint, render_mermaid, render_text
+
+    if config is not None:
+        from isoloop.config import load_run_config
+
+        cfg, config_dir = load_run_config(config)
+        target: object = cfg
+    else:
+        target = SimpleNamespace(strategy=SimpleNamespace(class_path=STRATEGY_STAND_IN))
+        config_dir = None
+    bp = load_blueprint(name, config_dir=config_dir)
+    try:
+        graph = describe_blueprint(bp, target)
+    except BlueprintError as exc:
+        hint = "" if config is not None else "; pass --config RUN.yaml to resolve it"
+        raise BlueprintError(f"{exc}{hint}") from None
+    typer.echo(render_mermaid(graph) if mermaid else render_text(graph), nl=False)
 
 
 @app.command()
@@ -311,13 +394,20 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="isoloop", standalone_mode=False)
         if isinstance(code, int):
             return code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _error_line("aborted")
         return EXIT_FAILED
-    except click.exceptions.ClickException as exc:
-        _error_line(exc.format_message())
+    except typer.TyperException as exc:
+        # Usage errors (unknown command or option, missing argument, bad value).
+        message = exc.format_message().strip()
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # A bare `isoloop` or group: typer has printed the help, which is the answer.
+            if message:
+                sys.stderr.write(message + "\n")
+        else:
+            _error_line(message)
         return EXIT_INPUT
     except INPUT_ERRORS as exc:
         _error_line(str(exc))

@@ -1,4 +1,5 @@
-"""Package hygiene: every `__all__` name exists, and no module keeps mutable state.
+"""Package hygiene: every `__all__` name exists, no module keeps mutable state, and
+`import isoloop` stays light.
 
 Principle 1 of the design: no module-level mutable state anywhere in src/ (no
 global counters, registries or caches). This test reads every module's AST and
@@ -9,8 +10,13 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import isoloop
 
@@ -73,3 +79,57 @@ def test_no_module_level_mutable_state() -> None:
     assert offenders == [], (
         "module-level mutable containers: use tuples/frozensets/MappingProxyType"
     )
+
+
+# `import isoloop` is light: public names are imported on first use (module __getattr__).
+HEAVY = (
+    "isoloop.backtest",
+    "isoloop.live",
+    "isoloop.sweep",
+    "isoloop.scope",
+    "pandas",
+    "optuna",
+    "plotly",
+    "dask",
+    "distributed",
+    "ray",
+)
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(proc.stdout))
+
+
+def _heavy(loaded: set[str]) -> list[str]:
+    return sorted(m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
+
+
+def test_import_isoloop_imports_no_heavy_module() -> None:
+    loaded = _loaded_after("import isoloop")
+    assert _heavy(loaded) == []
+    assert sorted(m for m in loaded if m.startswith("isoloop")) == ["isoloop", "isoloop.errors"]
+
+
+def test_cli_import_imports_no_heavy_module() -> None:
+    # `isoloop --help` and `--version` load the CLI only; each command imports its own part.
+    assert _heavy(_loaded_after("import isoloop.cli")) == []
+
+
+def test_public_names_resolve_to_their_modules() -> None:
+    from isoloop import LiveTradingManager, OptimizationExecutor, run_backtest, run_sweep
+    from isoloop.backtest.run import run_backtest as real_run_backtest
+    from isoloop.live import LiveTradingManager as RealManager
+    from isoloop.sweep import runner
+
+    assert run_sweep is runner.run_sweep
+    assert OptimizationExecutor is runner.OptimizationExecutor
+    assert isoloop.SweepResult is runner.SweepResult
+    assert LiveTradingManager is RealManager
+    assert run_backtest is real_run_backtest
+    assert set(isoloop.__all__) <= set(dir(isoloop))
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        _ = isoloop.no_such_name

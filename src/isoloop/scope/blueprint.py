@@ -12,6 +12,8 @@ import inspect
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ __all__ = [
     "blueprint_dirs",
     "import_class",
     "load_blueprint",
+    "packaged_blueprints",
 ]
 
 # Parameter names a component can ask for besides slots and shared services.
@@ -59,12 +62,28 @@ class SlotPlan:
     arg_params: tuple[str, ...]
 
 
-def blueprint_dirs() -> list[Path]:
-    """Where blueprint names are looked up, first match wins."""
-    dirs = [Path(p) for p in os.environ.get("ISOLOOP_CONTAINERS", "").split(os.pathsep) if p]
+def packaged_blueprints() -> Traversable:
+    """The blueprints shipped in the package (`isoloop/containers/*.yaml`).
+
+    In a wheel they are package data; in a source checkout `src/isoloop/containers`
+    is a symlink to the top-level `containers/`, so both read the same files.
+    """
+    return resources.files("isoloop").joinpath("containers")
+
+
+def blueprint_dirs(config_dir: Path | None = None) -> list[Traversable]:
+    """Where blueprint names are looked up, first match wins.
+
+    `$ISOLOOP_CONTAINERS` (os.pathsep-separated folders), the config's own
+    `containers/` folder, `./containers`, then the blueprints shipped in the package.
+    """
+    dirs: list[Traversable] = [
+        Path(p) for p in os.environ.get("ISOLOOP_CONTAINERS", "").split(os.pathsep) if p
+    ]
+    if config_dir is not None:
+        dirs.append(Path(config_dir) / "containers")
     dirs.append(Path.cwd() / "containers")
-    # The repository's own containers/ (src/isoloop/scope/blueprint.py → repo root).
-    dirs.append(Path(__file__).resolve().parents[3] / "containers")
+    dirs.append(packaged_blueprints())
     return dirs
 
 
@@ -206,26 +225,40 @@ def _topological(plans: Mapping[str, SlotPlan], bp: Blueprint) -> tuple[SlotPlan
     return tuple(order)
 
 
-def _find(name: str) -> Path:
+def _find(name: str, config_dir: Path | None) -> Traversable:
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml"):
-        if candidate.is_file():
-            return candidate
-        raise BlueprintError(f"blueprint file {candidate} not found")
-    for folder in blueprint_dirs():
-        for suffix in (".yaml", ".yml"):
-            path = folder / f"{name}{suffix}"
+        # A file of the user's: relative to the config's folder, else to the working folder.
+        tried = [candidate]
+        if config_dir is not None and not candidate.is_absolute():
+            tried.insert(0, Path(config_dir) / candidate)
+        for path in tried:
             if path.is_file():
                 return path
-    searched = ", ".join(str(d) for d in blueprint_dirs())
+        raise BlueprintError(
+            f"blueprint file {candidate} not found (looked for {', '.join(map(str, tried))})"
+        )
+    dirs = blueprint_dirs(config_dir)
+    for folder in dirs:
+        for suffix in (".yaml", ".yml"):
+            found = folder.joinpath(f"{name}{suffix}")
+            if found.is_file():
+                return found
+    searched = ", ".join(str(d) for d in dirs)
     raise BlueprintError(f"no blueprint named {name!r} (looked in: {searched})")
 
 
-def load_blueprint(name_or_path: str | Path) -> Blueprint:
-    """Parse and check a blueprint by name (`backtest`) or path (`x/y.yaml`)."""
-    path = _find(str(name_or_path))
+def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) -> Blueprint:
+    """Parse and check a blueprint by name (`backtest`) or path (`x/y.yaml`).
+
+    `config_dir` is the folder of the config that names the blueprint: its
+    `containers/` folder is searched for names, and relative paths resolve there first.
+    """
+    found = _find(str(name_or_path), config_dir)
+    # Installed packages are plain folders, so this is a real path but for zip imports.
+    path = found if isinstance(found, Path) else Path(str(found))
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8"))
+        raw = load_yaml(found.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise BlueprintError(f"blueprint {path}: invalid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, Mapping):

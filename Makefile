@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck bench clean install docs lock
+.PHONY: test demo lint typecheck bench clean install docs lock wheel-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Build the sdist and wheel, install the wheel into a fresh venv outside the repo and run
+# backtest, sweep (serial, process) and validate from an empty folder (.ci/wheel-smoke).
+wheel-smoke: $(STAMP)
+	PYTHON=$(PYTHON) .ci/wheel-smoke
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/container_lifecycle.py

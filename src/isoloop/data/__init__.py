@@ -2,6 +2,7 @@
 
 from isoloop.data.bars import OHLCV_COLUMNS, Bars, MarketData, freeze_array
 from isoloop.data.fingerprint import fingerprint
+from isoloop.data.slicing import slice_bars
 from isoloop.data.sources import (
     SAMPLE_NAMES,
     SCHEMES,
@@ -29,5 +30,6 @@ __all__ = [
     "normalize_frame",
     "parse_gbm_query",
     "sample_path",
+    "slice_bars",
     "window",
 ]

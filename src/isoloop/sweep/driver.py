@@ -20,7 +20,7 @@ import pandas as pd
 from isoloop.data.bars import MarketData
 from isoloop.errors import ConfigError
 from isoloop.results.digest import canonical_json, sweep_digest
-from isoloop.sweep.executors.base import Executor, TrialFn
+from isoloop.sweep.executors.base import Executor, TrialContext, TrialFn, freeze_context
 from isoloop.sweep.optuna_search import OptunaSearch
 from isoloop.sweep.search import GridSearch, Params, RandomSearch
 from isoloop.sweep.spec import STATS_KEYS, TrialResult, TrialSpec, trial_seed
@@ -126,7 +126,7 @@ class SweepDriver:
     base_seed: int
     metric: str
     direction: Literal["maximize", "minimize"] = "maximize"
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: TrialContext = field(default_factory=dict)
     timeout_s: float | None = None
     retries: int = 2
     max_in_flight: int | None = None
@@ -272,7 +272,7 @@ def run_generic_sweep(
     metric: str,
     direction: Literal["maximize", "minimize"] = "maximize",
     store: SweepStore | str | Path | None = None,
-    context: Mapping[str, Any] | None = None,
+    context: TrialContext | None = None,
     timeout_s: float | None = None,
     retries: int = 2,
     max_in_flight: int | None = None,
@@ -302,7 +302,7 @@ def run_generic_sweep(
             base_seed=base_seed,
             metric=metric,
             direction=direction,
-            context=dict(context or {}),
+            context=freeze_context(context),
             timeout_s=timeout_s,
             retries=retries,
             max_in_flight=max_in_flight,

@@ -3,6 +3,8 @@
 The driver asks `batch_size` trials, runs them on any executor, and tells the
 results in trial-number order, so the study (and every later suggestion) is the
 same whatever order the trials finished in and whatever the worker count.
+Optuna itself is imported only when a study is built (it is an optional extra,
+and slow to import), never by `import isoloop.sweep`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import optuna
-
 from isoloop.errors import ConfigError
 from isoloop.sweep.constraint import Constraint
 from isoloop.sweep.search import Params
@@ -24,6 +24,13 @@ __all__ = ["Direction", "OptunaSearch", "Sampler"]
 
 Sampler = Literal["tpe", "random", "cmaes"]
 Direction = Literal["maximize", "minimize"]
+
+
+def _trial_state() -> Any:
+    """`optuna.trial.TrialState` (optuna is already imported once a study exists)."""
+    from optuna.trial import TrialState
+
+    return TrialState
 
 
 @dataclass(slots=True)
@@ -55,6 +62,8 @@ class OptunaSearch:
             raise ConfigError(f"search.trials must be >= 1, got {self.n_trials}")
         if self.batch_size < 1:
             raise ConfigError(f"search.batch_size must be >= 1, got {self.batch_size}")
+        import optuna
+
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         samplers: dict[str, Any] = {
             "tpe": lambda: optuna.samplers.TPESampler(seed=self.seed),
@@ -118,7 +127,7 @@ class OptunaSearch:
             trial = self._study.ask(self._distributions)
             params = self._params(trial)
             if self.constraint is not None and not self.constraint(params):
-                self._study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                self._study.tell(trial, state=_trial_state().PRUNED)
                 continue
             self._pending[trial.number] = trial
             self._asked_runnable += 1
@@ -134,7 +143,7 @@ class OptunaSearch:
             trial = self._pending.pop(number)
             value = values[number]
             if value is None or not math.isfinite(value):
-                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                self._study.tell(trial, state=_trial_state().FAIL)
             else:
                 self._study.tell(trial, value)
 

@@ -1,4 +1,8 @@
-"""Executors that run sweep trials: serial, thread, process, dask, ray (one protocol)."""
+"""Executors that run sweep trials: serial, thread, process, dask, ray.
+
+One protocol (`base.Executor`) and one scheduling loop (`loop.LoopExecutor`); each
+backend supplies only its operations (start, submit, wait for any, kill, cancel).
+"""
 
 from __future__ import annotations
 

@@ -11,11 +11,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, TypeAlias, runtime_checkable
 
 import numpy as np
 import psutil
@@ -31,15 +31,24 @@ __all__ = [
     "ExecutorError",
     "InMemoryHandle",
     "MemmapHandle",
+    "TrialContext",
     "TrialFn",
     "crashed_result",
+    "error_result",
     "execute_trial",
+    "freeze_context",
     "timeout_result",
 ]
 
-#: A trial function: module-level and importable (it is pickled by reference).
+#: What every trial of a sweep shares besides the bars, sent once per worker (process),
+#: per map (ray) or with each task (dask), never rebuilt per trial: a mapping of plain
+#: values, or a small frozen dataclass (e.g. the backtest sweep's `TrialBase`).
+TrialContext: TypeAlias = Mapping[str, Any] | Hashable
+
+#: A trial function: module-level and importable (it is pickled by reference), called
+#: as `fn(spec, data, context)` with the map's context (whatever type it expects).
 #: Returns a `TrialOutput` or a mapping with "stats" and optional "digest"/"extra".
-TrialFn = Callable[[TrialSpec, MarketData, Mapping[str, Any]], Any]
+TrialFn = Callable[[TrialSpec, MarketData, Any], Any]
 
 _BAR_FIELDS = ("index", "open", "high", "low", "close", "volume")
 
@@ -157,7 +166,7 @@ class Executor(Protocol):
         specs: Iterator[TrialSpec],
         handle: Any,
         *,
-        context: Mapping[str, Any] | None = None,
+        context: TrialContext | None = None,
         timeout_s: float | None = None,
         retries: int = 2,
         max_in_flight: int | None = None,
@@ -175,6 +184,16 @@ class Executor(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+def freeze_context(context: TrialContext | None) -> TrialContext:
+    """The context a map runs with: a private copy of a mapping (later edits by the caller
+    cannot reach running trials), a frozen value as is, `{}` for none."""
+    if context is None:
+        return {}
+    if isinstance(context, Mapping):
+        return dict(context)
+    return context
 
 
 def _first_line(exc: BaseException) -> str:
@@ -205,7 +224,7 @@ def current_rss_mb() -> float:
 
 
 def execute_trial(
-    fn: TrialFn, spec: TrialSpec, data: MarketData, context: Mapping[str, Any]
+    fn: TrialFn, spec: TrialSpec, data: MarketData, context: TrialContext
 ) -> TrialResult:
     """Run one trial; any exception becomes status "error" with type and first line."""
     started = time.time()

@@ -13,7 +13,7 @@ gives up with `KilledWorker`. A hung trial cannot be cancelled inside a Dask
 worker thread, so on timeout the future is cancelled and that worker is
 restarted. The timeout clock starts at submission; with a timeout set, at most
 `workers` trials are in flight so a submitted trial starts right away.
-The context dict travels with each task (it is small); the bars never do.
+The context travels with each task (it is small); the bars never do.
 """
 
 from __future__ import annotations
@@ -21,25 +21,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import distributed
 from isoloop.data.bars import MarketData
 from isoloop.sweep.executors.base import (
     BarsTupleHandle,
-    ClosingExecutor,
     DataHandle,
     ExecutorError,
     MemmapHandle,
+    TrialContext,
     TrialFn,
-    crashed_result,
-    error_result,
     execute_trial,
-    timeout_result,
 )
+from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["DaskExecutor"]
@@ -56,7 +53,7 @@ def _load(handle: DataHandle) -> BarsTupleHandle:
 
 
 def _trial(
-    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: Mapping[str, Any]
+    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: TrialContext
 ) -> TrialResult:
     return execute_trial(fn, spec, loaded.open(), context)
 
@@ -66,7 +63,7 @@ async def _hard_exit() -> None:
     os._exit(1)
 
 
-class DaskExecutor(ClosingExecutor):
+class DaskExecutor(LoopExecutor[Future]):
     """Runs trials on a Dask cluster; starts a local one when no address is given."""
 
     name = "dask"
@@ -77,6 +74,7 @@ class DaskExecutor(ClosingExecutor):
         self._cluster: Any = None
         self._client: Any = None
         self._handles: list[MemmapHandle] = []
+        self._job: tuple[TrialFn, Future, TrialContext] | None = None
 
     @property
     def client(self) -> Any:
@@ -116,101 +114,60 @@ class DaskExecutor(ClosingExecutor):
     def worker_pids(self) -> dict[str, int]:
         return dict(self.client.run(lambda: __import__("os").getpid()))
 
-    def _restart_worker_of(self, future: Future) -> None:
+    # -- the loop's operations ------------------------------------------------
+    def start(self, fn: TrialFn, handle: Future, context: TrialContext) -> None:
+        self._job = (fn, handle, context)
+        _ = self.client  # connect first: with an address, `workers` is the cluster's
+
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        cap = max(1, max_in_flight or 2 * self.workers)
+        # The timeout clock starts at submission: only submit what starts right away.
+        return cap if timeout_s is None else min(cap, self.workers)
+
+    def submit(self, spec: TrialSpec) -> Future:
+        assert self._job is not None
+        fn, handle, context = self._job
+        key = f"isoloop-trial-{spec.trial_id}-{spec.attempt}-{uuid.uuid4().hex[:8]}"
+        return self.client.submit(_trial, fn, spec, handle, context, key=key, pure=False)
+
+    def wait_any(self, tickets: Sequence[Future], timeout_s: float | None) -> list[Event[Future]]:
+        try:
+            waited = dd.wait(
+                list(tickets),
+                timeout=None if timeout_s is None else max(0.01, timeout_s),
+                return_when="FIRST_COMPLETED",
+            )
+        except TimeoutError:
+            return []
+        return [self._event(future) for future in waited.done]
+
+    def _event(self, future: Future) -> Event[Future]:
+        try:
+            return Finished(future, future.result())
+        except dd.KilledWorker as exc:
+            return WorkerDied(future, "dask", f"workers died under it ({exc})")
+        except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
+            return TaskFailed(future, "dask", exc)
+
+    def worker_of(self, ticket: Future) -> str:
+        return "dask"
+
+    def kill(self, ticket: Future) -> str:
         processing: dict[str, list[Any]] = self.client.processing()
-        workers = [addr for addr, keys in processing.items() if future.key in keys]
-        future.cancel()
+        workers = [addr for addr, keys in processing.items() if ticket.key in keys]
+        ticket.cancel()
         if workers:
             # A graceful restart waits for the busy thread (measured: ~60 s); exiting the
             # worker process at once frees the core and its nanny starts a fresh one.
             with contextlib.suppress(Exception):
                 self.client.run(_hard_exit, workers=workers, wait=False)
+        return "future cancelled and its worker restarted"
 
-    def map(
-        self,
-        fn: TrialFn,
-        specs: Iterator[TrialSpec],
-        handle: Future,
-        *,
-        context: Mapping[str, Any] | None = None,
-        timeout_s: float | None = None,
-        retries: int = 2,
-        max_in_flight: int | None = None,
-    ) -> Iterator[TrialResult]:
-        client = self.client
-        ctx = dict(context or {})
-        cap = max(1, max_in_flight or 2 * self.workers)
-        if timeout_s is not None:
-            cap = min(cap, self.workers)
-        running: dict[Future, tuple[TrialSpec, float, float]] = {}
-        retry: list[TrialSpec] = []
-        spec_iter = iter(specs)
-        exhausted = False
+    def cancel(self, ticket: Future) -> None:
+        ticket.cancel()
 
-        def submit(spec: TrialSpec) -> None:
-            key = f"isoloop-trial-{spec.trial_id}-{spec.attempt}-{uuid.uuid4().hex[:8]}"
-            future = client.submit(_trial, fn, spec, handle, ctx, key=key, pure=False)
-            running[future] = (spec, time.monotonic(), time.time())
-
-        try:
-            while True:
-                while len(running) < cap and (retry or not exhausted):
-                    if retry:
-                        submit(retry.pop(0))
-                        continue
-                    spec = next(spec_iter, None)
-                    if spec is None:
-                        exhausted = True
-                        break
-                    submit(spec)
-                if not running:
-                    return
-                wait_s = None
-                if timeout_s is not None:
-                    oldest = min(started for _, started, _ in running.values())
-                    wait_s = max(0.01, oldest + timeout_s - time.monotonic())
-                try:
-                    waited = dd.wait(list(running), timeout=wait_s, return_when="FIRST_COMPLETED")
-                    done = waited.done
-                except TimeoutError:
-                    done = set()
-                for future in sorted(done, key=lambda f: running[f][0].trial_id):
-                    spec, _, started_wall = running.pop(future)
-                    yield from self._collect(future, spec, started_wall, retries, retry)
-                if timeout_s is not None:
-                    now = time.monotonic()
-                    for future, (spec, started, started_wall) in list(running.items()):
-                        if now - started >= timeout_s:
-                            running.pop(future)
-                            self._restart_worker_of(future)
-                            yield timeout_result(
-                                spec,
-                                "dask",
-                                timeout_s,
-                                started_wall,
-                                "future cancelled and its worker restarted",
-                            )
-        finally:
-            for future in running:
-                future.cancel()
-
-    def _collect(
-        self,
-        future: Future,
-        spec: TrialSpec,
-        started_wall: float,
-        retries: int,
-        retry: list[TrialSpec],
-    ) -> Iterator[TrialResult]:
-        try:
-            yield future.result()
-        except dd.KilledWorker as exc:
-            if spec.attempt < retries:
-                retry.append(spec.retry())
-            else:
-                yield crashed_result(spec, "dask", f"workers died under it ({exc})", started_wall)
-        except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
-            yield error_result(spec, "dask", exc, started_wall)
+    def finish(self) -> None:
+        self._job = None
 
     def close(self) -> None:
         if self._client is not None:

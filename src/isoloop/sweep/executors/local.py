@@ -9,56 +9,79 @@ trials may hang.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from dataclasses import dataclass
 
 from isoloop.data.bars import MarketData
 from isoloop.sweep.executors.base import (
-    ClosingExecutor,
     DataHandle,
     InMemoryHandle,
+    TrialContext,
     TrialFn,
     execute_trial,
-    timeout_result,
 )
+from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor
 from isoloop.sweep.spec import TrialResult, TrialSpec, worker_name
 
 __all__ = ["SerialExecutor", "ThreadExecutor"]
 
 
-class _InProcess(ClosingExecutor):
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One map's trial function, opened data and context."""
+
+    fn: TrialFn
+    data: MarketData
+    context: TrialContext
+
+    def run(self, spec: TrialSpec) -> TrialResult:
+        return execute_trial(self.fn, spec, self.data, self.context)
+
+
+class SerialExecutor(LoopExecutor[int]):
+    """One trial at a time in the driver: results in spec order."""
+
     name = "serial"
     workers = 1
+    supports_timeout = False
+
+    def __init__(self) -> None:
+        self._job: _Job | None = None
+        self._done: dict[int, TrialResult] = {}
 
     def share(self, data: MarketData) -> InMemoryHandle:
         return InMemoryHandle(data)
 
+    def start(self, fn: TrialFn, handle: DataHandle, context: TrialContext) -> None:
+        self._job = _Job(fn, handle.open(), context)
+        self._done = {}
 
-class SerialExecutor(_InProcess):
-    """One trial at a time in the driver: results in spec order."""
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        return 1
 
-    name = "serial"
+    def submit(self, spec: TrialSpec) -> int:
+        assert self._job is not None
+        self._done[spec.trial_id] = self._job.run(spec)  # runs to completion here
+        return spec.trial_id
 
-    def map(
-        self,
-        fn: TrialFn,
-        specs: Iterator[TrialSpec],
-        handle: DataHandle,
-        *,
-        context: Mapping[str, Any] | None = None,
-        timeout_s: float | None = None,
-        retries: int = 2,
-        max_in_flight: int | None = None,
-    ) -> Iterator[TrialResult]:
-        data = handle.open()
-        ctx = dict(context or {})
-        for spec in specs:
-            yield execute_trial(fn, spec, data, ctx)
+    def wait_any(self, tickets: Sequence[int], timeout_s: float | None) -> list[Event[int]]:
+        return [Finished(t, self._done.pop(t)) for t in tickets]
+
+    def worker_of(self, ticket: int) -> str:
+        return worker_name()
+
+    def kill(self, ticket: int) -> str:  # never called: serial trials cannot time out
+        return "the trial ran to completion"
+
+    def cancel(self, ticket: int) -> None:
+        self._done.pop(ticket, None)
+
+    def finish(self) -> None:
+        self._job, self._done = None, {}
 
 
-class ThreadExecutor(_InProcess):
+class ThreadExecutor(LoopExecutor["Future[TrialResult]"]):
     """`workers` threads sharing the driver's data (the strictest test of run isolation)."""
 
     name = "thread"
@@ -66,59 +89,40 @@ class ThreadExecutor(_InProcess):
     def __init__(self, workers: int = 2) -> None:
         self.workers = workers
         self._pool: ThreadPoolExecutor | None = None
+        self._job: _Job | None = None
 
-    def map(
-        self,
-        fn: TrialFn,
-        specs: Iterator[TrialSpec],
-        handle: DataHandle,
-        *,
-        context: Mapping[str, Any] | None = None,
-        timeout_s: float | None = None,
-        retries: int = 2,
-        max_in_flight: int | None = None,
-    ) -> Iterator[TrialResult]:
+    def share(self, data: MarketData) -> InMemoryHandle:
+        return InMemoryHandle(data)
+
+    def start(self, fn: TrialFn, handle: DataHandle, context: TrialContext) -> None:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="isoloop-trial")
-        pool = self._pool
-        data = handle.open()
-        ctx = dict(context or {})
-        cap = max(1, max_in_flight or 2 * self.workers)
-        running: dict[Future[TrialResult], tuple[TrialSpec, float]] = {}
-        spec_iter = iter(specs)
-        exhausted = False
-        while True:
-            while not exhausted and len(running) < cap:
-                spec = next(spec_iter, None)
-                if spec is None:
-                    exhausted = True
-                    break
-                future = pool.submit(execute_trial, fn, spec, data, ctx)
-                running[future] = (spec, time.monotonic())
-            if not running:
-                return
-            wait_s: float | None = None
-            if timeout_s is not None:
-                oldest = min(started for _, started in running.values())
-                wait_s = max(0.0, oldest + timeout_s - time.monotonic())
-            done, _ = wait(running, timeout=wait_s, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: running[f][0].trial_id):
-                running.pop(future)
-                yield future.result()
-            if timeout_s is not None:
-                now = time.monotonic()
-                for future, (spec, started) in sorted(
-                    running.items(), key=lambda item: item[1][0].trial_id
-                ):
-                    if now - started >= timeout_s:
-                        running.pop(future)
-                        yield timeout_result(
-                            spec,
-                            worker_name(),
-                            timeout_s,
-                            time.time() - (now - started),
-                            "the thread cannot be stopped and runs on",
-                        )
+        self._job = _Job(fn, handle.open(), context)
+
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        return max(1, max_in_flight or 2 * self.workers)
+
+    def submit(self, spec: TrialSpec) -> Future[TrialResult]:
+        assert self._pool is not None and self._job is not None
+        return self._pool.submit(self._job.run, spec)
+
+    def wait_any(
+        self, tickets: Sequence[Future[TrialResult]], timeout_s: float | None
+    ) -> list[Event[Future[TrialResult]]]:
+        done, _ = wait(tickets, timeout=timeout_s, return_when=FIRST_COMPLETED)
+        return [Finished(future, future.result()) for future in done]
+
+    def worker_of(self, ticket: Future[TrialResult]) -> str:
+        return worker_name()
+
+    def kill(self, ticket: Future[TrialResult]) -> str:
+        return "the thread cannot be stopped and runs on"
+
+    def cancel(self, ticket: Future[TrialResult]) -> None:
+        ticket.cancel()  # only a queued trial: a running thread cannot be stopped
+
+    def finish(self) -> None:
+        self._job = None
 
     def close(self) -> None:
         if self._pool is not None:

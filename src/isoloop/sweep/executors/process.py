@@ -15,17 +15,20 @@ so the driver always knows which trial runs where:
   `memory_limit_mb` and counts trials against `recycle_after`; past either it
   sends its result flagged `recycled` and exits, and a fresh worker replaces it.
 
-At most one trial is outstanding per worker (specs are pulled from the
-iterator only when a worker is idle), so `max_in_flight` only matters below
-`workers`. Workers are started with "spawn" (safe when the driver has threads, e.g. a Dask
-client) and open the shared data once: bars are written once to `.npy` files
-under /dev/shm and memory-mapped read-only by every worker.
+The retry, timeout and bookkeeping rules are the shared loop's
+(`executors/loop.py`); this module supplies its operations: a worker slot is
+the ticket of the trial it runs, and waiting watches every worker's pipe and
+exit sentinel. At most one trial is outstanding per worker (specs are pulled
+from the iterator only when a worker is idle), so `max_in_flight` only matters
+below `workers`. Workers are forked where the platform allows it (spawned
+otherwise, or when `start_method="spawn"`) and open the shared data once: bars
+are written once to `.npy` files under /dev/shm and memory-mapped read-only by
+every worker.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import multiprocessing as mp
 import os
 import pickle
@@ -34,9 +37,8 @@ import signal
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -44,16 +46,15 @@ from typing import Any
 from isoloop.data.bars import MarketData
 from isoloop.data.fingerprint import fingerprint
 from isoloop.sweep.executors.base import (
-    ClosingExecutor,
     DataHandle,
     ExecutorError,
     MemmapHandle,
+    TrialContext,
     TrialFn,
-    crashed_result,
     execute_trial,
-    timeout_result,
 )
-from isoloop.sweep.spec import TrialResult, TrialSpec
+from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, WorkerDied
+from isoloop.sweep.spec import TrialSpec
 
 __all__ = ["ProcessExecutor"]
 
@@ -70,7 +71,7 @@ class _WorkerState:
 
     fn: TrialFn
     data: MarketData
-    context: Mapping[str, Any]
+    context: TrialContext
     memory_limit_mb: float | None
     recycle_after: int | None
     trials_done: int = 0
@@ -101,7 +102,7 @@ class _WorkerInit:
 
     fn: TrialFn
     handle: DataHandle
-    context: Mapping[str, Any]
+    context: TrialContext
     memory_limit_mb: float | None
     recycle_after: int | None
 
@@ -113,7 +114,7 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
         state = _WorkerState(
             init.fn,
             init.handle.open(),
-            dict(init.context),
+            init.context,
             init.memory_limit_mb,
             init.recycle_after,
         )
@@ -138,30 +139,20 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
             return
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: a slot is the ticket of the trial it runs
 class _Slot:
     proc: BaseProcess
     conn: Connection
     pid: int
     ready: bool = False
     spec: TrialSpec | None = None
-    started_mono: float = 0.0
-    started_wall: float = 0.0
 
     @property
     def name(self) -> str:
         return f"{socket.gethostname()}:{self.pid}"
 
 
-@dataclass(slots=True)
-class _Run:
-    """Per-`map` bookkeeping (lives only for one call)."""
-
-    retry_queue: deque[TrialSpec] = field(default_factory=deque)
-    out: list[TrialResult] = field(default_factory=list)
-
-
-class ProcessExecutor(ClosingExecutor):
+class ProcessExecutor(LoopExecutor[_Slot]):
     """N single-trial worker processes with per-trial timeout, crash retry and recycling."""
 
     name = "process"
@@ -240,12 +231,19 @@ class ProcessExecutor(ClosingExecutor):
             slot.proc.join()
         slot.conn.close()
 
-    def _replace(self, slot: _Slot) -> None:
-        self._stop(slot, kill=True)
+    def _replace(self, slot: _Slot, *, kill: bool = True) -> None:
+        slot.spec = None
+        self._stop(slot, kill=kill)
         self._slots[self._slots.index(slot)] = self._spawn()
 
-    def _ensure_pool(self, fn: TrialFn, handle: DataHandle, context: Mapping[str, Any]) -> None:
-        key = (fn, handle, tuple(sorted(context.items(), key=lambda kv: kv[0])))
+    def _shutdown_workers(self) -> None:
+        for slot in self._slots:
+            self._stop(slot, kill=slot.spec is not None)
+        self._slots = []
+
+    # -- the loop's operations ------------------------------------------------
+    def start(self, fn: TrialFn, handle: DataHandle, context: TrialContext) -> None:
+        key = (fn, handle, context)
         try:
             same = key == self._pool_key
         except Exception:
@@ -253,42 +251,63 @@ class ProcessExecutor(ClosingExecutor):
         if not same:
             self._shutdown_workers()
             self._pool_key = key
-            self._init = _WorkerInit(
-                fn, handle, dict(context), self.memory_limit_mb, self.recycle_after
-            )
+            self._init = _WorkerInit(fn, handle, context, self.memory_limit_mb, self.recycle_after)
         while len(self._slots) < self.workers:
             self._slots.append(self._spawn())
 
-    def _shutdown_workers(self) -> None:
-        for slot in self._slots:
-            self._stop(slot, kill=slot.spec is not None)
-        self._slots = []
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        # One trial per worker: specs stay in the driver until a worker is idle.
+        return max(1, min(self.workers, max_in_flight or self.workers))
 
-    # -- events ---------------------------------------------------------------
-    def _on_death(self, slot: _Slot, run: _Run, retries: int) -> None:
-        spec = slot.spec
+    def _idle(self) -> _Slot | None:
+        return next((s for s in self._slots if s.ready and s.spec is None), None)
+
+    def ready(self) -> bool:
+        return self._idle() is not None
+
+    def submit(self, spec: TrialSpec) -> _Slot:
+        slot = self._idle()
+        assert slot is not None
+        slot.spec = spec
+        slot.conn.send(spec)
+        return slot
+
+    def wait_any(self, tickets: Sequence[_Slot], timeout_s: float | None) -> list[Event[_Slot]]:
+        # Every worker is watched, busy or not: a starting one reports "ready", any may die.
+        objects: list[Any] = [s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots]
+        ready = set(wait(objects, timeout=timeout_s))
+        events: list[Event[_Slot]] = []
+        for slot in list(self._slots):
+            if slot.conn in ready:
+                try:
+                    message = slot.conn.recv()
+                except (EOFError, OSError):
+                    slot.proc.join(timeout=5.0)
+                    events += self._on_death(slot)
+                    continue
+                events += self._on_message(slot, message)
+            elif slot.proc.sentinel in ready:
+                slot.proc.join(timeout=5.0)
+                events += self._on_death(slot)
+        return events
+
+    def _on_death(self, slot: _Slot) -> list[Event[_Slot]]:
         code = slot.proc.exitcode
-        if spec is None:
-            if not slot.ready:
-                self._start_failures += 1
-                if self._start_failures >= _MAX_START_FAILURES:
-                    raise ExecutorError(
-                        f"process executor: {self._start_failures} workers died while "
-                        f"starting (last exit code {code}); check that the trial function "
-                        "is importable and the data handle opens"
-                    )
-        elif spec.attempt < retries:
-            run.retry_queue.append(spec.retry())
-        else:
-            run.out.append(
-                crashed_result(
-                    spec, slot.name, f"worker {slot.pid} died (exit code {code})", slot.started_wall
+        events: list[Event[_Slot]] = []
+        if slot.spec is not None:
+            events.append(WorkerDied(slot, slot.name, f"worker {slot.pid} died (exit code {code})"))
+        elif not slot.ready:
+            self._start_failures += 1
+            if self._start_failures >= _MAX_START_FAILURES:
+                raise ExecutorError(
+                    f"process executor: {self._start_failures} workers died while "
+                    f"starting (last exit code {code}); check that the trial function "
+                    "is importable and the data handle opens"
                 )
-            )
-        slot.spec = None
         self._replace(slot)
+        return events
 
-    def _on_message(self, slot: _Slot, message: tuple[str, Any], run: _Run) -> None:
+    def _on_message(self, slot: _Slot, message: tuple[str, Any]) -> list[Event[_Slot]]:
         kind, payload = message
         if kind == "ready":
             slot.ready = True
@@ -296,103 +315,24 @@ class ProcessExecutor(ClosingExecutor):
         elif kind == "start_error":
             raise ExecutorError(f"process executor: a worker could not start: {payload}")
         elif kind == "result":
-            result: TrialResult = payload
-            slot.spec = None
-            run.out.append(result)
-            if result.recycled:
-                self._stop(slot, kill=False)
-                self._slots[self._slots.index(slot)] = self._spawn()
+            if payload.recycled:  # the worker has exited: a fresh one takes the slot
+                self._replace(slot, kill=False)
+            else:
+                slot.spec = None
+            return [Finished(slot, payload)]
+        return []
 
-    def map(
-        self,
-        fn: TrialFn,
-        specs: Iterator[TrialSpec],
-        handle: DataHandle,
-        *,
-        context: Mapping[str, Any] | None = None,
-        timeout_s: float | None = None,
-        retries: int = 2,
-        max_in_flight: int | None = None,
-    ) -> Iterator[TrialResult]:
-        spec_iter = iter(specs)
-        first = next(spec_iter, None)
-        if first is None:
-            return  # nothing to run (e.g. a fully resumed sweep): start no worker
-        spec_iter = itertools.chain([first], spec_iter)
-        self._ensure_pool(fn, handle, dict(context or {}))
-        cap = max(1, min(self.workers, max_in_flight or self.workers))
-        run = _Run()
-        exhausted = False
-        try:
-            while True:
-                busy = sum(1 for s in self._slots if s.spec is not None)
-                for slot in self._slots:
-                    if busy >= cap:
-                        break
-                    if not slot.ready or slot.spec is not None:
-                        continue
-                    if run.retry_queue:
-                        spec = run.retry_queue.popleft()
-                    elif not exhausted:
-                        next_spec = next(spec_iter, None)
-                        if next_spec is None:
-                            exhausted = True
-                            break
-                        spec = next_spec
-                    else:
-                        break
-                    slot.spec = spec
-                    slot.started_mono, slot.started_wall = time.monotonic(), time.time()
-                    slot.conn.send(spec)
-                    busy += 1
-                if busy == 0 and exhausted and not run.retry_queue:
-                    return
-                self._wait(run, timeout_s, retries)
-                while run.out:
-                    yield run.out.pop(0)
-        finally:
-            # Abandoned mid-way: busy workers would answer specs nobody waits for.
-            for slot in list(self._slots):
-                if slot.spec is not None:
-                    slot.spec = None
-                    self._replace(slot)
+    def worker_of(self, ticket: _Slot) -> str:
+        return ticket.name
 
-    def _wait(self, run: _Run, timeout_s: float | None, retries: int) -> None:
-        wait_s: float | None = None
-        if timeout_s is not None:
-            deadlines = [s.started_mono + timeout_s for s in self._slots if s.spec is not None]
-            if deadlines:
-                wait_s = max(0.0, min(deadlines) - time.monotonic())
-        objects: list[Any] = [s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots]
-        ready = set(wait(objects, timeout=wait_s))
-        for slot in list(self._slots):
-            if slot.conn in ready:
-                try:
-                    message = slot.conn.recv()
-                except (EOFError, OSError):
-                    slot.proc.join(timeout=5.0)
-                    self._on_death(slot, run, retries)
-                    continue
-                self._on_message(slot, message, run)
-            elif slot.proc.sentinel in ready:
-                slot.proc.join(timeout=5.0)
-                self._on_death(slot, run, retries)
-        if timeout_s is not None:
-            now = time.monotonic()
-            for slot in list(self._slots):
-                spec = slot.spec
-                if spec is not None and now - slot.started_mono >= timeout_s:
-                    run.out.append(
-                        timeout_result(
-                            spec,
-                            slot.name,
-                            timeout_s,
-                            slot.started_wall,
-                            f"worker {slot.pid} killed and replaced",
-                        )
-                    )
-                    slot.spec = None
-                    self._replace(slot)
+    def kill(self, ticket: _Slot) -> str:
+        self._replace(ticket)
+        return f"worker {ticket.pid} killed and replaced"
+
+    def cancel(self, ticket: _Slot) -> None:
+        # Abandoned mid-way: a busy worker would answer a spec nobody waits for.
+        if ticket.spec is not None and ticket in self._slots:
+            self._replace(ticket)
 
     # -- lifecycle --------------------------------------------------------------
     def worker_pids(self) -> list[int]:

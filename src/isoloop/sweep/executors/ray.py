@@ -13,8 +13,7 @@ process. The timeout clock starts at submission; with a timeout set, at most
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ray
@@ -22,26 +21,24 @@ import ray
 from isoloop.data.bars import MarketData
 from isoloop.sweep.executors.base import (
     BarsTupleHandle,
-    ClosingExecutor,
     ExecutorError,
+    TrialContext,
     TrialFn,
-    crashed_result,
-    error_result,
     execute_trial,
-    timeout_result,
 )
+from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["RayExecutor"]
 
 
 def _trial(
-    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: Mapping[str, Any]
+    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: TrialContext
 ) -> TrialResult:
     return execute_trial(fn, spec, loaded.open(), context)
 
 
-class RayExecutor(ClosingExecutor):
+class RayExecutor(LoopExecutor[Any]):
     """Runs trials as Ray tasks; starts a local Ray when no address is given."""
 
     name = "ray"
@@ -57,6 +54,7 @@ class RayExecutor(ClosingExecutor):
         self.address = address
         self.init_kwargs = dict(init_kwargs or {})
         self._owns_ray = False
+        self._job: tuple[Any, TrialFn, Any, Any] | None = None
 
     def _ensure(self) -> None:
         if ray.is_initialized():
@@ -77,78 +75,49 @@ class RayExecutor(ClosingExecutor):
         self._ensure()
         return ray.put(BarsTupleHandle.of(data))
 
-    def map(
-        self,
-        fn: TrialFn,
-        specs: Iterator[TrialSpec],
-        handle: Any,
-        *,
-        context: Mapping[str, Any] | None = None,
-        timeout_s: float | None = None,
-        retries: int = 2,
-        max_in_flight: int | None = None,
-    ) -> Iterator[TrialResult]:
+    # -- the loop's operations ------------------------------------------------
+    def start(self, fn: TrialFn, handle: Any, context: TrialContext) -> None:
         self._ensure()
         remote = ray.remote(_trial).options(max_retries=0, num_cpus=1)
-        ctx_ref: Any = ray.put(dict(context or {}))  # sent once per map, not per trial
-        cap = max(1, max_in_flight or 2 * self.workers)
-        if timeout_s is not None:
-            cap = min(cap, self.workers)
-        running: dict[Any, tuple[TrialSpec, float, float]] = {}
-        retry: list[TrialSpec] = []
-        spec_iter = iter(specs)
-        exhausted = False
-        try:
-            while True:
-                while len(running) < cap and (retry or not exhausted):
-                    spec = retry.pop(0) if retry else next(spec_iter, None)
-                    if spec is None:
-                        exhausted = True
-                        break
-                    ref = remote.remote(fn, spec, handle, ctx_ref)
-                    running[ref] = (spec, time.monotonic(), time.time())
-                if not running:
-                    return
-                wait_s = None
-                if timeout_s is not None:
-                    oldest = min(started for _, started, _ in running.values())
-                    wait_s = max(0.01, oldest + timeout_s - time.monotonic())
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=wait_s)
-                for ref in ready:
-                    spec, _, started_wall = running.pop(ref)
-                    yield from self._collect(ref, spec, started_wall, retries, retry)
-                if timeout_s is not None:
-                    now = time.monotonic()
-                    for ref, (spec, started, started_wall) in list(running.items()):
-                        if now - started >= timeout_s:
-                            running.pop(ref)
-                            ray.cancel(ref, force=True)
-                            yield timeout_result(
-                                spec,
-                                "ray",
-                                timeout_s,
-                                started_wall,
-                                "task cancelled with force=True (worker killed)",
-                            )
-        finally:
-            for ref in running:
-                ray.cancel(ref, force=True)
+        context_ref = ray.put(context)  # sent once per map, not per trial
+        self._job = (remote, fn, handle, context_ref)
 
-    def _collect(
-        self, ref: Any, spec: TrialSpec, started_wall: float, retries: int, retry: list[TrialSpec]
-    ) -> Iterator[TrialResult]:
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        cap = max(1, max_in_flight or 2 * self.workers)
+        # The timeout clock starts at submission: only submit what starts right away.
+        return cap if timeout_s is None else min(cap, self.workers)
+
+    def submit(self, spec: TrialSpec) -> Any:
+        assert self._job is not None
+        remote, fn, handle, context_ref = self._job
+        return remote.remote(fn, spec, handle, context_ref)
+
+    def wait_any(self, tickets: Sequence[Any], timeout_s: float | None) -> list[Event[Any]]:
+        timeout = None if timeout_s is None else max(0.01, timeout_s)
+        ready, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout)
+        return [self._event(ref) for ref in ready]
+
+    def _event(self, ref: Any) -> Event[Any]:
         try:
             result: TrialResult = ray.get(ref)
-            yield result
+            return Finished(ref, result)
         except ray.exceptions.WorkerCrashedError as exc:
-            if spec.attempt < retries:
-                retry.append(spec.retry())
-            else:
-                yield crashed_result(
-                    spec, "ray", f"worker died ({type(exc).__name__})", started_wall
-                )
+            return WorkerDied(ref, "ray", f"worker died ({type(exc).__name__})")
         except ray.exceptions.RayError as exc:
-            yield error_result(spec, "ray", exc, started_wall)
+            return TaskFailed(ref, "ray", exc)
+
+    def worker_of(self, ticket: Any) -> str:
+        return "ray"
+
+    def kill(self, ticket: Any) -> str:
+        ray.cancel(ticket, force=True)
+        return "task cancelled with force=True (worker killed)"
+
+    def cancel(self, ticket: Any) -> None:
+        ray.cancel(ticket, force=True)
+
+    def finish(self) -> None:
+        self._job = None
 
     def close(self) -> None:
         if self._owns_ray and ray.is_initialized():

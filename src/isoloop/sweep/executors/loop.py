@@ -1,0 +1,232 @@
+"""The one scheduling loop every executor runs: submit, wait for any, time out, retry, record.
+
+A backend (serial, thread, process, dask, ray) supplies only what differs
+between them — how to start a map, submit one spec, wait for whatever finishes
+next, name the worker and stop a trial — as the abstract methods of
+`LoopExecutor`. Everything else is decided here, once:
+
+- specs are pulled lazily, at most `in_flight_cap` outstanding, retries first;
+- a trial whose worker died is resubmitted (attempt + 1) up to `retries` times,
+  then recorded "crashed"; no other trial is resubmitted;
+- a trial past `timeout_s` (counted from its submission) is stopped by the
+  backend and recorded "timeout";
+- results that arrive together are yielded in trial-id order (the driver keys
+  everything by trial id, so no outcome depends on completion order);
+- an abandoned map (the consumer stops iterating) cancels what is still running,
+  and every map ends by letting the backend drop its per-map state (`finish`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+
+from isoloop.sweep.executors.base import (
+    ClosingExecutor,
+    TrialContext,
+    TrialFn,
+    crashed_result,
+    error_result,
+    freeze_context,
+    timeout_result,
+)
+from isoloop.sweep.spec import TrialResult, TrialSpec
+
+__all__ = ["Event", "Finished", "LoopExecutor", "TaskFailed", "WorkerDied", "run_trials"]
+
+#: What a backend hands back for a submitted trial: a future, an object ref, a worker slot.
+T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished(Generic[T]):
+    """The trial ran (its own exceptions are already inside the result, status "error")."""
+
+    ticket: T
+    result: TrialResult
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDied(Generic[T]):
+    """The process running the trial died under it (killed, OOM, segfault): retry it."""
+
+    ticket: T
+    worker: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed(Generic[T]):
+    """The engine could not run the trial at all (e.g. an unpicklable function)."""
+
+    ticket: T
+    worker: str
+    error: BaseException
+
+
+Event: TypeAlias = Finished[T] | WorkerDied[T] | TaskFailed[T]
+
+
+class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
+    """An executor whose `map` is the shared loop; subclasses supply the operations below."""
+
+    name: str
+    workers: int
+    #: False when the backend cannot even notice an overrunning trial (serial runs
+    #: each trial to completion inside `submit`): `timeout_s` is then ignored.
+    supports_timeout: bool = True
+
+    def map(
+        self,
+        fn: TrialFn,
+        specs: Iterator[TrialSpec],
+        handle: Any,
+        *,
+        context: TrialContext | None = None,
+        timeout_s: float | None = None,
+        retries: int = 2,
+        max_in_flight: int | None = None,
+    ) -> Iterator[TrialResult]:
+        """Pull specs lazily (at most `max_in_flight` outstanding), yield each result once."""
+        return run_trials(
+            self,
+            fn,
+            specs,
+            handle,
+            context=context,
+            timeout_s=timeout_s if self.supports_timeout else None,
+            retries=retries,
+            max_in_flight=max_in_flight,
+        )
+
+    # -- the backend's operations ------------------------------------------------------
+    @abstractmethod
+    def start(self, fn: TrialFn, handle: Any, context: TrialContext) -> None:
+        """Prepare a map of `fn` over the shared data (called once, before any submit)."""
+
+    @abstractmethod
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        """How many trials may be outstanding at once."""
+
+    def ready(self) -> bool:
+        """Whether a trial submitted now would be accepted (a process needs an idle worker)."""
+        return True
+
+    @abstractmethod
+    def submit(self, spec: TrialSpec) -> T:
+        """Start one trial; returns the ticket its events will carry."""
+
+    @abstractmethod
+    def wait_any(self, tickets: Sequence[T], timeout_s: float | None) -> list[Event[T]]:
+        """Block until something happens (or `timeout_s`); may return no event."""
+
+    @abstractmethod
+    def worker_of(self, ticket: T) -> str:
+        """The worker to name in a timeout record."""
+
+    @abstractmethod
+    def kill(self, ticket: T) -> str:
+        """Stop an overrunning trial; returns what was done, for the timeout record."""
+
+    @abstractmethod
+    def cancel(self, ticket: T) -> None:
+        """Abandon a trial nobody waits for any more (the map was not run to the end)."""
+
+    def finish(self) -> None:
+        """The map is over (run to the end or abandoned): drop what `start` kept for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    spec: TrialSpec
+    started_mono: float
+    started_wall: float
+
+
+def run_trials(
+    backend: LoopExecutor[T],
+    fn: TrialFn,
+    specs: Iterator[TrialSpec],
+    handle: Any,
+    *,
+    context: TrialContext | None,
+    timeout_s: float | None,
+    retries: int,
+    max_in_flight: int | None,
+) -> Iterator[TrialResult]:
+    """The loop behind every `map`: yields one result per spec, in completion order."""
+    spec_iter = iter(specs)
+    first = next(spec_iter, None)
+    if first is None:
+        return  # nothing to run (e.g. a fully resumed sweep): start no worker
+    spec_iter = itertools.chain([first], spec_iter)
+    backend.start(fn, handle, freeze_context(context))
+    cap = backend.in_flight_cap(max_in_flight, timeout_s)
+    running: dict[T, _Running] = {}
+    retry: deque[TrialSpec] = deque()
+    exhausted = False
+    try:
+        while True:
+            while len(running) < cap and (retry or not exhausted) and backend.ready():
+                spec = retry.popleft() if retry else next(spec_iter, None)
+                if spec is None:
+                    exhausted = True
+                    break
+                ticket = backend.submit(spec)
+                running[ticket] = _Running(spec, time.monotonic(), time.time())
+            if not running and exhausted and not retry:
+                return
+            events = backend.wait_any(list(running), _wait_s(running, timeout_s))
+            out = _settle(events, running, retry, retries)
+            if timeout_s is not None:
+                out += _expire(backend, running, timeout_s)
+            yield from out
+    finally:
+        for ticket in list(running):
+            backend.cancel(ticket)
+        backend.finish()
+
+
+def _wait_s(running: dict[T, _Running], timeout_s: float | None) -> float | None:
+    """Until the oldest running trial's deadline (forever without a timeout)."""
+    if timeout_s is None or not running:
+        return None
+    oldest = min(task.started_mono for task in running.values())
+    return max(0.0, oldest + timeout_s - time.monotonic())
+
+
+def _settle(
+    events: list[Event[T]], running: dict[T, _Running], retry: deque[TrialSpec], retries: int
+) -> list[TrialResult]:
+    out: list[TrialResult] = []
+    for event in sorted(events, key=lambda e: running[e.ticket].spec.trial_id):
+        task = running.pop(event.ticket)
+        if isinstance(event, Finished):
+            out.append(event.result)
+        elif isinstance(event, WorkerDied):
+            if task.spec.attempt < retries:
+                retry.append(task.spec.retry())
+            else:
+                out.append(crashed_result(task.spec, event.worker, event.reason, task.started_wall))
+        else:
+            out.append(error_result(task.spec, event.worker, event.error, task.started_wall))
+    return out
+
+
+def _expire(
+    backend: LoopExecutor[T], running: dict[T, _Running], timeout_s: float
+) -> list[TrialResult]:
+    out: list[TrialResult] = []
+    now = time.monotonic()
+    for ticket, task in sorted(running.items(), key=lambda item: item[1].spec.trial_id):
+        if now - task.started_mono >= timeout_s:
+            del running[ticket]
+            worker = backend.worker_of(ticket)
+            action = backend.kill(ticket)
+            out.append(timeout_result(task.spec, worker, timeout_s, task.started_wall, action))
+    return out

@@ -1,0 +1,78 @@
+"""Loading a sweep: the sweep config, its base run config, and a trial's config from them.
+
+Everything here runs in the driver, before any worker starts, so bad input is
+reported with the sweep file's name and nothing has run yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from isoloop.backtest.run import resolve_sources
+from isoloop.config import RunConfig, apply_overrides, load_run_config, read_yaml, validate_model
+from isoloop.errors import ConfigError
+from isoloop.sweep.config import SweepConfig
+
+__all__ = ["LoadedSweep", "load_sweep", "params_config", "trial_overrides"]
+
+
+@dataclass(frozen=True)
+class LoadedSweep:
+    """A validated sweep config with its base run config (data sources resolved)."""
+
+    config: SweepConfig
+    base: RunConfig
+    base_dir: Path
+    source: str
+
+
+def trial_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Space keys → dotted config keys: a bare name is a strategy parameter."""
+    return {(k if "." in k else f"strategy.params.{k}"): v for k, v in params.items()}
+
+
+def params_config(base: RunConfig, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The base run config (JSON form) with one trial's parameters applied."""
+    return apply_overrides(base.model_dump(mode="json", by_alias=True), trial_overrides(params))
+
+
+def load_sweep(
+    config: str | Path | Mapping[str, Any] | SweepConfig, overrides: Mapping[str, Any] | None = None
+) -> LoadedSweep:
+    """Validate a sweep config and its base run config (with their data sources resolved)."""
+    if isinstance(config, SweepConfig):
+        raw: dict[str, Any] = config.model_dump(mode="python")
+        source, folder = "sweep config", Path.cwd()
+    elif isinstance(config, Mapping):
+        raw, source, folder = dict(config), "sweep config", Path.cwd()
+    else:
+        path = Path(config)
+        raw, source, folder = read_yaml(path), str(path), path.resolve().parent
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    if raw.get("kind") != "sweep":
+        raise ConfigError(f"{source}: kind must be 'sweep' (got {raw.get('kind')!r})")
+    cfg = validate_model(SweepConfig, raw, source)
+    if isinstance(cfg.base, str):
+        base_path = Path(cfg.base)
+        if not base_path.is_absolute():
+            base_path = folder / base_path
+        base, base_dir = load_run_config(base_path)
+    else:
+        base, base_dir = load_run_config(cfg.base)
+        base_dir = folder
+    base = resolve_sources(base, base_dir)
+    for key in cfg.space:
+        dotted = next(iter(trial_overrides({key: None})))
+        root = dotted.split(".")[0]
+        if root not in RunConfig.model_fields and root != "class":
+            raise ConfigError(
+                f"{source}: space key {key!r} does not name a run config key ({dotted})"
+            )
+    store_path = cfg.store
+    if store_path is not None and not Path(store_path).is_absolute():
+        cfg = cfg.model_copy(update={"store": str((folder / store_path).resolve())})
+    return LoadedSweep(cfg, base, base_dir, source)

@@ -1,0 +1,125 @@
+"""Running sweeps of backtests: `run_sweep` (one call, one executor) and `OptimizationExecutor`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from isoloop.data import MarketData
+from isoloop.sweep.backtests import sweep_backtests, sweep_id
+from isoloop.sweep.config import SweepConfig
+from isoloop.sweep.datacache import DataCache, load_sweep_data
+from isoloop.sweep.driver import BestTrial, ProgressFn
+from isoloop.sweep.executors import Executor, make_executor
+from isoloop.sweep.loading import LoadedSweep, load_sweep
+from isoloop.sweep.result import SweepResult
+from isoloop.sweep.trial import backtest_params
+from isoloop.sweep.walkforward import run_walk_forward
+
+__all__ = ["OptimizationExecutor", "run_sweep"]
+
+
+def run_sweep(
+    config: str | Path | Mapping[str, Any] | SweepConfig,
+    *,
+    on_progress: ProgressFn | None = None,
+    executor: Executor | None = None,
+    data_cache: DataCache | None = None,
+    **overrides: Any,
+) -> SweepResult:
+    """Run (or resume) a sweep; `overrides` use dotted keys (`**{"executor.kind": "thread"}`)."""
+    loaded = load_sweep(config, overrides)
+    cfg = loaded.config
+    data, prints = load_sweep_data(loaded) if data_cache is None else data_cache.load(loaded)
+    own = executor is None
+    ex = executor or make_executor(
+        cfg.executor.kind,
+        workers=cfg.executor.workers,
+        address=cfg.executor.address,
+        memory_limit_mb=cfg.executor.memory_limit_mb,
+        recycle_after=cfg.executor.recycle_after,
+    )
+    store = Path(cfg.store) if cfg.store else None
+    try:
+        if cfg.walk_forward is not None:
+            return run_walk_forward(loaded, data, prints, ex, store, on_progress)
+        outcome = sweep_backtests(loaded, data, prints, ex, store, on_progress)
+    finally:
+        if own:
+            ex.close()
+    best = outcome.best
+    return SweepResult(
+        sweep_id=sweep_id(loaded, outcome.sweep_key),
+        trials=outcome.trials,
+        total=outcome.total,
+        done=outcome.done,
+        failed=outcome.failed,
+        best=outcome.best,
+        digest=outcome.sweep_digest,
+        store=store,
+        resumed=outcome.resumed,
+        executed=outcome.executed,
+        best_equity_fn=(lambda: _best_equity(loaded, best, data, prints)) if best else None,
+    )
+
+
+def _best_equity(
+    loaded: LoadedSweep, best: BestTrial, data: MarketData, prints: Mapping[str, str]
+) -> pd.Series:
+    """The best trial's equity curve, re-run in the driver (a report wants it)."""
+    return backtest_params(loaded.base, best.params, data, prints, f"best-{best.trial_id}").equity
+
+
+class OptimizationExecutor:
+    """Runs sweeps of backtests on one executor whose workers live across sweeps.
+
+    `run_sweep` builds (and closes) an executor from the config each call; this
+    keeps one — e.g. a process pool whose workers already imported everything —
+    for many sweeps. The executor settings of the configs it runs are ignored.
+    """
+
+    def __init__(
+        self,
+        kind: str = "process",
+        *,
+        workers: int = 2,
+        address: str | None = None,
+        memory_limit_mb: float | None = None,
+        recycle_after: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._data = DataCache()
+        self._executor = make_executor(
+            kind,
+            workers=workers,
+            address=address,
+            memory_limit_mb=memory_limit_mb,
+            recycle_after=recycle_after,
+        )
+
+    def run(
+        self,
+        config: str | Path | Mapping[str, Any] | SweepConfig,
+        *,
+        on_progress: ProgressFn | None = None,
+        **overrides: Any,
+    ) -> SweepResult:
+        return run_sweep(
+            config,
+            on_progress=on_progress,
+            executor=self._executor,
+            data_cache=self._data,
+            **overrides,
+        )
+
+    def close(self) -> None:
+        self._executor.close()
+
+    def __enter__(self) -> OptimizationExecutor:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

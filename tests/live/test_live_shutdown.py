@@ -108,6 +108,9 @@ def test_a_module_that_hangs_in_init_fails_its_container_only(tmp_path: Path) ->
         hangs, fine = state_of(m, "hangs"), state_of(m, "fine")
     assert hangs["state"] == "failed"
     assert "start of module 'middle' did not finish within 0.3s" in hangs["error"]
+    # Per module: the hung start is reported by its slot; what started before it stopped.
+    assert hangs["health"]["middle"] == "forced"
+    assert hangs["health"]["first"] == hangs["health"]["store"] == "stopped"
     # Modules started before it were stopped again, in reverse order.
     lines = record.read_text(encoding="utf-8").splitlines()
     assert lines[-1] == "stop first" and "stop middle" in lines

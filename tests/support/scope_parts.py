@@ -139,3 +139,45 @@ class FailingStart(Part):
 
     def start(self) -> None:
         raise RuntimeError("start failed on purpose")
+
+
+def _release_of(config: Any) -> Any:
+    """The test's release event (a `threading.Event` in the config); waits are bounded."""
+    return config["release"]
+
+
+class StopOnly:
+    """Has a stop() but no start(): still stopped at teardown."""
+
+    inline_stop = True
+
+    def __init__(self, clock: Clock, config: Any = None) -> None:
+        self.journal: list[str] = config["journal"]
+
+    def stop(self) -> None:
+        self.journal.append("stop:StopOnly")
+
+
+class HangingStart(Part):
+    inline_stop = False
+
+    def __init__(self, bus: Bus, config: Any = None) -> None:
+        super().__init__(config)
+        self.release = _release_of(config)
+
+    def start(self) -> None:
+        super().start()
+        self.release.wait(60)
+
+
+class AfterHang(Part):
+    """Needs the hanging slot: never reached when its start hangs."""
+
+    def __init__(self, hang: HangingStart, config: Any = None) -> None:
+        super().__init__(config)
+
+
+class HangingBuild(Part):
+    def __init__(self, clock: Clock, config: Any = None) -> None:
+        super().__init__(config)
+        _release_of(config).wait(60)

@@ -22,7 +22,7 @@ from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
 from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
 from isoloop.live.manager import LiveTradingManager
 from isoloop.live.router import OrderRouter
-from isoloop.live.runner import RunContainer, call_with_timeout, is_recoverable
+from isoloop.live.runner import RunContainer, is_recoverable
 from isoloop.live.slots.credentials import (
     StrategyCredentials,
     VenueCredentials,
@@ -34,6 +34,7 @@ from isoloop.live.slots.paper import PaperVenue
 from isoloop.live.slots.store import AccountStore, read_account_rows, store_path
 from isoloop.live.supervisor import Supervisor
 from isoloop.live.validate import validate_live_config_file
+from isoloop.scope.timed import call_with_timeout  # the kernel's bounded call, as before
 
 __all__ = [
     "HOOK_EVENTS",

@@ -4,8 +4,10 @@ Containers only enqueue events (never wait). Each registered hook has its own
 worker thread and queue, so a hook that blocks delays only its own later
 calls, never a container or another hook. Coroutine hooks run on a private
 event loop. A hook that raises is logged; a call still running after
-`timeout` seconds is logged by a watchdog (once per call). Delivery is at
-least once: events of a bar replayed after a crash are delivered again.
+`timeout` seconds is logged once and then waited for (the kernel's bounded
+call, in its never-abandon mode: a hook's later events keep their order).
+Delivery is at least once: events of a bar replayed after a crash are
+delivered again.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import inspect
 import itertools
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from isoloop.scope import TimedCalls
 
 __all__ = ["HOOK_EVENTS", "Hook", "HookDispatcher", "HookEvent"]
 
@@ -62,17 +65,12 @@ class HookDispatcher:
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._ids = itertools.count()
-        self._inflight: dict[int, tuple[_HookWorker, HookEvent, float]] = {}
-        self._closed = threading.Event()
+        self._calls = TimedCalls()
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="isoloop-hook-loop", daemon=True
         )
         self._loop_thread.start()
-        self._watchdog = threading.Thread(
-            target=self._watch, name="isoloop-hook-watch", daemon=True
-        )
-        self._watchdog.start()
         self.delivered = 0
         self.failed = 0
         self.timed_out = 0
@@ -94,55 +92,45 @@ class HookDispatcher:
                 w.queue.put(event)
 
     def call(self, worker: _HookWorker, event: HookEvent) -> None:
-        call_id = next(self._ids)
+        outcome = self._calls.run(
+            ((worker.name, lambda: self._invoke(worker.hook, event)),),
+            self.timeout,
+            on_late=lambda _: self._late(worker, event),
+        )[0]
         with self._lock:
-            self._inflight[call_id] = (worker, event, time.monotonic())
-        try:
-            if inspect.iscoroutinefunction(worker.hook):
-                asyncio.run_coroutine_threadsafe(worker.hook(event), self._loop).result()
+            if outcome.error is None:
+                self.delivered += 1
             else:
-                result = worker.hook(event)
-                if inspect.isawaitable(result):
-                    asyncio.run_coroutine_threadsafe(_await(result), self._loop).result()
-        except Exception as exc:
-            self.failed += 1
+                self.failed += 1
+            self._pending -= 1
+            self._idle.notify_all()
+        if outcome.error is not None:
             self._log.error(
                 "hook_failed",
                 hook=worker.name,
                 kind=event.kind,
                 strategy=event.strategy,
-                error=repr(exc),
+                error=repr(outcome.error),
             )
-        else:
-            self.delivered += 1
-        finally:
-            with self._lock:
-                self._inflight.pop(call_id, None)
-                self._pending -= 1
-                self._idle.notify_all()
 
-    def _watch(self) -> None:
-        reported: set[int] = set()
-        period = min(self.timeout / 2, 0.5)
-        while not self._closed.wait(period):
-            now = time.monotonic()
-            with self._lock:
-                late = [
-                    (cid, w, e)
-                    for cid, (w, e, t0) in self._inflight.items()
-                    if now - t0 > self.timeout and cid not in reported
-                ]
-                reported &= set(self._inflight)
-            for cid, w, e in late:
-                reported.add(cid)
-                self.timed_out += 1
-                self._log.error(
-                    "hook_timeout",
-                    hook=w.name,
-                    kind=e.kind,
-                    strategy=e.strategy,
-                    timeout=self.timeout,
-                )
+    def _invoke(self, hook: Hook, event: HookEvent) -> None:
+        if inspect.iscoroutinefunction(hook):
+            asyncio.run_coroutine_threadsafe(hook(event), self._loop).result()
+        else:
+            result = hook(event)
+            if inspect.isawaitable(result):
+                asyncio.run_coroutine_threadsafe(_await(result), self._loop).result()
+
+    def _late(self, worker: _HookWorker, event: HookEvent) -> None:
+        with self._lock:
+            self.timed_out += 1
+        self._log.error(
+            "hook_timeout",
+            hook=worker.name,
+            kind=event.kind,
+            strategy=event.strategy,
+            timeout=self.timeout,
+        )
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every queued event went through its hooks (tests, shutdown)."""
@@ -150,11 +138,11 @@ class HookDispatcher:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self) -> None:
-        self._closed.set()
         with self._lock:
             workers = [w for ws in self._workers.values() for w in ws]
         for w in workers:
             w.queue.put(None)
+        self._calls.close()
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 

@@ -24,7 +24,7 @@ from isoloop.live.runner import RunContainer
 from isoloop.live.slots.store import prepare_store, store_path
 from isoloop.live.supervisor import Supervisor
 from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
-from isoloop.scope import ScopeCoordinator, SharedServices
+from isoloop.scope import ComponentState, ScopeCoordinator, SharedServices, TimedCalls
 
 __all__ = ["LiveTradingManager"]
 
@@ -269,15 +269,15 @@ class LiveTradingManager:
         with self._lock:
             containers = list(self._containers.values())
         for c in containers:
-            if c.state == "failed":
+            if c.state is ComponentState.FAILED:
                 if self.supervisor.pending(c.name):
                     return False
                 if c.name not in self.supervisor.gave_up:
                     return False
-            elif c.state in ("running", "paused"):
+            elif c.state in (ComponentState.RUNNING, ComponentState.PAUSED):
                 if c.last_bar < last:
                     return False
-            elif c.state not in ("stopped",):
+            elif c.state is not ComponentState.STOPPED:
                 return False
         return True
 
@@ -301,18 +301,22 @@ class LiveTradingManager:
         if self.feed is not None:
             self.feed.stop()
         self.supervisor.close()
-        threads = [
-            threading.Thread(target=c.stop, name=f"isoloop-stop-{c.name}", daemon=True)
-            for c in containers
-        ]
-        for t in threads:
-            t.start()
         # Each container needs at most its drain timeout plus one timeout per module.
         sd = self.config.shutdown
         budget = sd.drain_timeout + sd.module_timeout * 32
-        deadline = time.monotonic() + budget
-        for t in threads:
-            t.join(max(0.0, deadline - time.monotonic()))
+        calls = TimedCalls()
+        try:
+            stops = [(c.name, c.stop) for c in containers]
+            outcomes = calls.run_parallel(stops, budget, label="stop of container {name!r}")
+        finally:
+            calls.close()
+        for outcome in outcomes:
+            if outcome.timed_out:
+                self.log.error("container_stop_forced", strategy=outcome.name, timeout=budget)
+            elif outcome.error is not None:
+                self.log.error(
+                    "container_stop_failed", strategy=outcome.name, error=repr(outcome.error)
+                )
         self.hooks.wait_idle(self.config.hook_timeout)
         self.hooks.close()
         self.log.info("manager_stopped", summary=self.summary())

@@ -1,23 +1,26 @@
 """`RunContainer`: one strategy's long-lived run scope, driven by a tick loop on its own thread.
 
 Orchestration semantics: modules (the scope's slots) are built in dependency
-order and started one by one with a per-module timeout; a tick runs every
-`tick_interval` seconds and never overlaps the previous one (an overrun skips
-ticks and logs it); recoverable errors are retried with exponential backoff,
-fatal ones shut this container down gracefully (reverse order, a timeout per
-module) and hand it to the supervisor. Nothing here is shared with another
-container except the feed (which only appends to this container's inbox), the
-order router and the hook queue.
+order and started one by one with a per-module timeout — by the scope itself,
+`RunScope.initialize/start/stop` with timeouts, the same lifecycle as a
+backtest's; a tick runs every `tick_interval` seconds and never overlaps the
+previous one (an overrun skips ticks and logs it); recoverable errors are
+retried with exponential backoff, fatal ones shut this container down
+gracefully (reverse order, a timeout per module) and hand it to the
+supervisor. Nothing here is shared with another container except the feed
+(which only appends to this container's inbox), the order router and the hook
+queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from isoloop.engine.risk import KillSwitchState
 from isoloop.errors import (
@@ -35,37 +38,14 @@ from isoloop.live.hooks import HookDispatcher
 from isoloop.live.slots.engine import LiveEngine
 from isoloop.logging import LogSink, RunLogger, make_run_logger
 from isoloop.model.events import FillEvent, OrderEvent
-from isoloop.scope import RunScope, ScopeCoordinator
+from isoloop.scope import ComponentState, RunScope, ScopeCoordinator
+from isoloop.scope.lifecycle import check_transition
 
-__all__ = ["ContainerState", "RunContainer", "call_with_timeout", "is_recoverable"]
+__all__ = ["RunContainer", "is_recoverable"]
 
-ContainerState = Literal[
-    "created", "initializing", "initialized", "running", "paused", "stopping", "stopped", "failed"
-]
+_S = ComponentState
 # Failures a restart cannot fix: bad config, missing credentials, a refused reconciliation.
 PERMANENT = (ConfigError, BlueprintError, DataError, StartupReconciliationError)
-
-
-def call_with_timeout(fn: Callable[[], object], timeout: float, what: str) -> None:
-    """Run `fn` on a helper thread; raise TimeoutError if it is still running after `timeout`.
-
-    A Python thread cannot be interrupted, so a hung call is abandoned (daemon thread).
-    """
-    box: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn()
-        except BaseException as exc:
-            box.append(exc)
-
-    t = threading.Thread(target=run, name=f"isoloop-call-{what}", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise TimeoutError(f"{what} did not finish within {timeout:g}s")
-    if box:
-        raise box[0]
 
 
 def is_recoverable(exc: BaseException) -> bool:
@@ -102,7 +82,7 @@ class RunContainer:
             sink, run_id=name, container_id=f"{name}#{restarts}", component="orchestrator"
         )
         self.inbox = Inbox()
-        self.state: ContainerState = "created"
+        self.state = _S.CREATED
         self.ticks = 0
         self.skipped_ticks = 0
         self.last_tick: float | None = None
@@ -112,7 +92,7 @@ class RunContainer:
         self.forced = False
         self.init_order: list[str] = []
         self.stop_order: list[str] = []
-        self.modules: dict[str, str] = {}
+        self._slots: Mapping[str, ComponentState] = {}
         self.orders = 0
         self.fills = 0
         self.last_bar = -1
@@ -147,17 +127,17 @@ class RunContainer:
 
     def pause(self) -> None:
         """Stop ticking (bars keep queueing); a container still initializing starts paused."""
-        if self.state in ("created", "initializing", "initialized", "running"):
+        if self.state in (_S.CREATED, _S.INITIALIZING, _S.INITIALIZED, _S.RUNNING):
             self._paused = True
-            if self.state == "running":
-                self._set_state("paused")
+            if self.state is _S.RUNNING:
+                self._set_state(_S.PAUSED)
 
     def resume(self) -> None:
-        if self.state in ("created", "initializing", "initialized"):
+        if self.state in (_S.CREATED, _S.INITIALIZING, _S.INITIALIZED):
             self._paused = False
-        elif self.state == "paused":
+        elif self.state is _S.PAUSED:
             self._paused = False
-            self._set_state("running")
+            self._set_state(_S.RUNNING)
             self._wake.set()
 
     def trip(self, state: KillSwitchState, reason: str, by: str) -> None:
@@ -173,14 +153,14 @@ class RunContainer:
 
     def stop(self, drain_timeout: float | None = None) -> None:
         """Stop the loop, let the bar in flight finish (bounded), stop modules in reverse."""
-        if self._modules_down and self.state in ("stopped", "failed"):
+        if self._modules_down and self.state in (_S.STOPPED, _S.FAILED):
             return  # already shut down (a forced thread may still be stuck; nothing to wait for)
         drain = self.live.shutdown.drain_timeout if drain_timeout is None else drain_timeout
         self._stop.set()
         self._wake.set()
         self._feed.unsubscribe(self.name)
-        if self.state in ("running", "paused", "initializing", "initialized"):
-            self._set_state("stopping")
+        if self.state in (_S.RUNNING, _S.PAUSED, _S.INITIALIZING, _S.INITIALIZED):
+            self._set_state(_S.STOPPING)
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join(drain)
@@ -188,8 +168,8 @@ class RunContainer:
                 self.forced = True
                 self.log.error("container_forced", drain_timeout=drain)
         self._shutdown_modules()
-        if self.state != "failed":
-            self._set_state("stopped")
+        if self.state is not _S.FAILED:
+            self._set_state(_S.STOPPED)
 
     # -- thread ------------------------------------------------------------------------
     def _main(self) -> None:
@@ -207,7 +187,7 @@ class RunContainer:
                 self._fail(exc, permanent=False)
 
     def _bootstrap(self) -> None:
-        self._set_state("initializing")
+        self._set_state(_S.INITIALIZING)
         live = self.live
         s = live.strategy(self.name)
         scope = self._scopes.create(
@@ -218,15 +198,14 @@ class RunContainer:
             log_sink=self._sink,
         )
         self._scope = scope
-        # Builds every module in dependency order (credentials, store, venue, ...), bounded.
-        call_with_timeout(scope.initialize, live.shutdown.init_timeout, "building the modules")
+        self._slots = scope.slot_states
+        # Builds every module in dependency order (credentials, store, venue, ...), then
+        # starts each in that order; each step bounded, a hung one named by its slot.
+        timeout = live.shutdown.init_timeout
+        scope.initialize(timeout=timeout)
         self.init_order = list(scope.init_order)
-        for slot, component in scope.components():
-            start = getattr(component, "start", None)
-            self.modules[slot] = "initialized"
-            if start is not None:
-                call_with_timeout(start, live.shutdown.init_timeout, f"start of module {slot!r}")
-                self.modules[slot] = "started"
+        scope.start(timeout=timeout)
+        for slot in self.init_order:
             self.log.info("module_initialized", module=slot)
         engine = scope.get("engine")
         assert isinstance(engine, LiveEngine)
@@ -250,10 +229,10 @@ class RunContainer:
         engine.bus.subscribe(FillEvent, lambda e: hooks.emit("fill", name, **e.fill._asdict()))
         if self._kill != "ACTIVE":
             engine.risk.trip(self._kill, "kill switch carried over from the manager", by="manager")
-        self._set_state("initialized")
+        self._set_state(_S.INITIALIZED)
         if self._stop.is_set():
             return
-        self._set_state("paused" if self._paused else "running")
+        self._set_state(_S.PAUSED if self._paused else _S.RUNNING)
 
     def _loop(self) -> None:
         interval = self.live.tick_interval
@@ -340,7 +319,7 @@ class RunContainer:
         self._hooks.emit("error", self.name, error=self.error, fatal=True)
         self._feed.unsubscribe(self.name)
         self._shutdown_modules()
-        self._set_state("failed")
+        self._set_state(_S.FAILED)
         self._settled.set()
         if self._on_exit is not None:
             self._on_exit(self)
@@ -356,53 +335,56 @@ class RunContainer:
         engine = self._engine
         if engine is not None:
             self.orders, self.fills = engine.venue.orders_total, engine.venue.fills
-        components = dict(scope.components())
+        # Reverse init order, each stop bounded by `module_timeout`; every failure is in
+        # the outcomes below (and the scope's own log), so the group is not re-raised.
+        with contextlib.suppress(ExceptionGroup):
+            scope.stop()
         timeout = self.live.shutdown.module_timeout
-        for slot in reversed(self.init_order):
-            stop = getattr(components.get(slot), "stop", None)
-            if stop is None:
-                continue
-            try:
-                call_with_timeout(stop, timeout, f"stop of module {slot!r}")
-            except TimeoutError:
-                self.modules[slot] = "forced"
-                self.log.error("module_stop_forced", module=slot, timeout=timeout)
-            except Exception as exc:
-                self.modules[slot] = "stop_failed"
-                self.log.error("module_stop_failed", module=slot, error=repr(exc))
+        for outcome in scope.stop_outcomes:
+            if outcome.timed_out:
+                self.log.error("module_stop_forced", module=outcome.name, timeout=timeout)
+            elif outcome.error is not None:
+                self.log.error("module_stop_failed", module=outcome.name, error=repr(outcome.error))
             else:
-                self.modules[slot] = "stopped"
-                self.log.info("module_stopped", module=slot)
-            self.stop_order.append(slot)
+                self.log.info("module_stopped", module=outcome.name)
+        self.stop_order = [outcome.name for outcome in scope.stop_outcomes]
         self._engine = None
         self._scope = None
         scope.dispose()
 
-    def _set_state(self, state: ContainerState) -> None:
-        old, self.state = self.state, state
-        if old != state:
-            self.log.info("container_state", old=old, new=state)
-            self._hooks.emit("state", self.name, old=old, new=state)
+    def _set_state(self, state: ComponentState) -> None:
+        old = self.state
+        if old is state or not check_transition(old, state):
+            # e.g. a bootstrap that finishes after stop() began: stopping wins.
+            return
+        self.state = state
+        self.log.info("container_state", old=old.value, new=state.value)
+        self._hooks.emit("state", self.name, old=old.value, new=state.value)
 
     # -- state --------------------------------------------------------------------------
+    @property
+    def modules(self) -> dict[str, str]:
+        """Each module's lifecycle state (`initialized`, `started`, `stopped`, `forced`, ...)."""
+        return {slot: state.value for slot, state in dict(self._slots).items()}
+
     def get_state(self) -> dict[str, Any]:
         scope = self._scope
         health: dict[str, Any] = {}
-        if scope is not None and self.state in ("running", "paused"):
+        if scope is not None and self.state in (_S.RUNNING, _S.PAUSED):
             try:
                 report = scope.health()
                 health = {k: getattr(v, "status", str(v)) for k, v in report.detail.items()}
             except Exception as exc:  # a component mid-teardown
                 health = {"error": repr(exc)}
         else:
-            health = dict(self.modules)
+            health = self.modules
         last = (
             None
             if self.last_tick is None
             else datetime.fromtimestamp(self.last_tick, UTC).isoformat()
         )
         return {
-            "state": self.state,
+            "state": self.state.value,
             "ticks": self.ticks,
             "skipped_ticks": self.skipped_ticks,
             "last_tick": last,

@@ -15,7 +15,7 @@ from isoloop.scope.blueprint import Blueprint, load_blueprint
 from isoloop.scope.graph import GraphPool
 from isoloop.scope.run_scope import RunScope
 from isoloop.scope.shared import SharedServices
-from isoloop.scope.teardown import TeardownRunner
+from isoloop.scope.timed import TimedCalls
 
 __all__ = ["ScopeCoordinator"]
 
@@ -24,14 +24,15 @@ class ScopeCoordinator:
     """Creates run scopes over one set of shared services.
 
     Thread-safe: each scope is confined to the thread that opened it, and the
-    coordinator's own state is an id counter and the teardown helper.
+    coordinator's own state is an id counter and the helper threads that bound
+    its scopes' starts and stops.
     """
 
     def __init__(self, shared: SharedServices, *, stop_timeout: float = 5.0) -> None:
         self.shared = shared
         self.stop_timeout = stop_timeout
         self._ids = itertools.count(1)
-        self._teardown = TeardownRunner()
+        self._calls = TimedCalls()
         self._pool = GraphPool(shared)
         self._blueprints: dict[str, Blueprint] = {}
         self._lock = threading.Lock()
@@ -79,7 +80,7 @@ class ScopeCoordinator:
             seed_sequence=seq,
             sink=log_sink,
             own_sink=own_sink,
-            teardown=self._teardown,
+            calls=self._calls,
             pool=self._pool,
             stop_timeout=self.stop_timeout,
         )
@@ -109,6 +110,6 @@ class ScopeCoordinator:
             yield run
 
     def close(self) -> None:
-        """Release the teardown helper threads and idle provider graphs."""
-        self._teardown.close()
+        """Release the helper threads and idle provider graphs."""
+        self._calls.close()
         self._pool.clear()

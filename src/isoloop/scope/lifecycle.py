@@ -1,4 +1,4 @@
-"""The lifecycle vocabulary shared by run scopes and their components."""
+"""The lifecycle vocabulary shared by run scopes, their components and live containers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Health", "HealthStatus", "Lifecycle", "ScopeState", "check_transition"]
+__all__ = [
+    "ComponentState",
+    "Health",
+    "HealthStatus",
+    "Lifecycle",
+    "ScopeState",
+    "check_transition",
+]
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 
@@ -32,32 +39,57 @@ class Lifecycle(Protocol):
     def health(self) -> Health: ...
 
 
-class ScopeState(StrEnum):
+class ComponentState(StrEnum):
+    """One vocabulary for a run scope, a live container and each slot of either.
+
+    A scope or container moves along `check_transition`. A slot is `initialized`
+    once built, `started` once its `start()` returned (or it has none), then
+    `stopped`, `stop_failed`, or `forced` (a start or stop that outlived its
+    timeout and was abandoned); `failed` if its `start()` raised. The values are
+    the strings the live status output and hooks carry.
+    """
+
     CREATED = "created"
+    INITIALIZING = "initializing"
     INITIALIZED = "initialized"
+    STARTED = "started"
     RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
     STOPPED = "stopped"
-    DISPOSED = "disposed"
+    STOP_FAILED = "stop_failed"
+    FORCED = "forced"
     FAILED = "failed"
+    DISPOSED = "disposed"
 
 
+# The name the scope API has always used.
+ScopeState = ComponentState
+
+_S = ComponentState
 # Disposal is allowed from every state so that a `with` block can always clean up.
-_ALLOWED: Mapping[ScopeState, frozenset[ScopeState]] = MappingProxyType(
+_ALLOWED: Mapping[ComponentState, frozenset[ComponentState]] = MappingProxyType(
     {
-        ScopeState.CREATED: frozenset(
-            {ScopeState.INITIALIZED, ScopeState.FAILED, ScopeState.DISPOSED}
+        _S.CREATED: frozenset(
+            {_S.INITIALIZING, _S.INITIALIZED, _S.STOPPING, _S.STOPPED, _S.FAILED, _S.DISPOSED}
         ),
-        ScopeState.INITIALIZED: frozenset(
-            {ScopeState.RUNNING, ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}
+        _S.INITIALIZING: frozenset({_S.INITIALIZED, _S.STOPPING, _S.FAILED, _S.DISPOSED}),
+        _S.INITIALIZED: frozenset(
+            {_S.RUNNING, _S.PAUSED, _S.STOPPING, _S.STOPPED, _S.FAILED, _S.DISPOSED}
         ),
-        ScopeState.RUNNING: frozenset({ScopeState.STOPPED, ScopeState.FAILED, ScopeState.DISPOSED}),
-        ScopeState.STOPPED: frozenset({ScopeState.DISPOSED, ScopeState.FAILED}),
-        ScopeState.FAILED: frozenset({ScopeState.STOPPED, ScopeState.DISPOSED}),
-        ScopeState.DISPOSED: frozenset(),
+        _S.RUNNING: frozenset({_S.PAUSED, _S.STOPPING, _S.STOPPED, _S.FAILED, _S.DISPOSED}),
+        _S.PAUSED: frozenset({_S.RUNNING, _S.STOPPING, _S.STOPPED, _S.FAILED, _S.DISPOSED}),
+        _S.STOPPING: frozenset({_S.STOPPED, _S.FAILED, _S.DISPOSED}),
+        _S.STOPPED: frozenset({_S.DISPOSED, _S.FAILED}),
+        _S.FAILED: frozenset({_S.STOPPED, _S.DISPOSED}),
+        _S.DISPOSED: frozenset(),
     }
 )
 
 
-def check_transition(current: ScopeState, target: ScopeState) -> bool:
-    """True when a scope may go from `current` to `target`."""
-    return target in _ALLOWED[current]
+def check_transition(current: ComponentState, target: ComponentState) -> bool:
+    """True when a scope or container may go from `current` to `target`.
+
+    Slot-only states (`started`, `stop_failed`, `forced`) are never a scope's.
+    """
+    return target in _ALLOWED.get(current, frozenset())

@@ -5,11 +5,16 @@ provider graphs (see `graph.py`): each slot is built once per run and exposed
 as that run's single instance. A graph serves one live scope at a time and is
 cleared before reuse, so nothing of one run is reachable from another (no
 override registrations, no class-level providers that would keep runs alive).
+
+Every run — a backtest, a sweep trial, a live container — goes through the
+same `initialize → start → stop → dispose`; a long-lived run passes timeouts
+so that a component that hangs while being built or started is abandoned and
+reported by its slot name instead of blocking its caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any
 
@@ -20,13 +25,17 @@ from isoloop.errors import BlueprintError, ScopeError
 from isoloop.logging import LogSink, RunLogger, make_run_logger
 from isoloop.scope.blueprint import Blueprint
 from isoloop.scope.graph import GraphPool, ProviderGraph
-from isoloop.scope.lifecycle import Health, ScopeState, check_transition
+from isoloop.scope.lifecycle import ComponentState, Health, check_transition
 from isoloop.scope.shared import SharedServices
-from isoloop.scope.teardown import StopOutcome, TeardownRunner
+from isoloop.scope.timed import CallOutcome, TimedCalls
 
 __all__ = ["RunScope"]
 
 _HEALTH_RANK = MappingProxyType({"healthy": 0, "degraded": 1, "unhealthy": 2})
+_S = ComponentState
+# Members bound once: an enum attribute lookup costs ~10x a global on the per-slot path.
+_RUNNING, _STARTED, _STOPPED = _S.RUNNING, _S.STARTED, _S.STOPPED
+_STOP_LABEL = "stop of module {name!r}"
 
 
 class RunScope:
@@ -43,33 +52,36 @@ class RunScope:
         seed_sequence: np.random.SeedSequence,
         sink: LogSink,
         own_sink: bool,
-        teardown: TeardownRunner,
+        calls: TimedCalls,
         pool: GraphPool,
         stop_timeout: float,
     ) -> None:
         self.blueprint = blueprint
         self.run_id = run_id
         self.container_id = container_id
-        self.state = ScopeState.CREATED
+        self.state = _S.CREATED
         self.log: RunLogger = make_run_logger(
             sink, run_id=run_id, container_id=container_id, blueprint=blueprint.name
         )
         self.teardown_errors: tuple[BaseException, ...] = ()
+        # Every stop this run made, in the order made (also those after a failed start).
+        self.stop_outcomes: list[CallOutcome] = []
         self._shared: SharedServices | None = shared
         self._config = config
         self._seed_sequence: np.random.SeedSequence | None = seed_sequence
         self._sink: LogSink | None = sink
         self._own_sink = own_sink
-        self._teardown = teardown
+        self._calls = calls
         self._stop_timeout = stop_timeout
         self._pool = pool
         self._graph: tuple[Any, ProviderGraph] | None = None
         self._components: dict[str, Any] = {}
         self._order: tuple[str, ...] = ()
         self._started: list[str] = []
+        self._slots: dict[str, ComponentState] = {}
 
     # -- states -------------------------------------------------------------
-    def _move(self, target: ScopeState) -> None:
+    def _move(self, target: ComponentState) -> None:
         if not check_transition(self.state, target):
             raise ScopeError(
                 f"run {self.run_id}: cannot go from {self.state.value} to {target.value}"
@@ -81,9 +93,19 @@ class RunScope:
         """Slots in the order they were initialized (dependencies first)."""
         return self._order
 
+    @property
+    def slot_states(self) -> Mapping[str, ComponentState]:
+        """Each slot's state (a live view; it outlives disposal, holding only names)."""
+        return MappingProxyType(self._slots)
+
     # -- init ---------------------------------------------------------------
-    def initialize(self) -> RunScope:
-        """Resolve every slot of a private provider graph, in dependency order."""
+    def initialize(self, timeout: float | None = None) -> RunScope:
+        """Resolve every slot of a private provider graph, in dependency order.
+
+        With `timeout`, building the slots runs on a helper thread; if it has not
+        finished in time the scope fails with a `TimeoutError` and the half-built
+        graph is abandoned (never returned to the pool while a thread still fills it).
+        """
         if self._shared is None:
             raise ScopeError(f"run {self.run_id}: scope already disposed")
         try:
@@ -108,14 +130,28 @@ class RunScope:
                     if spec.args
                 },
             )
-            self._components = graph.resolve()
+            if timeout is None:
+                self._components = graph.resolve()
+            else:
+                self._components = self._resolve_within(graph, timeout)
         except Exception as exc:
-            self._move(ScopeState.FAILED)
+            self._move(_S.FAILED)
             self.log.error("scope_init_failed", error=repr(exc))
             raise
         self._order = tuple(self._components)
-        self._move(ScopeState.INITIALIZED)
+        self._slots.update(dict.fromkeys(self._order, _S.INITIALIZED))
+        self._move(_S.INITIALIZED)
         return self
+
+    def _resolve_within(self, graph: ProviderGraph, timeout: float) -> dict[str, Any]:
+        made: list[dict[str, Any]] = []
+        what = f"building the modules of run {self.run_id!r}"
+        outcome = self._calls.run(((what, lambda: made.append(graph.resolve())),), timeout)[0]
+        if outcome.timed_out:
+            self._graph = None
+        if outcome.error is not None:
+            raise outcome.error
+        return made[0]
 
     @property
     def container(self) -> containers.DynamicContainer:
@@ -130,7 +166,7 @@ class RunScope:
         try:
             return self._components[slot]
         except KeyError:
-            if self.state is ScopeState.DISPOSED:
+            if self.state is _S.DISPOSED:
                 raise ScopeError(f"run {self.run_id}: scope is disposed") from None
             raise BlueprintError(
                 f"blueprint {self.blueprint.path}: unknown slot {slot!r}; "
@@ -142,28 +178,52 @@ class RunScope:
         for name in self._order:
             yield name, self._components[name]
 
-    def start(self) -> RunScope:
-        """Call `start()` on components in init order; a failure stops those already started."""
-        self._move(ScopeState.RUNNING)
+    def start(self, timeout: float | None = None) -> RunScope:
+        """Call `start()` on components in init order, each within `timeout` seconds if given.
+
+        A component without `start()` counts as started once reached, so its
+        `stop()` runs at teardown. A failure marks the scope failed, stops what
+        started (reverse order) and re-raises; a start that timed out counts as
+        started — it may hold what it was acquiring — and is stopped too.
+        """
+        self._move(_RUNNING)
+        slots, components = self._slots, self._components
         for name in self._order:
-            start: Callable[[], object] | None = getattr(self._components[name], "start", None)
-            if start is None:
-                continue
-            try:
-                start()
-            except Exception as exc:
-                self.log.error("component_start_failed", slot=name, error=repr(exc))
-                self._move(ScopeState.FAILED)
-                self._stop_started()
-                raise
-            self._started.append(name)
+            if self.state is not _RUNNING:
+                break  # stopped from another thread while starting
+            start: Callable[[], object] | None = getattr(components[name], "start", None)
+            if start is not None:
+                if timeout is None:
+                    try:
+                        start()
+                    except Exception as exc:
+                        self._start_failed(name, exc, timed_out=False)
+                        raise
+                else:
+                    label = "start of module {name!r}"
+                    outcome = self._calls.run(((name, start),), timeout, label=label)[0]
+                    if outcome.error is not None:
+                        self._start_failed(name, outcome.error, outcome.timed_out)
+                        raise outcome.error
+            self._started.append(name)  # not a local: a concurrent stop() swaps the list
+            slots[name] = _STARTED
         return self
+
+    def _start_failed(self, name: str, exc: BaseException, timed_out: bool) -> None:
+        self.log.error("component_start_failed", slot=name, error=repr(exc), timed_out=timed_out)
+        self._slots[name] = _S.FORCED if timed_out else _S.FAILED
+        if timed_out:
+            self._started.append(name)
+        self._move(_S.FAILED)
+        self._stop_started()
+        if timed_out:
+            self._slots[name] = _S.FORCED  # its start() still runs on an abandoned thread
 
     def fail(self, exc: BaseException) -> None:
         """Mark the run failed (a component or the coordinator decided it cannot go on)."""
-        if self.state not in (ScopeState.FAILED, ScopeState.DISPOSED):
+        if self.state not in (_S.FAILED, _S.DISPOSED):
             self.log.error("run_failed", error=repr(exc))
-            self.state = ScopeState.FAILED
+            self.state = _S.FAILED
 
     def health(self) -> Health:
         """The worst component health, with each component's report in `detail`."""
@@ -183,58 +243,72 @@ class RunScope:
         return Health(worst, detail)  # type: ignore[arg-type]
 
     # -- teardown -----------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self) -> list[CallOutcome]:
         """Stop started components in reverse init order; every stop runs.
 
-        Raises an `ExceptionGroup` of every failing or hung stop.
+        Returns each stop's outcome; raises an `ExceptionGroup` of every failing
+        or hung stop (the outcomes are then in `stop_outcomes`).
         """
-        if self.state in (ScopeState.STOPPED, ScopeState.DISPOSED):
-            return
-        failed = self.state is ScopeState.FAILED
-        errors = self._stop_started()
+        if self.state in (_S.STOPPED, _S.DISPOSED):
+            return []
+        failed = self.state is _S.FAILED
+        outcomes, errors = self._stop_started()
         if not failed:
-            self._move(ScopeState.STOPPED)
+            self._move(_S.STOPPED)
         if errors:
             self.teardown_errors = tuple(errors)
             message = f"run {self.run_id}: {len(errors)} component(s) failed to stop"
             raise ExceptionGroup(message, errors)
+        return outcomes
 
-    def _stop_started(self) -> list[Exception]:
-        names = list(reversed(self._started))
+    def _stop_started(self) -> tuple[list[CallOutcome], list[Exception]]:
+        names = self._started
         self._started = []
-        errors: list[Exception] = []
+        outcomes: list[CallOutcome] = []
         guarded: list[tuple[str, Callable[[], object]]] = []
-        for name in names:
+        slots = self._slots
+        for name in reversed(names):
             component = self._components[name]
-            if getattr(component, "inline_stop", False):
+            stop: Callable[[], object] | None = getattr(component, "stop", None)
+            if stop is None:
+                slots[name] = _STOPPED
+            elif getattr(component, "inline_stop", False):
                 # Declared non-blocking: stopping inline saves a thread hand-off per run.
-                self._record(errors, self._teardown.run(guarded, self._stop_timeout))
-                guarded = []
+                if guarded:
+                    outcomes += self._calls.run(guarded, self._stop_timeout, label=_STOP_LABEL)
+                    guarded = []
                 try:
-                    component.stop()
+                    stop()
                 except Exception as exc:
-                    self._record(errors, [StopOutcome(name, exc)])
+                    outcomes.append(CallOutcome(name, exc))
                 else:
-                    self._record(errors, [StopOutcome(name, None)])
+                    outcomes.append(CallOutcome(name))
             else:
-                guarded.append((name, component.stop))
-        self._record(errors, self._teardown.run(guarded, self._stop_timeout))
-        return errors
+                guarded.append((name, stop))
+        if guarded:
+            outcomes += self._calls.run(guarded, self._stop_timeout, label=_STOP_LABEL)
+        self.stop_outcomes += outcomes
+        return outcomes, self._settle(outcomes)
 
-    def _record(self, errors: list[Exception], outcomes: list[StopOutcome]) -> None:
+    def _settle(self, outcomes: list[CallOutcome]) -> list[Exception]:
+        errors: list[Exception] = []
+        slots = self._slots
         for outcome in outcomes:
-            if outcome.error is None:
-                continue
             err = outcome.error
+            if err is None:
+                slots[outcome.name] = _STOPPED
+                continue
+            slots[outcome.name] = _S.FORCED if outcome.timed_out else _S.STOP_FAILED
             if not isinstance(err, Exception):  # KeyboardInterrupt etc. from a stop()
                 err = RuntimeError(repr(err))
             err.add_note(f"while stopping slot {outcome.name!r} of run {self.run_id}")
             self.log.error("component_stop_failed", slot=outcome.name, error=repr(err))
             errors.append(err)
+        return errors
 
     def dispose(self) -> None:
         """Drop every reference to the run's objects; idempotent."""
-        if self.state is ScopeState.DISPOSED:
+        if self.state is _S.DISPOSED:
             return
         if self._started:
             self._stop_started()
@@ -249,12 +323,12 @@ class RunScope:
         if self._sink is not None and self._own_sink:
             self._sink.close()
         self._sink = None
-        self.state = ScopeState.DISPOSED
+        self.state = _S.DISPOSED
 
     def close(self) -> None:
         """Stop (if running) and dispose; raises the teardown `ExceptionGroup` if any."""
         try:
-            if self.state in (ScopeState.RUNNING, ScopeState.FAILED):
+            if self.state in (_S.RUNNING, _S.FAILED):
                 self.stop()
         finally:
             self.dispose()

@@ -21,7 +21,7 @@ from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.venue import HandshakeSink
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, TimeInForce
-from isoloop.model.positions import position_key
+from isoloop.model.positions import PositionKey, position_key
 from isoloop.venues.costs import (
     CommissionModel,
     SlippageModel,
@@ -82,6 +82,17 @@ class SimulatedVenue:
         self.rejections = 0
 
     # -- account ---------------------------------------------------------------
+    def restore(
+        self, cash: float, positions: dict[str, float], working: list[Order], fills: int
+    ) -> None:
+        """Resume an account kept elsewhere (a persisted paper account after a restart)."""
+        self.cash = cash
+        self.positions = {k: q for k, q in positions.items() if q}
+        for key in self.positions:
+            self._key_close[key] = self._market[PositionKey.parse(key).symbol].close_l
+        self.working = working
+        self.fills = fills
+
     def initial_cash(self) -> float:
         return self._cash0
 
@@ -163,6 +174,13 @@ class SimulatedVenue:
         hs = self.submit(order)
         if hs.status is _REJECTED:
             return hs
+        return self.fill_now(order, bar)
+
+    def fill_now(self, order: Order, bar: int) -> ExecutionHandshake:
+        """Fill an accepted working order at `bar` now; cancel what does not fill.
+
+        The second half of `execute_now`, for a venue that wraps this one and
+        submits the order its own way first."""
         saved = order.submitted_bar
         order.submitted_bar = min(saved, bar - 1)
         result = self._try_fill(order, bar)

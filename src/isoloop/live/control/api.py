@@ -19,19 +19,53 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from isoloop.errors import ConfigError, IsoloopError
 from isoloop.live.config import ApiConfig
 from isoloop.live.slots.credentials import is_placeholder
 
-if TYPE_CHECKING:
-    from isoloop.live.manager import LiveTradingManager
-
-__all__ = ["LOOPBACK", "ControlServer", "load_token"]
+__all__ = ["LOOPBACK", "ControlServer", "Controlled", "ControlledContainer", "load_token"]
 
 LOOPBACK = "127.0.0.1"
 MIN_TOKEN_LENGTH = 16
+
+
+class ControlledContainer(Protocol):
+    """What the API reads from one strategy's container."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def kill_state(self) -> str: ...
+
+    def get_state(self) -> dict[str, Any]: ...
+
+
+class Controlled(Protocol):
+    """What the API needs from the live manager; declared here so that this module
+    never imports the manager (which imports this one to serve itself)."""
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def kill_state(self) -> str: ...
+
+    def get_state(self) -> dict[str, Any]: ...
+
+    def container(self, name: str) -> ControlledContainer: ...
+
+    def pause(self, name: str) -> None: ...
+
+    def resume(self, name: str) -> None: ...
+
+    def stop_strategy(self, name: str) -> None: ...
+
+    def trip(
+        self, state: str, reason: str, *, strategy: str | None = None, by: str = "operator"
+    ) -> None: ...
 
 
 def load_token(api: ApiConfig, env: dict[str, str] | None = None) -> str:
@@ -162,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, manager: LiveTradingManager, token: str, port: int) -> None:
+    def __init__(self, manager: Controlled, token: str, port: int) -> None:
         self.manager = manager
         self.token = token
         self.log = manager.log
@@ -170,7 +204,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class ControlServer:
-    def __init__(self, manager: LiveTradingManager, token: str, port: int = 0) -> None:
+    def __init__(self, manager: Controlled, token: str, port: int = 0) -> None:
         self._server = _Server(manager, token, port)
         address = self._server.server_address
         self.host, self.port = str(address[0]), int(address[1])

@@ -1,5 +1,11 @@
 """The paper venue: the simulated venue's fill and cost models against the live feed,
-one sub-account per strategy, its state persisted in SQLite at every checkpoint."""
+one sub-account per strategy, its state persisted in SQLite at every checkpoint.
+
+`PaperVenue` wraps a `SimulatedVenue` rather than subclassing it: it implements
+the `Venue` protocol by delegation, sends order entry through the shared router,
+and notes every order and fill the wrapped venue reports (the handshakes it
+returns or passes to the sink), which is what the next checkpoint writes.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,13 @@ from typing import Any
 
 from isoloop.config.models import VenueConfig
 from isoloop.engine.clock import SimulatedClock
-from isoloop.engine.market import AlignedSymbol
+from isoloop.engine.health import Health
+from isoloop.engine.venue import HandshakeSink
 from isoloop.live.router import OrderRouter
 from isoloop.live.slots.credentials import VenueCredentials
 from isoloop.live.slots.store import AccountStore
-from isoloop.model.events import ExecutionHandshake, Fill
+from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from isoloop.model.positions import PositionKey
 from isoloop.venues.simulated import SimulatedVenue
 
 __all__ = ["PaperVenue", "order_from_record"]
@@ -59,7 +65,7 @@ def _record(o: Order) -> dict[str, Any]:
     return rec
 
 
-class PaperVenue(SimulatedVenue):
+class PaperVenue:
     """A strategy's sub-account at the paper venue (account = the strategy's name)."""
 
     def __init__(
@@ -72,7 +78,8 @@ class PaperVenue(SimulatedVenue):
         router: OrderRouter,
         credentials: VenueCredentials,
     ) -> None:
-        super().__init__(settings, clock, log)
+        self._sim = SimulatedVenue(settings, clock, log)
+        self.name = self._sim.name
         self.sub_account = run_id
         self._store = store
         self._router = router
@@ -84,13 +91,13 @@ class PaperVenue(SimulatedVenue):
         stored = store.load_account()
         sent: list[str] = []
         if stored is not None:
-            self.cash = stored.cash
-            self.positions = {k: q for k, q in stored.positions.items() if q}
-            for key in self.positions:
-                self._key_close[key] = self._close_of(key)
-            self.working = [order_from_record(r) for r in stored.open_orders]
+            self._sim.restore(
+                stored.cash,
+                stored.positions,
+                [order_from_record(r) for r in stored.open_orders],
+                stored.fills,
+            )
             self.fill_seq = stored.fills
-            self.fills = stored.fills
             self.orders_total = stored.orders
             sent = [
                 r[0]
@@ -108,45 +115,84 @@ class PaperVenue(SimulatedVenue):
             )
         router.register(run_id, self, sent)
 
-    def _close_of(self, key: str) -> list[float]:
-        sym: AlignedSymbol = self._market[PositionKey.parse(key).symbol]
-        return sym.close_l
+    # -- the wrapped venue's account ------------------------------------------------
+    @property
+    def working(self) -> list[Order]:
+        return self._sim.working
 
-    # -- order entry goes through the shared router ---------------------------------
+    @working.setter
+    def working(self, orders: list[Order]) -> None:
+        self._sim.working = orders
+
+    @property
+    def cash(self) -> float:
+        return self._sim.cash
+
+    @property
+    def positions(self) -> dict[str, float]:
+        return self._sim.positions
+
+    @property
+    def fills(self) -> int:
+        return self._sim.fills
+
+    def initial_cash(self) -> float:
+        return self._sim.initial_cash()
+
+    def reported_cash(self) -> float:
+        return self._sim.reported_cash()
+
+    def reported_positions(self) -> dict[str, float]:
+        return self._sim.reported_positions()
+
+    def account(self) -> AccountSnapshot:
+        return self._sim.account()
+
+    def equity(self, bar: int) -> float:
+        return self._sim.equity(bar)
+
+    def health(self) -> Health:
+        return self._sim.health()
+
+    # -- order entry goes through the shared router -----------------------------------
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
-        hs = self._router.route(
-            self.sub_account, self, order, lambda o: SimulatedVenue.submit(self, o, front)
-        )
+        sim = self._sim
+        hs = self._router.route(self.sub_account, self, order, lambda o: sim.submit(o, front))
         self._touched[order.id] = order
         self.orders_total += 1
         return hs
 
-    def _execute(
-        self,
-        order: Order,
-        sym: AlignedSymbol,
-        i: int,
-        *,
-        time_index: int,
-        price: float,
-        sign: int,
-        final: bool = False,
-    ) -> ExecutionHandshake | None:
-        hs = super()._execute(
-            order, sym, i, time_index=time_index, price=price, sign=sign, final=final
-        )
+    def _noted(self, order: Order, hs: ExecutionHandshake) -> ExecutionHandshake:
         self._touched[order.id] = order
-        if hs is not None and hs.fills:
+        if hs.fills:
             self._new_fills.extend(hs.fills)
         return hs
 
+    def process_bar(self, bar: int, sink: HandshakeSink, final: bool = False) -> None:
+        def noted(order: Order, hs: ExecutionHandshake) -> None:
+            sink(order, self._noted(order, hs))
+
+        self._sim.process_bar(bar, noted, final)
+
+    def execute_now(self, order: Order, bar: int) -> ExecutionHandshake:
+        hs = self.submit(order)
+        if hs.status is OrderStatus.REJECTED:
+            return hs
+        return self._noted(order, self._sim.fill_now(order, bar))
+
+    def liquidate(self, order: Order, bar: int) -> ExecutionHandshake:
+        return self._noted(order, self._sim.liquidate(order, bar))
+
+    def write_off(self) -> ExecutionHandshake:
+        return self._sim.write_off()
+
     def cancel(self, order: Order, reason: str) -> ExecutionHandshake:
         self._touched[order.id] = order
-        return super().cancel(order, reason)
+        return self._sim.cancel(order, reason)
 
     def expire(self, order: Order, reason: str) -> ExecutionHandshake:
         self._touched[order.id] = order
-        return super().expire(order, reason)
+        return self._sim.expire(order, reason)
 
     # -- persistence ------------------------------------------------------------------
     def checkpoint(self) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "ErrorSpec",
     "ExecutionError",
     "ExecutionTimeout",
+    "ExecutorError",
     "IllegalTransition",
     "InputError",
     "IsolationError",
@@ -236,3 +237,7 @@ class RecoverableError(LiveError):
 
 class ControlError(LiveError):
     """The control API refused a request or could not be reached."""
+
+
+class ExecutorError(IsoloopError):
+    """An executor cannot run trials at all (workers fail to start, cluster unreachable)."""

@@ -28,6 +28,7 @@ from isoloop.results.rundir import (
     write_run_files,
 )
 from isoloop.scope import ScopeCoordinator, SharedServices
+from isoloop.scope.blueprint import find_blueprint
 from isoloop.scope.guards import check_class_state, class_state
 
 __all__ = [
@@ -83,9 +84,18 @@ def resolve_sources(config: RunConfig, base_dir: Path) -> RunConfig:
                     )
         return dc
 
-    return config.model_copy(
-        update={"data": fix(config.data), "instruments": [fix(d) for d in config.instruments]}
-    )
+    update: dict[str, Any] = {
+        "data": fix(config.data),
+        "instruments": [fix(d) for d in config.instruments],
+    }
+    # A blueprint of the user's (a path, or a name in the config's own containers/ folder)
+    # is pinned by absolute path, like a CSV: the run then finds it from any folder.
+    # (A name found in ./containers is left as it is: that is where it is looked up anyway.)
+    found = find_blueprint(config.container, base_dir)
+    own = base_dir.resolve() != Path.cwd().resolve() or Path(config.container).suffix != ""
+    if own and isinstance(found, Path) and found.resolve().is_relative_to(base_dir.resolve()):
+        update["container"] = str(found.resolve())
+    return config.model_copy(update=update)
 
 
 def config_hash(config: RunConfig) -> str:

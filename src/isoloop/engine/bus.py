@@ -43,6 +43,9 @@ class EventBus:
             for handler in tuple(handlers):
                 handler(event)
 
+    # Stopping only clears this object's own dicts: no thread hand-off needed.
+    inline_stop = True
+
     def stop(self) -> None:
         self._handlers.clear()
         self._count = 0

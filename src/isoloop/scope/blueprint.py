@@ -29,6 +29,7 @@ __all__ = [
     "SlotPlan",
     "SlotSpec",
     "blueprint_dirs",
+    "find_blueprint",
     "import_class",
     "load_blueprint",
     "packaged_blueprints",
@@ -225,7 +226,8 @@ def _topological(plans: Mapping[str, SlotPlan], bp: Blueprint) -> tuple[SlotPlan
     return tuple(order)
 
 
-def _find(name: str, config_dir: Path | None) -> Traversable:
+def find_blueprint(name: str, config_dir: Path | None = None) -> Traversable:
+    """The file a blueprint name or path stands for (see `load_blueprint` for the order)."""
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml"):
         # A file of the user's: relative to the config's folder, else to the working folder.
@@ -254,7 +256,7 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
     `config_dir` is the folder of the config that names the blueprint: its
     `containers/` folder is searched for names, and relative paths resolve there first.
     """
-    found = _find(str(name_or_path), config_dir)
+    found = find_blueprint(str(name_or_path), config_dir)
     # Installed packages are plain folders, so this is a real path but for zip imports.
     path = found if isinstance(found, Path) else Path(str(found))
     try:

@@ -21,7 +21,7 @@ import numpy as np
 import psutil
 
 from isoloop.data.bars import Bars, MarketData
-from isoloop.errors import IsoloopError
+from isoloop.errors import ExecutorError
 from isoloop.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus, worker_name
 
 __all__ = [
@@ -51,10 +51,6 @@ TrialContext: TypeAlias = Mapping[str, Any] | Hashable
 TrialFn = Callable[[TrialSpec, MarketData, Any], Any]
 
 _BAR_FIELDS = ("index", "open", "high", "low", "close", "volume")
-
-
-class ExecutorError(IsoloopError):
-    """An executor cannot run trials at all (workers fail to start, cluster unreachable)."""
 
 
 @runtime_checkable

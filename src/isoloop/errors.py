@@ -241,3 +241,7 @@ class ControlError(LiveError):
 
 class ExecutorError(IsoloopError):
     """An executor cannot run trials at all (workers fail to start, cluster unreachable)."""
+
+
+class UnsafePathError(ConfigError):
+    """A run or sweep name, or an output path, that would leave its output folder."""

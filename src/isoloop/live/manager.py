@@ -21,7 +21,13 @@ from isoloop.live.feed import ReplayFeed
 from isoloop.live.hooks import Hook, HookDispatcher
 from isoloop.live.router import OrderRouter
 from isoloop.live.runner import RunContainer
-from isoloop.live.slots.store import prepare_store, store_path
+from isoloop.live.slots.store import (
+    GLOBAL_SCOPE,
+    load_kill_switches,
+    prepare_store,
+    record_kill_switch,
+    store_path,
+)
 from isoloop.live.supervisor import Supervisor
 from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
 from isoloop.scope import ComponentState, ScopeCoordinator, SharedServices, TimedCalls
@@ -29,6 +35,13 @@ from isoloop.scope import ComponentState, ScopeCoordinator, SharedServices, Time
 __all__ = ["LiveTradingManager"]
 
 KILL_STATES: tuple[KillSwitchState, ...] = ("ACTIVE", "HALTED", "REDUCING")
+
+
+def _kill_state(value: str) -> KillSwitchState:
+    for s in KILL_STATES:
+        if s == value:
+            return s
+    raise ConfigError(f"the state store holds an unknown kill switch state {value!r}")
 
 
 class LiveTradingManager:
@@ -41,6 +54,7 @@ class LiveTradingManager:
             self._sink, run_id=self.config.name or "live", container_id="manager"
         )
         self._audit_path = self.state_dir / "audit.jsonl"
+        self._store_path = store_path(self.config)
         self.hooks = HookDispatcher(self.log, timeout=self.config.hook_timeout)
         self.router = OrderRouter()
         self._lock = threading.RLock()
@@ -66,7 +80,9 @@ class LiveTradingManager:
         f = self.config.feed
         md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
         self._market = md
-        prepare_store(store_path(self.config))
+        prepare_store(self._store_path)
+        # Operators' trips survive a restart: re-applied before any container exists.
+        self._restore_kill_switches()
         self.feed = ReplayFeed(md, symbol=f.symbol, speed=f.speed, max_bars=f.max_bars)
         self.log.info(
             "manager_started",
@@ -198,6 +214,17 @@ class LiveTradingManager:
         self.hooks.register(kind, hook)
 
     # -- kill switch ----------------------------------------------------------------
+    def _restore_kill_switches(self) -> None:
+        saved = load_kill_switches(self._store_path)
+        with self._lock:
+            glob = saved.pop(GLOBAL_SCOPE, None)
+            self.kill_state = _kill_state(glob["state"]) if glob is not None else "ACTIVE"
+            self._strategy_kill = {n: _kill_state(r["state"]) for n, r in saved.items()}
+        if glob is not None:
+            self.log.warning("kill_switch_restored", scope="global", **glob)
+        for name, record in sorted(saved.items()):
+            self.log.warning("kill_switch_restored", scope=name, **record)
+
     def trip(
         self,
         state: str,
@@ -206,33 +233,44 @@ class LiveTradingManager:
         strategy: str | None = None,
         by: str = "operator",
     ) -> None:
-        """Trip (or reset with ACTIVE) the kill switch of one strategy or of all (global)."""
+        """Trip (or reset with ACTIVE) the kill switch of one strategy or of all (global).
+
+        The new state and its audit entry are committed to the state store in one
+        transaction before any container sees it, so it survives a crash and is
+        re-applied at the next start; only another call (an operator's) changes it.
+        """
         if state not in KILL_STATES:
             raise ConfigError(
                 f"kill switch state must be one of {', '.join(KILL_STATES)}; got {state!r}"
             )
         ks: KillSwitchState = state
+        scope = "global" if strategy is None else strategy
         with self._lock:
+            if strategy is not None:
+                targets = [self._get(strategy)]
+            else:
+                targets = list(self._containers.values())
+            entry = {
+                "time": datetime.now(UTC).isoformat(),
+                "scope": scope,
+                "state": ks,
+                "reason": reason,
+                "by": by,
+            }
+            if not self._started:
+                prepare_store(self._store_path)
+            record_kill_switch(self._store_path, strategy, entry)
             if strategy is None:
                 self.kill_state = ks
                 self._strategy_kill.clear()
-                targets = list(self._containers.values())
             else:
                 self._strategy_kill[strategy] = ks
-                targets = [self._get(strategy)]
-        scope = "global" if strategy is None else strategy
-        entry = {
-            "time": datetime.now(UTC).isoformat(),
-            "scope": scope,
-            "state": ks,
-            "reason": reason,
-            "by": by,
-        }
-        with self._lock, self._audit_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            for c in targets:
+                c.trip(ks, reason, by=f"{by}:{scope}")
+            # The store holds the authoritative audit trail; this file is its readable copy.
+            with self._audit_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry, sort_keys=True) + "\n")
         self.log.warning("kill_switch_tripped", **entry)
-        for c in targets:
-            c.trip(ks, reason, by=f"{by}:{scope}")
 
     # -- state ------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:

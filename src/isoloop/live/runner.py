@@ -204,12 +204,17 @@ class RunContainer:
         timeout = live.shutdown.init_timeout
         scope.initialize(timeout=timeout)
         self.init_order = list(scope.init_order)
+        engine = scope.get("engine")
+        assert isinstance(engine, LiveEngine)
+        # The manager's kill switch (a durable operator trip included) reaches the risk
+        # manager before any module starts: not even the strategy's init can slip an order.
+        self._engine = engine
+        kill = self._kill
+        if kill != "ACTIVE":
+            engine.risk.trip(kill, "kill switch carried over from the manager", by="manager")
         scope.start(timeout=timeout)
         for slot in self.init_order:
             self.log.info("module_initialized", module=slot)
-        engine = scope.get("engine")
-        assert isinstance(engine, LiveEngine)
-        self._engine = engine
         self.last_bar = self._resume_bar = engine.last_bar
         self.orders = engine.venue.orders_total
         self.fills = engine.venue.fills
@@ -227,8 +232,6 @@ class RunContainer:
             ),
         )
         engine.bus.subscribe(FillEvent, lambda e: hooks.emit("fill", name, **e.fill._asdict()))
-        if self._kill != "ACTIVE":
-            engine.risk.trip(self._kill, "kill switch carried over from the manager", by="manager")
         self._set_state(_S.INITIALIZED)
         if self._stop.is_set():
             return

@@ -7,15 +7,23 @@
     POST /kill   {"state": "HALTED"|"REDUCING"|"ACTIVE", "strategy": NAME|null, "reason": "..."}
 
 The token is compared with `hmac.compare_digest`; it is never logged, and the
-request log records method, path and status only.
+request log records method, path and status only. The token is checked from the
+headers before any body is read; bodies are capped (`limits.MAX_BODY_BYTES`, 413)
+and so is JSON nesting (`limits.MAX_JSON_DEPTH`, 400); a malformed request, a
+wrong method (405) or an unknown path (404) gets a JSON `{"error": ...}` and a
+closed connection, and nothing reaches stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
+import socket
+import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,12 +31,22 @@ from typing import Any, Protocol
 
 from isoloop.errors import ConfigError, IsoloopError
 from isoloop.live.config import ApiConfig
+from isoloop.live.control.limits import (
+    Refusal,
+    declared_length,
+    kill_request,
+    parse_json_object,
+)
 from isoloop.live.slots.credentials import is_placeholder
 
 __all__ = ["LOOPBACK", "ControlServer", "Controlled", "ControlledContainer", "load_token"]
 
 LOOPBACK = "127.0.0.1"
 MIN_TOKEN_LENGTH = 16
+REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its headers or body
+DRAIN_BYTES = 256 * 1024  # after refusing a body: discarded at most, then the socket closes
+DRAIN_SECONDS = 0.5
+_ACTIONS = frozenset({"pause", "resume", "stop"})
 
 
 class ControlledContainer(Protocol):
@@ -94,11 +112,75 @@ def load_token(api: ApiConfig, env: dict[str, str] | None = None) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """Authenticates from the headers alone, before a byte of the body is read; any
+    malformed request gets a 4xx JSON answer and a closed connection, never a traceback."""
+
     server: _Server
     protocol_version = "HTTP/1.1"
+    timeout = REQUEST_TIMEOUT  # a stalled sender (headers or body) is dropped
+    _unread = False  # the client may still be sending a body we refused to read
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # requests are logged structurally in _reply, never with headers
+
+    def handle_one_request(self) -> None:
+        """The standard loop, but every method reaches `_handle` (which authenticates)."""
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return  # parse_request answered (through send_error)
+            self._handle(self.command)
+            self.wfile.flush()
+        except OSError:  # a timeout, a reset or a broken pipe: drop this connection
+            self.close_connection = True
+            self._unread = True
+
+    def handle_expect_100(self) -> bool:
+        # "100 Continue" only invites a body we would read; otherwise the final answer
+        # (401, 411, 413, ...) comes first.
+        if self._authorized() and isinstance(declared_length(self.headers), int):
+            self.send_response_only(HTTPStatus.CONTINUE)
+            self.end_headers()
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's parse errors, as JSON."""
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self._unread = True
+        self._reply(code, {"error": message or phrase})
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        if self._unread:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Half-close, then discard what the client is still sending, bounded in bytes and
+        time, so the answer is not lost to a reset; nothing is kept."""
+        sock = self.connection
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(DRAIN_SECONDS)
+            deadline = time.monotonic() + DRAIN_SECONDS
+            left = DRAIN_BYTES
+            while left > 0 and time.monotonic() < deadline:
+                chunk = sock.recv(min(65536, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
@@ -107,90 +189,139 @@ class _Handler(BaseHTTPRequestHandler):
         ok = hmac.compare_digest(given.strip().encode(), expected)
         return scheme.lower() == "bearer" and ok
 
-    def _reply(self, status: int, body: dict[str, Any]) -> None:
+    def _reply(self, status: int, body: dict[str, Any], allow: str | None = None) -> None:
         data = json.dumps(body, sort_keys=True, default=str).encode()
+        if status >= HTTPStatus.BAD_REQUEST:
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         if status == HTTPStatus.UNAUTHORIZED:
             self.send_header("WWW-Authenticate", 'Bearer realm="isoloop"')
+        if allow is not None:
+            self.send_header("Allow", allow)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        path = str(getattr(self, "path", "") or "").split("?")[0][:200]
         self.server.log.info(
-            "api_request", method=self.command, path=self.path.split("?")[0], status=status
+            "api_request", method=str(self.command or "")[:16], path=path, status=status
         )
 
-    def _body(self) -> dict[str, Any]:
-        n = int(self.headers.get("Content-Length") or 0)
+    def _refuse(self, refusal: Refusal) -> None:
+        self._reply(refusal.status, {"error": refusal.error})
+
+    def _read_body(self) -> bytes | Refusal:
+        n = declared_length(self.headers)
+        if isinstance(n, Refusal):
+            self._unread = True
+            return n
         if not n:
-            return {}
-        raw = json.loads(self.rfile.read(n))
-        if not isinstance(raw, dict):
-            raise ValueError("the request body must be a JSON object")
-        return raw
+            return b""
+        try:
+            data = self.rfile.read(n)
+        except TimeoutError:
+            self._unread = True
+            return Refusal(HTTPStatus.REQUEST_TIMEOUT, "the body did not arrive in time")
+        if len(data) < n:
+            return Refusal(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length")
+        return data
 
     def _handle(self, method: str) -> None:
         if not self._authorized():
-            # Drain any body so the connection stays usable, then refuse.
-            n = int(self.headers.get("Content-Length") or 0)
-            if n:
-                self.rfile.read(n)
+            # Never read (or buffer) the body of a request that is not authenticated.
+            self._unread = declared_length(self.headers) != 0
             self._reply(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
             return
-        m = self.server.manager
         parts = [p for p in self.path.split("?")[0].split("/") if p]
+        allowed = _allowed_methods(parts)
+        if allowed is None:
+            self._unread = declared_length(self.headers) != 0
+            self._reply(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
+            return
+        if method not in allowed:
+            self._unread = declared_length(self.headers) != 0
+            self._reply(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                {"error": f"method {method[:16]} not allowed here; use {allowed}"},
+                allow=allowed,
+            )
+            return
+        raw = self._read_body()
+        if isinstance(raw, Refusal):
+            self._refuse(raw)
+            return
         try:
-            if method == "GET" and parts == ["health"]:
-                st = m.get_state()
-                self._reply(
-                    200,
-                    {
-                        "status": "ok",
-                        "environment": st["environment"],
-                        "kill_switch": st["kill_switch"],
-                        "strategies": len(st["strategies"]),
-                        "feed": st["feed"],
-                    },
-                )
-            elif method == "GET" and parts == ["strategies"]:
-                self._reply(200, m.get_state()["strategies"])
-            elif method == "GET" and len(parts) == 2 and parts[0] == "strategies":
-                self._reply(200, m.container(parts[1]).get_state())
-            elif method == "POST" and len(parts) == 3 and parts[0] == "strategies":
-                name, action = parts[1], parts[2]
-                if action == "pause":
-                    m.pause(name)
-                elif action == "resume":
-                    m.resume(name)
-                elif action == "stop":
-                    m.stop_strategy(name)
-                else:
-                    self._reply(404, {"error": f"unknown action {action!r}"})
-                    return
-                self._reply(200, {"strategy": name, "state": m.container(name).state})
-            elif method == "POST" and parts == ["kill"]:
-                body = self._body()
-                m.trip(
-                    str(body.get("state", "HALTED")),
-                    str(body.get("reason") or "operator via control API"),
-                    strategy=body.get("strategy"),
-                    by="api",
-                )
-                strategy = body.get("strategy")
-                state = m.kill_state if strategy is None else m.container(strategy).kill_state
-                self._reply(
-                    200, {"scope": strategy or "global", "strategy": strategy, "state": state}
-                )
-            else:
-                self._reply(404, {"error": f"no endpoint {method} {self.path}"})
+            self._route(method, parts, raw)
         except (IsoloopError, ValueError) as exc:
-            self._reply(400, {"error": str(exc)})
+            self._reply(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except Exception as exc:  # never a traceback on stderr: the manager's log has it
+            self.server.log.error("api_error", path=parts[:3], error=repr(exc))
+            self._reply(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error": "internal error; see manager.jsonl in the state folder"},
+            )
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def _route(self, method: str, parts: list[str], raw: bytes) -> None:
+        m = self.server.manager
+        if parts == ["health"]:
+            st = m.get_state()
+            self._reply(
+                200,
+                {
+                    "status": "ok",
+                    "environment": st["environment"],
+                    "kill_switch": st["kill_switch"],
+                    "strategies": len(st["strategies"]),
+                    "feed": st["feed"],
+                },
+            )
+        elif parts == ["strategies"]:
+            self._reply(200, m.get_state()["strategies"])
+        elif len(parts) == 2:
+            self._reply(200, m.container(parts[1]).get_state())
+        elif len(parts) == 3:
+            name, action = parts[1], parts[2]
+            if action == "pause":
+                m.pause(name)
+            elif action == "resume":
+                m.resume(name)
+            else:
+                m.stop_strategy(name)
+            self._reply(200, {"strategy": name, "state": m.container(name).state})
+        else:  # POST /kill
+            body = parse_json_object(raw)
+            if isinstance(body, Refusal):
+                self._refuse(body)
+                return
+            req = kill_request(body)
+            if isinstance(req, Refusal):
+                self._refuse(req)
+                return
+            m.trip(
+                req.state,
+                req.reason or "operator via control API",
+                strategy=req.strategy,
+                by="api",
+            )
+            strategy = req.strategy
+            state = m.kill_state if strategy is None else m.container(strategy).kill_state
+            self._reply(200, {"scope": strategy or "global", "strategy": strategy, "state": state})
 
-    def do_POST(self) -> None:
-        self._handle("POST")
+
+def _allowed_methods(parts: list[str]) -> str | None:
+    """The method an endpoint takes, or None for no such endpoint."""
+    if parts in (["health"], ["strategies"]):
+        return "GET"
+    if len(parts) == 2 and parts[0] == "strategies":
+        return "GET"
+    if len(parts) == 3 and parts[0] == "strategies" and parts[2] in _ACTIONS:
+        return "POST"
+    if parts == ["kill"]:
+        return "POST"
+    return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -201,6 +332,11 @@ class _Server(ThreadingHTTPServer):
         self.token = token
         self.log = manager.log
         super().__init__((LOOPBACK, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback on stderr; a request's failure belongs in the log.
+        exc = sys.exc_info()[1]
+        self.log.error("api_connection_error", error=repr(exc))
 
 
 class ControlServer:

@@ -20,11 +20,15 @@ from isoloop.live.config import LiveConfig
 from isoloop.model.events import Fill
 
 __all__ = [
+    "GLOBAL_SCOPE",
     "AccountStore",
     "Checkpoint",
     "StoredAccount",
+    "load_kill_switches",
     "prepare_store",
     "read_account_rows",
+    "read_kill_audit",
+    "record_kill_switch",
     "store_path",
 ]
 
@@ -44,9 +48,17 @@ CREATE TABLE IF NOT EXISTS container_checkpoints (
     account TEXT PRIMARY KEY, last_bar INTEGER NOT NULL, last_ns INTEGER,
     order_seq INTEGER NOT NULL, books_cash REAL NOT NULL, books_positions TEXT NOT NULL,
     open_orders TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kill_switch (
+    scope TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL,
+    time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kill_switch_audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, scope TEXT NOT NULL,
+    state TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL);
 """
 
 ACTIVE = ("ACCEPTED", "PARTIAL", "PENDING_CANCEL")
+# The `kill_switch` row of the global switch (strategy names start with a letter).
+GLOBAL_SCOPE = "*"
 
 
 def prepare_store(path: Path) -> None:
@@ -265,5 +277,81 @@ def read_account_rows(path: Path, account: str) -> dict[str, Any]:
             "positions": positions,
             "cash": None if row is None else row[0],
         }
+    finally:
+        db.close()
+
+
+# -- the operators' kill switch (manager side) -------------------------------------------
+def _kill_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    # A trip must survive a power loss too, not only a killed process.
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def record_kill_switch(path: Path, strategy: str | None, entry: dict[str, Any]) -> None:
+    """Persist an operator's trip (or reset) and its audit entry in ONE transaction.
+
+    A global trip replaces every per-strategy state (as it does in memory); a global
+    ACTIVE therefore clears them all. A per-strategy state, ACTIVE included, is kept:
+    it overrides the global one for that strategy until the next global trip.
+    """
+    state, reason, by, time = entry["state"], entry["reason"], entry["by"], entry["time"]
+    db = _kill_db(path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if strategy is None:
+                db.execute("DELETE FROM kill_switch")
+                if state != "ACTIVE":
+                    db.execute(
+                        "INSERT INTO kill_switch(scope, state, reason, by, time) "
+                        "VALUES (?,?,?,?,?)",
+                        (GLOBAL_SCOPE, state, reason, by, time),
+                    )
+            else:
+                db.execute(
+                    "INSERT INTO kill_switch(scope, state, reason, by, time) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(scope) DO UPDATE SET state=excluded.state, "
+                    "reason=excluded.reason, by=excluded.by, time=excluded.time",
+                    (strategy, state, reason, by, time),
+                )
+            db.execute(
+                "INSERT INTO kill_switch_audit(time, scope, state, reason, by) VALUES (?,?,?,?,?)",
+                (time, entry["scope"], state, reason, by),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+
+
+def load_kill_switches(path: Path) -> dict[str, dict[str, str]]:
+    """Every persisted operator state, keyed by strategy (`GLOBAL_SCOPE` for the global one):
+    `{"state", "reason", "by", "time"}`."""
+    db = _kill_db(path)
+    try:
+        rows = db.execute(
+            "SELECT scope, state, reason, by, time FROM kill_switch ORDER BY scope"
+        ).fetchall()
+    finally:
+        db.close()
+    keys = ("state", "reason", "by", "time")
+    return {str(r[0]): dict(zip(keys, map(str, r[1:]), strict=True)) for r in rows}
+
+
+def read_kill_audit(path: Path) -> list[dict[str, Any]]:
+    """Every operator trip recorded in the store, oldest first: for tools and tests."""
+    db = sqlite3.connect(path, timeout=30.0)
+    try:
+        keys = ("time", "scope", "state", "reason", "by")
+        return [
+            dict(zip(keys, r, strict=True))
+            for r in db.execute(
+                "SELECT time, scope, state, reason, by FROM kill_switch_audit ORDER BY seq"
+            )
+        ]
     finally:
         db.close()

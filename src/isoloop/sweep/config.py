@@ -85,6 +85,7 @@ class ExecutorSettings(_Model):
     retries: Annotated[int, Field(ge=0)] = 2  # resubmissions after a worker death
     memory_limit_mb: Annotated[float, Field(gt=0)] | None = None  # process: recycle above
     recycle_after: PositiveInt | None = None  # process: new worker after N trials
+    trial_memory_mb: Annotated[float, Field(gt=0)] | None = None  # per trial, while it runs
     max_in_flight: PositiveInt | None = None  # default 2 × workers
 
     @model_validator(mode="after")

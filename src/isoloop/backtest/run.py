@@ -15,16 +15,22 @@ import pandas as pd
 from isoloop.config import DataConfig, RunConfig, load_run_config
 from isoloop.config.loading import check_strategy_class
 from isoloop.data import MarketData, load_market_data
+from isoloop.engine.roles import BACKTEST_ROLES
 from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.results.digest import order_list_hash, run_digest
 from isoloop.results.metrics import compute_stats
+from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import (
+    check_name,
     discard_staging,
     export_events_csv,
     finalize_run_dir,
+    hash_run_files,
+    inside,
     staging_dir,
     versions,
+    write_manifest,
     write_run_files,
 )
 from isoloop.scope import ScopeCoordinator, SharedServices
@@ -32,6 +38,7 @@ from isoloop.scope.blueprint import find_blueprint
 from isoloop.scope.guards import check_class_state, class_state
 
 __all__ = [
+    "BACKTEST_SHARED",
     "BacktestCoordinator",
     "BacktestResult",
     "config_hash",
@@ -41,6 +48,8 @@ __all__ = [
 ]
 
 _FILE_SCHEMES = ("csv:", "parquet:")
+# The shared services a backtest's scopes get (a blueprint may ask for these only).
+BACKTEST_SHARED = ("market_data", "fingerprints")
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +81,13 @@ class BacktestResult:
 
 
 def resolve_sources(config: RunConfig, base_dir: Path) -> RunConfig:
-    """Make file data sources absolute so a manifest re-runs from any folder."""
+    """Make file data sources absolute so a manifest re-runs from any folder.
+
+    The run's `name` is checked here too (it names the run folder and a sweep's
+    folder), so a backtest and a sweep refuse an unsafe one before anything runs.
+    """
+    if config.name is not None:
+        check_name(config.name, "name")
 
     def fix(dc: DataConfig) -> DataConfig:
         for scheme in _FILE_SCHEMES:
@@ -113,7 +128,12 @@ class BacktestCoordinator:
 
     def __init__(self, shared: SharedServices | None = None, *, stop_timeout: float = 5.0):
         self._shared = shared
-        self._scopes = ScopeCoordinator(shared, stop_timeout=stop_timeout) if shared else None
+        # Every slot's class is checked against the backtest roles before a scope builds it.
+        self._scopes = (
+            ScopeCoordinator(shared, stop_timeout=stop_timeout, roles=BACKTEST_ROLES)
+            if shared
+            else None
+        )
         self._stop_timeout = stop_timeout
 
     def close(self) -> None:
@@ -129,7 +149,10 @@ class BacktestCoordinator:
             return self._scopes, prints, False
         md, prints = load_market_data([config.data, *config.instruments], base_dir)
         shared = SharedServices(market_data=md, fingerprints=prints)
-        return ScopeCoordinator(shared, stop_timeout=self._stop_timeout), prints, True
+        coordinator = ScopeCoordinator(
+            shared, stop_timeout=self._stop_timeout, roles=BACKTEST_ROLES
+        )
+        return coordinator, prints, True
 
     def run_backtest(
         self,
@@ -138,14 +161,20 @@ class BacktestCoordinator:
         out: Path | None = None,
         run_id: str | None = None,
         log_sink: LogSink | None = None,
+        report: bool = True,
         **overrides: Any,
     ) -> BacktestResult:
+        """One backtest; with `out`, its run folder `out/<run_id>/` (with `report.html`
+        unless `report=False`), published by one rename when every file is written."""
         cfg, base_dir = load_run_config(config, overrides)
-        cfg = resolve_sources(cfg, base_dir)
+        try:
+            cfg = resolve_sources(cfg, base_dir)
+        except ConfigError as exc:
+            raise with_config_source(exc, config) from None
         chash = config_hash(cfg)
         rid = run_id or _default_run_id(cfg, chash, with_time=out is not None)
+        final = _run_folder(out, rid) if out is not None else None
         scopes, prints, own = self._scope_coordinator(cfg, base_dir)
-        final = out / rid if out is not None and out.name != rid else out
         staging = staging_dir(final) if final is not None else None
         sink = log_sink
         if sink is None and staging is not None:
@@ -162,13 +191,17 @@ class BacktestCoordinator:
                 manifest = _manifest(result, chash, scopes.shared.market_data)
                 write_run_files(
                     staging,
-                    manifest=manifest,
                     index=result.equity.index.to_numpy(),
                     equity=result.equity.to_numpy(),
                     trades=result.trades,
                     orders=result.orders,
                 )
                 export_events_csv(staging / "events.jsonl", staging / "events.csv")
+                if report:
+                    report_for_run_dir(staging, manifest)
+                # Every file is complete before it is hashed, and the manifest comes last.
+                manifest["files"] = hash_run_files(staging)
+                write_manifest(staging, manifest)
                 finalize_run_dir(staging, final)
                 result = _with_run_dir(result, final)
             return result
@@ -238,6 +271,13 @@ def _primary_symbol(cfg: RunConfig, md: MarketData) -> str:
     return next(iter(md))
 
 
+def _run_folder(out: Path, rid: str) -> Path:
+    """`out/<rid>` (or `out` itself when it is already named `rid`), kept inside `out`."""
+    if out.name == rid:
+        return out
+    return inside(out, check_name(rid, "run id"))
+
+
 def _default_run_id(cfg: RunConfig, chash: str, *, with_time: bool) -> str:
     label = cfg.name or cfg.strategy.class_path.rpartition(":")[2].lower()
     if with_time:
@@ -250,7 +290,7 @@ def _manifest(result: BacktestResult, chash: str, md: MarketData) -> dict[str, A
     cfg = result.config
     sources = {d.symbol or "": d.source for d in [cfg.data, *cfg.instruments]}
     return {
-        "format": 1,
+        "format": 2,
         "run_id": result.run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": cfg.model_dump(mode="json", by_alias=True),
@@ -278,11 +318,17 @@ def run_backtest(
     config: str | Path | Mapping[str, Any] | RunConfig,
     *,
     out: Path | str | None = None,
+    report: bool = True,
     **overrides: Any,
 ) -> BacktestResult:
-    """Run one backtest; `overrides` use dotted keys (`**{"strategy.params.fast": 12}`)."""
+    """Run one backtest; `overrides` use dotted keys (`**{"strategy.params.fast": 12}`).
+
+    With `out`, the run folder `out/<run_id>/` is written (`report.html` included
+    unless `report=False`)."""
     coordinator = BacktestCoordinator()
     try:
-        return coordinator.run_backtest(config, out=Path(out) if out else None, **overrides)
+        return coordinator.run_backtest(
+            config, out=Path(out) if out else None, report=report, **overrides
+        )
     finally:
         coordinator.close()

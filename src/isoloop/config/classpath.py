@@ -1,7 +1,13 @@
 """Class paths (`module:Class`) in configs and blueprints, and where moved ones went.
 
-A class path is a code reference the user trusts, like an entry point. Paths
-that an earlier release used are redirected for one release with a
+A class path is a code reference the user trusts, like an entry point: importing
+its module runs that module's import-time code. For shared or multi-user
+deployments, `$ISOLOOP_ALLOWED_MODULES` (comma-separated module prefixes, e.g.
+`mycompany.strategies,acme`) limits which modules a class path may import; a
+module outside it is refused before it is imported. isoloop's own modules are
+always allowed. See docs/security.md.
+
+Paths that an earlier release used are redirected for one release with a
 `DeprecationWarning`, so a user's saved config or blueprint keeps running
 while it says what to write instead.
 """
@@ -9,12 +15,25 @@ while it says what to write instead.
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import warnings
 from types import MappingProxyType
 
 from isoloop.errors import BlueprintError
 
-__all__ = ["MOVED_MODULES", "import_class", "resolve_moved"]
+__all__ = [
+    "ALLOWED_MODULES_ENV",
+    "MOVED_MODULES",
+    "allowed_module_prefixes",
+    "check_module_allowed",
+    "import_class",
+    "resolve_moved",
+]
+
+ALLOWED_MODULES_ENV = "ISOLOOP_ALLOWED_MODULES"
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_CLASS = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 # Old module → new module, for the layout change of 0.2.0 (remove in 0.3.0).
 MOVED_MODULES: MappingProxyType[str, str] = MappingProxyType(
@@ -47,13 +66,45 @@ def resolve_moved(ref: str, *, where: str) -> str:
     return f"{new}{sep}{attr}"
 
 
+def allowed_module_prefixes() -> tuple[str, ...] | None:
+    """The allow-list from `$ISOLOOP_ALLOWED_MODULES`, or None when any module may be named."""
+    raw = os.environ.get(ALLOWED_MODULES_ENV, "").strip()
+    if not raw:
+        return None
+    prefixes = (p.strip().rstrip(".") for p in raw.split(","))
+    return ("isoloop", *(p for p in prefixes if p))
+
+
+def check_module_allowed(module_name: str, *, where: str) -> None:
+    """Refuse a module outside the allow-list (a prefix matches itself and its submodules)."""
+    allowed = allowed_module_prefixes()
+    if allowed is None:
+        return
+    if any(module_name == p or module_name.startswith(p + ".") for p in allowed):
+        return
+    raise BlueprintError(
+        f"{where}: module {module_name!r} is not in {ALLOWED_MODULES_ENV} "
+        f"({', '.join(allowed)}); add its package there or name another class"
+    )
+
+
 def import_class(ref: str, *, where: str) -> type:
-    """Import `module:Class`; errors name `where` (file and slot) and the fix."""
+    """Import `module:Class`; errors name `where` (file and slot) and the fix.
+
+    The module is checked against the allow-list before it is imported.
+    """
     module_name, sep, attr = ref.partition(":")
     if not sep or not module_name or not attr:
         raise BlueprintError(f"{where}: class path {ref!r} must look like 'package.module:Class'")
     ref = resolve_moved(ref, where=where)
     module_name, _, attr = ref.partition(":")
+    if not _MODULE.fullmatch(module_name) or not _CLASS.fullmatch(attr):
+        shown = ref if len(ref) <= 80 else ref[:80] + "…"
+        raise BlueprintError(
+            f"{where}: class path {shown!r} must be 'package.module:Class' with a public "
+            "class name (letters, digits, _; not starting with _)"
+        )
+    check_module_allowed(module_name, where=where)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

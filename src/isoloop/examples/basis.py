@@ -20,7 +20,9 @@ class BasisTrade(Strategy):
     """Params: `units` (int > 0), `enter_bar` (≥ 1), `exit_bar` (> enter_bar, or None to
     hold until the end), `spot_venue`, `hedge_venue` (venue names in the container)."""
 
-    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def validate_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Class-level and side-effect free, so `isoloop validate` checks params unbuilt."""
         out: dict[str, Any] = {
             "units": 10,
             "enter_bar": 1,

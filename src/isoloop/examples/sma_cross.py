@@ -31,7 +31,9 @@ def crossover_signals(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class SmaCross(Strategy):
-    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def validate_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Class-level and side-effect free, so `isoloop validate` checks params unbuilt."""
         unknown = sorted(set(params) - {"fast", "slow"})
         if unknown:
             raise StrategyParamError(

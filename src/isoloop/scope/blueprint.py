@@ -4,13 +4,19 @@ A blueprint is data (YAML), never code: class paths are imported, and
 constructor parameters are matched by name to other slots, shared services or
 a few run-level values. The dependency graph — and therefore the init order —
 is derived from those constructor signatures, never listed by hand.
+
+Every class is checked before anything is built (`isoloop.scope.roles`): never a
+standard-library class, and, with the run kind's role table, a class that can
+play the slot's role. `@config.` references name plain fields only
+(`@config.venue.cash`), never private or dunder attributes, and never methods.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -22,6 +28,7 @@ import yaml
 from isoloop.config.classpath import import_class
 from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import BlueprintError
+from isoloop.scope.roles import SlotRoles, check_slot_class
 
 __all__ = [
     "RUN_VALUES",
@@ -39,7 +46,9 @@ __all__ = [
 RUN_VALUES = frozenset({"log", "config", "run_id", "seed_sequence"})
 CONFIG_REF = "@config."
 _TOP_KEYS = frozenset({"name", "description", "shared", "slots"})
-_SLOT_KEYS = frozenset({"class", "args"})
+_SLOT_KEYS = frozenset({"class", "args", "role"})
+# A `@config.` path: plain field names only (no private or dunder attribute, no index).
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,7 @@ class SlotSpec:
     name: str
     class_ref: str
     args: Mapping[str, Any] = field(default_factory=dict)
+    role: str | None = None  # the role the slot plays, when its name does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +98,40 @@ def blueprint_dirs(config_dir: Path | None = None) -> list[Traversable]:
     return dirs
 
 
+_MISSING = object()
+
+
+def check_config_ref(ref: str, *, where: str) -> tuple[str, ...]:
+    """The field names of `@config.a.b`; refuses anything but plain field names."""
+    parts = tuple(ref.removeprefix(CONFIG_REF).split("."))
+    for part in parts:
+        if not _FIELD.fullmatch(part):
+            shown = part if len(part) <= 40 else part[:40] + "…"
+            raise BlueprintError(
+                f"{where}: {shown!r} in a @config reference is not a plain field name; "
+                "write @config.<section>.<field> with lowercase names (a-z, 0-9, _), "
+                "never starting with an underscore"
+            )
+    return parts
+
+
 def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:
-    """Follow `@config.a.b` through attributes or mapping keys of the run config."""
+    """Follow `@config.a.b` through mapping keys or data attributes of the run config."""
     value: Any = config
-    for part in ref.removeprefix(CONFIG_REF).split("."):
-        if isinstance(value, Mapping) and part in value:
+    for part in check_config_ref(ref, where=where):
+        if isinstance(value, Mapping):
+            if part not in value:
+                raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
             value = value[part]
-        elif hasattr(value, part):
-            value = getattr(value, part)
-        else:
+            continue
+        # Static lookup first: a name the object does not have runs no `__getattr__`.
+        if inspect.getattr_static(value, part, _MISSING) is _MISSING:
             raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
+        value = getattr(value, part)
+        if callable(value):
+            raise BlueprintError(
+                f"{where}: {ref!r} names a method or a class, not a field of the run config"
+            )
     return value
 
 
@@ -114,7 +148,7 @@ class Blueprint:
         # Plans depend only on the class behind each slot; caching them here (per
         # blueprint object, not per process) keeps signature inspection out of the
         # per-scope cost.
-        self._plans: dict[tuple[str, ...], tuple[SlotPlan, ...]] = {}
+        self._plans: dict[tuple[tuple[str, ...], SlotRoles | None], tuple[SlotPlan, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Blueprint({self.name!r}, {str(self.path)!r})"
@@ -135,14 +169,39 @@ class Blueprint:
             refs.append(ref)
         return tuple(refs)
 
-    def plan(self, config: object) -> tuple[SlotPlan, ...]:
-        """Slot plans in dependency order (a slot comes after every slot it needs)."""
+    def plan(self, config: object, roles: SlotRoles | None = None) -> tuple[SlotPlan, ...]:
+        """Slot plans in dependency order (a slot comes after every slot it needs).
+
+        Every class is imported and checked (`roles`: the run kind's role table)
+        before the plan is returned; nothing is constructed here.
+        """
         refs = self.class_refs(config)
-        cached = self._plans.get(refs)
+        key = (refs, roles)
+        cached = self._plans.get(key)
         if cached is None:
-            cached = self._build_plan(refs)
-            self._plans[refs] = cached
+            cached = self._build_plan(refs, roles)
+            self._plans[key] = cached
         return cached
+
+    def check(
+        self, config: object, *, roles: SlotRoles | None, shared: Iterable[str]
+    ) -> tuple[SlotPlan, ...]:
+        """Everything a scope would check before building a component, building none.
+
+        Shared services against those provided, every class against its slot's
+        role, every constructor parameter, every `@config.` argument.
+        """
+        provided = set(shared)
+        missing = [s for s in self.shared if s not in provided]
+        if missing:
+            raise BlueprintError(
+                f"blueprint {self.path}: needs shared services {missing} that this run "
+                f"does not provide ({', '.join(sorted(provided)) or 'none'})"
+            )
+        plans = self.plan(config, roles)
+        for spec in self.slots:
+            self.resolve_args(spec, config)
+        return plans
 
     def resolve_args(self, spec: SlotSpec, config: object) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -153,11 +212,13 @@ class Blueprint:
                 out[key] = raw
         return out
 
-    def _build_plan(self, refs: tuple[str, ...]) -> tuple[SlotPlan, ...]:
+    def _build_plan(self, refs: tuple[str, ...], roles: SlotRoles | None) -> tuple[SlotPlan, ...]:
         names = set(self.slot_names)
         plans: dict[str, SlotPlan] = {}
         for spec, ref in zip(self.slots, refs, strict=True):
-            cls = import_class(ref, where=self.where(spec.name))
+            where = self.where(spec.name)
+            cls = import_class(ref, where=where)
+            check_slot_class(cls, slot=spec.name, where=where, roles=roles, declared=spec.role)
             plans[spec.name] = self._plan_slot(spec, cls, names)
         return _topological(plans, self)
 
@@ -226,6 +287,13 @@ def _topological(plans: Mapping[str, SlotPlan], bp: Blueprint) -> tuple[SlotPlan
     return tuple(order)
 
 
+def _check_refs(spec: SlotSpec, where: str) -> None:
+    """`@config.` references are checked when the file is read, before any is followed."""
+    for raw in (spec.class_ref, *spec.args.values()):
+        if isinstance(raw, str) and raw.startswith(CONFIG_REF):
+            check_config_ref(raw, where=where)
+
+
 def find_blueprint(name: str, config_dir: Path | None = None) -> Traversable:
     """The file a blueprint name or path stands for (see `load_blueprint` for the order)."""
     candidate = Path(name)
@@ -285,14 +353,22 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
             raise BlueprintError(f"{where}: the name is reserved for a run value or shared service")
         if isinstance(value, str):
             slots.append(SlotSpec(slot_name, value))
+            _check_refs(slots[-1], where)
             continue
         if not isinstance(value, Mapping) or "class" not in value:
             raise BlueprintError(f"{where}: give a class path or a mapping with 'class'")
         extra = set(value) - _SLOT_KEYS
         if extra:
-            raise BlueprintError(f"{where}: unknown keys {sorted(extra)}; allowed: class, args")
+            raise BlueprintError(
+                f"{where}: unknown keys {sorted(extra)}; allowed: class, args, role"
+            )
         args = value.get("args") or {}
         if not isinstance(args, Mapping):
             raise BlueprintError(f"{where}: 'args' must be a mapping")
-        slots.append(SlotSpec(slot_name, str(value["class"]), dict(args)))
+        role = value.get("role")
+        if role is not None and not (isinstance(role, str) and _FIELD.fullmatch(role)):
+            raise BlueprintError(f"{where}: 'role' must be a role name such as venue")
+        spec = SlotSpec(slot_name, str(value["class"]), dict(args), role)
+        _check_refs(spec, where)
+        slots.append(spec)
     return Blueprint(str(raw.get("name") or path.stem), path, tuple(shared_raw), tuple(slots))

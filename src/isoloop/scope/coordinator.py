@@ -13,6 +13,7 @@ import numpy as np
 from isoloop.logging import JsonlFileSink, LogSink, NullSink
 from isoloop.scope.blueprint import Blueprint, load_blueprint
 from isoloop.scope.graph import GraphPool
+from isoloop.scope.roles import SlotRoles
 from isoloop.scope.run_scope import RunScope
 from isoloop.scope.shared import SharedServices
 from isoloop.scope.timed import TimedCalls
@@ -26,14 +27,26 @@ class ScopeCoordinator:
     Thread-safe: each scope is confined to the thread that opened it, and the
     coordinator's own state is an id counter and the helper threads that bound
     its scopes' starts and stops.
+
+    `roles` is the run kind's role table (`isoloop.engine.roles`): with it, every
+    slot's class must play that slot's role, checked before a component is built.
+    Without it only the checks every blueprint gets apply (no standard-library
+    classes, plain `@config.` fields): the kernel's own stand-in tests run so.
     """
 
-    def __init__(self, shared: SharedServices, *, stop_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        shared: SharedServices,
+        *,
+        stop_timeout: float = 5.0,
+        roles: SlotRoles | None = None,
+    ) -> None:
         self.shared = shared
         self.stop_timeout = stop_timeout
+        self.roles = roles
         self._ids = itertools.count(1)
         self._calls = TimedCalls()
-        self._pool = GraphPool(shared)
+        self._pool = GraphPool(shared, roles=roles)
         self._blueprints: dict[str, Blueprint] = {}
         self._lock = threading.Lock()
 

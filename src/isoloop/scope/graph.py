@@ -24,6 +24,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from isoloop.scope.blueprint import RUN_VALUES, Blueprint, SlotPlan
+from isoloop.scope.roles import SlotRoles
 
 __all__ = ["GraphPool", "ProviderGraph"]
 
@@ -93,10 +94,17 @@ class ProviderGraph:
 
 
 class GraphPool:
-    """Idle provider graphs per (blueprint, resolved classes); thread-safe checkout."""
+    """Idle provider graphs per (blueprint, resolved classes); thread-safe checkout.
 
-    def __init__(self, shared: Mapping[str, Any], max_idle: int = 8) -> None:
+    `roles` is the run kind's role table: a new graph's classes are checked against
+    it (`Blueprint.plan`) before any provider is made.
+    """
+
+    def __init__(
+        self, shared: Mapping[str, Any], max_idle: int = 8, roles: SlotRoles | None = None
+    ) -> None:
         self._shared = shared
+        self._roles = roles
         self._max_idle = max_idle
         self._lock = threading.Lock()
         # Keyed by the blueprint object's id; the blueprint is kept alongside so the
@@ -111,7 +119,7 @@ class GraphPool:
             if entry is not None and entry[1]:
                 return key, entry[1].pop()
         needed = {n: self._shared[n] for n in blueprint.shared if n in self._shared}
-        return key, ProviderGraph(blueprint.plan(config), needed)
+        return key, ProviderGraph(blueprint.plan(config, self._roles), needed)
 
     def release(self, key: Any, blueprint: Blueprint, graph: ProviderGraph) -> None:
         graph.clear()

@@ -1,8 +1,15 @@
-"""Re-run a run directory from its manifest and say exactly what differs, if anything."""
+"""Re-run a run directory from its manifest and say exactly what differs, if anything.
+
+Two checks: every file the manifest lists must still have the SHA-256 it was
+written with (an edited, deleted or replaced artifact is named), and the run,
+re-run from the manifest's config, must give the recorded digest.
+"""
 
 from __future__ import annotations
 
 import json
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,10 +20,10 @@ from isoloop.backtest.run import config_hash, run_backtest
 from isoloop.config import RunConfig, describe_validation_error
 from isoloop.data import load_market_data
 from isoloop.errors import ConfigError
-from isoloop.results.digest import canonical_json
-from isoloop.results.rundir import MANIFEST, read_manifest
+from isoloop.results.digest import canonical_json, file_sha256
+from isoloop.results.rundir import MANIFEST, is_safe_name, read_manifest
 
-__all__ = ["VerifyOutcome", "verify_run_dir"]
+__all__ = ["VerifyOutcome", "file_differences", "verify_run_dir"]
 
 
 @dataclass(frozen=True)
@@ -35,11 +42,53 @@ class VerifyOutcome:
         }
 
 
+def _file_difference(run_dir: Path, name: str, recorded: object) -> str | None:
+    """What is wrong with one file the manifest lists, or None when it is as written."""
+    if not is_safe_name(name) or name == MANIFEST:
+        return "manifest: lists a path that is not a plain file name (the manifest was edited)"
+    if not isinstance(recorded, Mapping) or not isinstance(recorded.get("sha256"), str):
+        return f"{name}: the manifest's record of it is malformed (the manifest was edited)"
+    path = run_dir / name
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return f"{name}: missing (the run wrote {recorded.get('bytes')} bytes)"
+    if not stat.S_ISREG(mode):
+        return f"{name}: no longer a regular file (replaced by a link or a folder)"
+    sha, size = file_sha256(path)
+    if sha != recorded["sha256"]:
+        return (
+            f"{name}: changed since the run (sha256 {recorded['sha256']} recorded, {sha} now; "
+            f"{recorded.get('bytes')} bytes recorded, {size} now)"
+        )
+    return None
+
+
+def file_differences(run_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """One line per file of the run folder that is missing or differs from the manifest."""
+    files = manifest.get("files")
+    if files is None:
+        fmt = manifest.get("format")
+        if isinstance(fmt, int) and fmt >= 2:
+            return ["manifest: its 'files' table is gone (the manifest was edited)"]
+        return []  # written before file hashes were recorded: nothing to compare with
+    if not isinstance(files, Mapping):
+        return ["manifest: 'files' is not a table of file hashes (the manifest was edited)"]
+    found = (_file_difference(run_dir, str(name), files[name]) for name in sorted(files))
+    return [line for line in found if line is not None]
+
+
 def _first_order_difference(run_dir: Path, orders: list[dict[str, Any]]) -> str | None:
     path = run_dir / "orders.jsonl"
     if not path.exists():
         return None
-    recorded = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        recorded = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # unreadable: the file check has named it already
+    if not all(isinstance(r, dict) for r in recorded):
+        return None
     for i, (a, b) in enumerate(zip(recorded, orders, strict=False)):
         if canonical_json(a) != canonical_json(json.loads(json.dumps(b, default=str))):
             keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
@@ -50,7 +99,8 @@ def _first_order_difference(run_dir: Path, orders: list[dict[str, Any]]) -> str 
 
 
 def verify_run_dir(run_dir: Path) -> VerifyOutcome:
-    """Exit-code semantics: `ok` only when the re-run digest equals the recorded one."""
+    """Exit-code semantics: `ok` only when every recorded file is intact and the re-run
+    digest equals the recorded one."""
     manifest = read_manifest(run_dir)
     source = str(run_dir / MANIFEST)
     try:
@@ -60,7 +110,7 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, f"{source} config")) from None
     expected = manifest.get("digest")
-    differences: list[str] = []
+    differences = file_differences(run_dir, manifest)
     if manifest.get("config_hash") not in (None, config_hash(cfg)):
         differences.append(
             "manifest config was edited after the run (config_hash does not match its config)"
@@ -74,7 +124,7 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
         if was != now:
             differences.append(f"data for {symbol}: fingerprint {was} recorded, {now} now")
 
-    result = run_backtest(cfg)
+    result = run_backtest(cfg, report=False)
     if result.digest != expected:
         differences.append(f"digest: {expected} recorded, {result.digest} re-run")
         if result.order_list_hash != manifest.get("order_list_hash"):

@@ -15,10 +15,18 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["canonical", "canonical_json", "order_list_hash", "run_digest", "sweep_digest"]
+__all__ = [
+    "canonical",
+    "canonical_json",
+    "file_sha256",
+    "order_list_hash",
+    "run_digest",
+    "sweep_digest",
+]
 
 _ORDERS = b"isoloop-orders-v1\n"
 _RUN = b"isoloop-run-v1\n"
@@ -154,3 +162,18 @@ def sweep_digest(trials: Iterable[Mapping[str, object]]) -> str:
     for _, payload in records:
         _record(digest, payload.encode("ascii"))
     return digest.hexdigest()
+
+
+def file_sha256(path: Path, *, chunk: int = 1 << 20) -> tuple[str, int]:
+    """SHA-256 (hex) and size in bytes of a file's contents, read in chunks.
+
+    Used for the `files` table of a run's manifest, which `verify` checks to catch
+    an edited or deleted artifact; it is not part of any run digest.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    with Path(path).open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size

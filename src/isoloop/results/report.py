@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import math
+import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -268,5 +270,13 @@ def write_report(
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(document, encoding="utf-8")
+    # A sibling temp file renamed over the report: a full disk or a crash mid-write
+    # leaves the previous report (or none), never a truncated one.
+    temp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        temp.write_text(document, encoding="utf-8")
+        os.replace(temp, out)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return out

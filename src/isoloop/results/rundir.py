@@ -1,15 +1,23 @@
-"""Run directories: written to a temporary sibling and renamed into place at the end.
+"""Run directories: written to a staging sibling and renamed into place at the end.
 
 A failed or interrupted run therefore never leaves a half-written run directory
-under its final name; the temporary one is removed on failure.
+under its final name: every file (the report included) is written into
+`.NAME.<pid>.<token>.partial/` first, the manifest records each file's SHA-256,
+and only then is the folder renamed. The staging folder of a run that failed is
+removed at once; one whose writer was killed is removed by the next run into the
+same output folder (only when its writer process is gone).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import re
+import secrets
 import shutil
+import socket
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -17,22 +25,33 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psutil
 
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, UnsafePathError
+from isoloop.results.digest import file_sha256
 
 __all__ = [
     "MANIFEST",
+    "REPORT",
+    "SAFE_NAME_PATTERN",
     "TRACKED_DISTRIBUTIONS",
+    "check_name",
     "discard_staging",
     "export_events_csv",
     "finalize_run_dir",
+    "hash_run_files",
+    "inside",
+    "is_safe_name",
     "read_manifest",
+    "remove_stale_staging",
     "staging_dir",
     "versions",
+    "write_manifest",
     "write_run_files",
 ]
 
 MANIFEST = "manifest.json"
+REPORT = "report.html"
 TRACKED_DISTRIBUTIONS = (
     "isoloop",
     "numpy",
@@ -43,6 +62,11 @@ TRACKED_DISTRIBUTIONS = (
     "backtesting",
     "pyarrow",
 )
+SAFE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+_SAFE_NAME = re.compile(SAFE_NAME_PATTERN)
+# `.NAME.<pid>.<token>.partial`: NAME is a safe name, so the pid is the second-to-last field.
+_STAGING = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]+\.partial")
+_WRITER = ".writer.json"  # inside a staging folder: who writes it (removed before the rename)
 
 
 def versions() -> dict[str, str]:
@@ -56,14 +80,96 @@ def versions() -> dict[str, str]:
     return out
 
 
+def is_safe_name(name: object) -> bool:
+    return isinstance(name, str) and _SAFE_NAME.fullmatch(name) is not None
+
+
+def check_name(name: str, key: str) -> str:
+    """`name` if it can be a folder name under an output folder; else an `UnsafePathError`.
+
+    The value is not quoted back: it may be long, and it is what the user typed anyway.
+    """
+    if not is_safe_name(name):
+        raise UnsafePathError(
+            f"{key}: not a safe name for an output folder; it must match {SAFE_NAME_PATTERN} "
+            "(a letter or digit, then up to 99 letters, digits, '.', '_' or '-'; no '/' or '..')"
+        )
+    return name
+
+
+def inside(folder: Path, name: str) -> Path:
+    """`folder / name`, refused unless it resolves inside `folder` (symlinks followed)."""
+    target = folder / name
+    root = folder.resolve()
+    resolved = target.resolve()
+    if resolved == root or not resolved.is_relative_to(root):
+        raise UnsafePathError(
+            f"{target}: resolves to {resolved}, outside the output folder {root}; "
+            f"use a name matching {SAFE_NAME_PATTERN} and no symlink out of the folder"
+        )
+    return target
+
+
 def staging_dir(final: Path) -> Path:
-    """A fresh temporary directory next to `final` (same filesystem, so rename is atomic)."""
+    """A fresh staging directory next to `final` (same filesystem, so rename is atomic).
+
+    Stale staging folders of killed writers in the same output folder go first.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
+    remove_stale_staging(final.parent)
+    me = psutil.Process()
+    while True:
+        staging = final.parent / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+        try:
+            staging.mkdir()
+            break
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+    writer = {"pid": me.pid, "host": socket.gethostname(), "started": me.create_time()}
+    (staging / _WRITER).write_text(json.dumps(writer), encoding="utf-8")
     return staging
+
+
+def _writer_alive(staging: Path, pid: int) -> bool:
+    """True unless the process that made `staging` is known to be gone (when unsure: alive)."""
+    try:
+        writer = json.loads((staging / _WRITER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        writer = {}  # killed between mkdir and the marker, or being renamed right now
+    if not isinstance(writer, dict):
+        writer = {}
+    if writer.get("host") not in (None, socket.gethostname()):
+        return True  # another machine's run on a shared folder: its pid means nothing here
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        started = writer.get("started")
+        if isinstance(started, int | float) and abs(proc.create_time() - started) > 1.0:
+            return False  # the pid was reused by a later process
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True  # e.g. another user's process: it exists
+    return True
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove staging folders in `folder` whose writer process is dead; returns them."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in sorted(entries, key=lambda e: e.name):
+        match = _STAGING.fullmatch(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if not _writer_alive(path, int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def discard_staging(staging: Path) -> None:
@@ -74,6 +180,7 @@ def finalize_run_dir(staging: Path, final: Path) -> Path:
     """Move a complete staging directory to its final name (replacing nothing)."""
     if final.exists():
         raise FileExistsError(f"{final} already exists; choose another --out")
+    (staging / _WRITER).unlink(missing_ok=True)
     staging.rename(final)
     return final
 
@@ -99,13 +206,12 @@ def export_events_csv(jsonl: Path, out: Path) -> int:
 def write_run_files(
     directory: Path,
     *,
-    manifest: Mapping[str, Any],
     index: np.ndarray,
     equity: np.ndarray,
     trades: pd.DataFrame,
     orders: list[dict[str, Any]],
 ) -> None:
-    """Trades and equity as Parquet and CSV, orders as JSON lines, then the manifest."""
+    """Trades and equity as Parquet and CSV, orders as JSON lines (the manifest comes last)."""
     eq = pd.DataFrame({"equity": equity}, index=pd.DatetimeIndex(index, name="time"))
     eq.to_parquet(directory / "equity.parquet")
     eq.to_csv(directory / "equity.csv")
@@ -114,6 +220,20 @@ def write_run_files(
     with (directory / "orders.jsonl").open("w", encoding="utf-8") as fh:
         for order in orders:
             fh.write(json.dumps(order, sort_keys=True, default=str) + "\n")
+
+
+def hash_run_files(directory: Path) -> dict[str, dict[str, Any]]:
+    """`{file name: {"sha256", "bytes"}}` for every file of a run folder but the manifest."""
+    files: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.iterdir()):
+        if path.name in (MANIFEST, _WRITER) or not path.is_file() or path.is_symlink():
+            continue
+        sha, size = file_sha256(path)
+        files[path.name] = {"sha256": sha, "bytes": size}
+    return files
+
+
+def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> None:
     (directory / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )

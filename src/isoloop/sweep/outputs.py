@@ -1,37 +1,67 @@
-"""A finished sweep's folder: `out/<sweep_id>/` with trials.csv, summary.json, report.html."""
+"""A finished sweep's folder: `out/<sweep_id>/` with trials.csv, summary.json, report.html.
+
+The sweep id is checked to be a safe folder name and the folder to resolve inside
+`out` before anything is written; each file is written to a temporary sibling and
+renamed over the old one, so a resumed sweep never leaves a half-written file.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+from isoloop.results.rundir import check_name, inside
 from isoloop.results.sweep_report import write_sweep_report
 from isoloop.sweep.loading import LoadedSweep
 from isoloop.sweep.result import SweepResult
 
 __all__ = ["write_sweep_outputs"]
 
+T = TypeVar("T")
+
+
+def _atomic(target: Path, write: Callable[[Path], T]) -> T:
+    """`write(temp)` then rename the temp file over `target` (removed on failure)."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        value = write(temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return value
+
 
 def write_sweep_outputs(result: SweepResult, loaded: LoadedSweep, out: Path) -> Path:
     """`out/<sweep_id>/`: trials.csv, summary.json and report.html; returns the report path."""
-    folder = out / result.sweep_id
+    folder = inside(out, check_name(result.sweep_id, "sweep id (from the base config's name)"))
     folder.mkdir(parents=True, exist_ok=True)
-    result.trials.to_csv(folder / "trials.csv", index=False)
+    _atomic(folder / "trials.csv", lambda p: result.trials.to_csv(p, index=False))
     summary = result.to_json()
     if result.windows:
         summary["walk_forward"] = [w.__dict__ for w in result.windows]
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    text = json.dumps(summary, indent=2, sort_keys=True, default=str)
+    _atomic(folder / "summary.json", lambda p: p.write_text(text, encoding="utf-8"))
     params = [f"param.{k}" for k in loaded.config.space if f"param.{k}" in result.trials.columns]
     best = None
     if result.best is not None:
         best = {"params": dict(result.best.params), "value": result.best.value}
     equity = result.best_equity if result.best_equity is not None else result.oos_equity
-    return write_sweep_report(
-        folder / "report.html",
-        title=f"Sweep {result.sweep_id}",
-        trials=result.trials,
-        params=params,
-        metric=loaded.config.objective.metric,
-        best=best,
-        best_equity=equity,
+    report = folder / "report.html"
+    _atomic(
+        report,
+        lambda p: write_sweep_report(
+            p,
+            title=f"Sweep {result.sweep_id}",
+            trials=result.trials,
+            params=params,
+            metric=loaded.config.objective.metric,
+            best=best,
+            best_equity=equity,
+        ),
     )
+    return report

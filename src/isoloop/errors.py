@@ -245,3 +245,7 @@ class ExecutorError(IsoloopError):
 
 class UnsafePathError(ConfigError):
     """A run or sweep name, or an output path, that would leave its output folder."""
+
+
+class LimitExceeded(InputError):
+    """An input is over a configured cap (the message names the limit and how to raise it)."""

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from isoloop.config.classpath import import_class
+from isoloop.config.limits import check_limit, shorten
 from isoloop.config.models import RunConfig
 from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import BlueprintError, ConfigError
@@ -37,15 +38,21 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: file not found; check the path")
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, expected a YAML config file")
+    check_limit("yaml_bytes", path.stat().st_size, str(path))
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or "syntax error"
         raise ConfigError(f"{path}:{where}: invalid YAML ({problem}); fix the syntax") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc})".replace("\n", " ")) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    except yaml.YAMLError as exc:
+        text = shorten(" ".join(str(exc).split()), 120)
+        raise ConfigError(f"{path}: invalid YAML ({text}); fix the syntax") from None
     if raw is None:
         raise ConfigError(f"{path}: the file is empty; see configs/goog_sma.yaml for an example")
     if not isinstance(raw, dict):
@@ -62,11 +69,16 @@ def parse_set_options(options: Iterable[str]) -> dict[str, Any]:
         key, sep, text = option.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"--set {option!r}: expected dotted.key=value, e.g. venue.cash=50000")
+            raise ConfigError(
+                f"--set {shorten(repr(option))}: expected dotted.key=value, e.g. venue.cash=50000"
+            )
+        where = f"--set {shorten(key)}"
+        check_limit("string_chars", len(key), f"{where} (the key)")
+        check_limit("string_chars", len(text), where)
         try:
-            out[key] = load_yaml(text) if text.strip() else ""
+            out[key] = load_yaml(text, where) if text.strip() else ""
         except yaml.YAMLError:
-            raise ConfigError(f"--set {option!r}: the value is not valid YAML") from None
+            raise ConfigError(f"{where}=…: the value is not valid YAML") from None
     return out
 
 
@@ -108,7 +120,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     # With unions, pydantic reports one error per branch; the deepest location is the
     # branch the user was writing (e.g. the `tiered` commission mapping, not the float).
     first = max(errors, key=lambda e: len(e["loc"]))
-    key = _loc(first["loc"])
+    key = shorten(_loc(first["loc"]))
     kind = first["type"]
     if kind == "extra_forbidden":
         msg = f"unknown key {key!r}; remove it or check its spelling"
@@ -116,8 +128,8 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
         msg = f"missing required key {key!r}"
     else:
         given = first.get("input")
-        shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
-        msg = f"{key}: {first['msg'].rstrip('.')} (got {shown})"
+        shown = shorten(repr(given)) if not isinstance(given, dict | list) else type(given).__name__
+        msg = f"{key}: {shorten(first['msg'].rstrip('.'), 300)} (got {shown})"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{source}: {msg}{more}"
 

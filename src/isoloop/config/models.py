@@ -35,7 +35,11 @@ LaxTime = Annotated[time, Strict(False)]  # "09:30" from YAML is a string
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    # inf and NaN are never a meaningful amount, rate or limit here (`venue.cash=.inf`
+    # would only fail later, inside the run): refuse them with the key named.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class StrategyConfig(_Model):
@@ -154,7 +158,7 @@ class RunConfig(_Model):
     """A backtest run: what to trade, on which data and venue, under which limits."""
 
     kind: Literal["backtest"] = "backtest"
-    name: str | None = None
+    name: Annotated[str, Field(max_length=100)] | None = None
     strategy: StrategyConfig
     data: DataConfig
     instruments: list[DataConfig] = Field(default_factory=list)

@@ -9,7 +9,10 @@ bundled CSVs, read at run time and never copied), `csv:PATH`, `parquet:PATH`
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from isoloop.config.limits import check_limit, exceeded, limit_value, shorten
 from isoloop.data.bars import Bars, MarketData
 from isoloop.data.fingerprint import fingerprint
 from isoloop.data.synthetic import gbm_frame, parse_gbm_query
@@ -74,25 +78,91 @@ def _resolve(path_text: str, base_dir: Path | None, source: str) -> Path:
     return path
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No pandas/numpy warning reaches the user's terminal: every rule is an error of ours."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _scan_lines(path: Path, origin: Origin) -> None:
+    """File size, longest line and line count, in bounded memory, before pandas reads.
+
+    A one-line 1 GB CSV would otherwise cost pandas several GB before any check runs.
+    """
+    check_limit("data_bytes", path.stat().st_size, origin.name)
+    max_line = limit_value("csv_line_bytes")
+    max_rows = limit_value("bars")
+    lines = 0  # complete lines seen so far
+    current = 0  # bytes of the line in progress
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(ends) == 0:
+                current += len(chunk)
+                lengths = np.empty(0, dtype=np.int64)
+            else:
+                lengths = np.diff(ends, prepend=-1) - 1
+                lengths[0] += current
+                current = len(chunk) - int(ends[-1]) - 1
+            long = np.flatnonzero(lengths > max_line)
+            if len(long):
+                where = f"{origin.name}: line {lines + int(long[0]) + 1}"
+                raise exceeded("csv_line_bytes", where, f"{int(lengths[long[0]]):_}", max_line)
+            lines += len(ends)
+            if current > max_line:
+                where = f"{origin.name}: line {lines + 1}"
+                raise exceeded("csv_line_bytes", where, None, max_line)
+            if lines - 1 > max_rows:
+                raise exceeded("bars", origin.name, None, max_rows)
+
+
+def _parser_problem(exc: Exception) -> str:
+    """What went wrong reading a file, in our words: pandas' text may quote the file."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    found = re.search(r"line (\d+)", str(exc))
+    if found:
+        return (
+            f"line {found.group(1)} has a different number of fields than the header; "
+            "check the file format (comma-separated, one header line)"
+        )
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or type(exc).__name__}); check the file"
+    return "cannot be read as CSV; check the file format (comma-separated, one header line)"
+
+
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})", first_line=2, unit="line")
+    _scan_lines(path, origin)
     try:
         raw = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise origin.fail("the file is empty (rule: data must not be empty)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        text = str(exc).strip().replace("\n", " ")
-        raise origin.fail(f"cannot be read as CSV ({text}); check the file format") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise origin.fail(_parser_problem(exc)) from None
     return normalize_frame(raw, origin, first_column_is_index=True)
 
 
 def _read_parquet(path: Path, source: str) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})")
+    check_limit("data_bytes", path.stat().st_size, origin.name)
+    try:
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except ImportError:
+        rows = 0  # pandas names the missing engine below
+    except (OSError, ValueError):
+        raise origin.fail("is not a readable parquet file; check the file format") from None
+    check_limit("bars", rows, origin.name)
     try:
         raw = pd.read_parquet(path)
-    except (OSError, ValueError, ImportError) as exc:
-        text = str(exc).strip().replace("\n", " ")
-        raise origin.fail(f"cannot be read as parquet ({text}); check the file format") from None
+    except ImportError as exc:
+        raise origin.fail(f"cannot be read: {exc}".replace("\n", " ")) from None
+    except (OSError, ValueError):
+        raise origin.fail("is not a readable parquet file; check the file format") from None
     if not isinstance(raw.index, pd.DatetimeIndex):
         raw = raw.reset_index(drop=isinstance(raw.index, pd.RangeIndex))
     return normalize_frame(raw, origin, first_column_is_index=True)
@@ -132,10 +202,17 @@ def load_frame(
     end: TimeBound = None,
 ) -> tuple[str, pd.DataFrame]:
     """(symbol, validated OHLCV frame) for a source URI, cut to [start, end]."""
+    with _quiet():
+        return _load_frame(source, base_dir=base_dir, symbol=symbol, start=start, end=end)
+
+
+def _load_frame(
+    source: str, *, base_dir: Path | None, symbol: str | None, start: TimeBound, end: TimeBound
+) -> tuple[str, pd.DataFrame]:
     scheme, sep, rest = source.partition(":")
     if not sep or scheme not in SCHEMES:
         raise DataError(
-            f"data source {source!r}: unknown scheme; use one of "
+            f"data source {shorten(repr(source))}: unknown scheme; use one of "
             "sample:NAME, csv:PATH, parquet:PATH, synthetic:gbm?bars=N&seed=S"
         )
     if scheme == "sample":

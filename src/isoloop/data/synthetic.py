@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 import numpy as np
 import pandas as pd
 
+from isoloop.config.limits import check_limit, shorten
 from isoloop.errors import DataError
 
 __all__ = ["GbmSpec", "gbm_frame", "parse_gbm_query"]
@@ -39,7 +40,7 @@ class GbmSpec:
 
 def _fail(source: str, message: str) -> DataError:
     return DataError(
-        f"{source}: {message}; expected synthetic:gbm?bars=N&seed=S with optional "
+        f"{shorten(source)}: {message}; expected synthetic:gbm?bars=N&seed=S with optional "
         f"{', '.join(_KEYS[2:])}"
     )
 
@@ -65,10 +66,12 @@ def parse_gbm_query(source: str, spec: str) -> GbmSpec:
             raise _fail(source, f"missing {required}")
 
     def as_int(key: str, minimum: int) -> int:
+        text = values[key].strip()
+        check_limit("int_digits", len(text), f"{shorten(source)}: {key}")
         try:
-            number = int(values[key])
+            number = int(text)
         except ValueError:
-            raise _fail(source, f"{key}={values[key]!r} is not an integer") from None
+            raise _fail(source, f"{key}={shorten(repr(values[key]))} is not an integer") from None
         if number < minimum:
             raise _fail(source, f"{key}={number} must be >= {minimum}")
         return number
@@ -93,11 +96,16 @@ def parse_gbm_query(source: str, spec: str) -> GbmSpec:
         drift=as_float("drift", _DEFAULT_DRIFT),
         vol=as_float("vol", _DEFAULT_VOL),
     )
+    check_limit("bars", gbm.bars, shorten(source))
     try:
-        pd.Timestamp(gbm.start)
-        pd.tseries.frequencies.to_offset(gbm.freq)
-    except (ValueError, TypeError):
-        raise _fail(source, f"bad start {gbm.start!r} or freq {gbm.freq!r}") from None
+        offset = pd.tseries.frequencies.to_offset(gbm.freq)
+        (pd.Timestamp(gbm.start).as_unit("ns") + offset * (gbm.bars - 1)).as_unit("ns")
+    except (ValueError, TypeError, OverflowError):
+        raise _fail(
+            source,
+            f"bad start {shorten(repr(gbm.start))} or freq {shorten(repr(gbm.freq))}, or the "
+            "last bar would fall after the year 2262",
+        ) from None
     return gbm
 
 

@@ -15,10 +15,15 @@ import pandas as pd
 from isoloop.data.bars import OHLCV_COLUMNS
 from isoloop.errors import DataError
 
-__all__ = ["INDEX_NAMES", "Origin", "normalize_frame"]
+__all__ = ["INDEX_NAMES", "MAX_PRICE", "MAX_VOLUME", "MIN_PRICE", "Origin", "normalize_frame"]
 
 #: Column names (any case) that are taken as the timestamp column.
 INDEX_NAMES = ("date", "datetime", "time", "timestamp")
+#: Prices outside [MIN_PRICE, MAX_PRICE] (zero, negative, 1e300) make cash / price or
+#: units * price overflow or lose every digit; volume is bounded for the same reason.
+MIN_PRICE = 1e-12
+MAX_PRICE = 1e12
+MAX_VOLUME = 1e18
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,30 @@ def _index_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
+_TZ_SUFFIX = r"(?:Z|[+-]\d\d:?\d\d|UTC|GMT)\s*$"
+
+
+def _with_zones(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeIndex:
+    """Timestamps with differing UTC offsets (DST, or several zones): converted to UTC.
+
+    Offsets on some rows but not on others are ambiguous (is a bare time UTC or
+    local?), so that is an error naming the first row that differs from the first.
+    """
+    text = pd.Series(values).astype(str)
+    aware = text.str.contains(_TZ_SUFFIX, regex=True).to_numpy()
+    pos = _first(aware != aware[0])
+    if pos is not None:
+        has = "has" if aware[pos] else "has no"
+        first = "has none" if aware[pos] else "has one"
+        raise DataError(
+            f"{origin.where(pos)}: the timestamp {has} UTC offset but the first row's "
+            f"{first} (rule: every timestamp carries an offset, or none does); write them "
+            "all in one form, e.g. 2024-01-31 09:30:00+00:00"
+        )
+    parsed = pd.to_datetime(pd.Series(values), utc=True, errors="coerce", format="mixed")
+    return pd.DatetimeIndex(parsed)
+
+
 def _to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeIndex:
     if isinstance(values, pd.DatetimeIndex):
         index = values
@@ -58,15 +87,19 @@ def _to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeInd
             index = pd.DatetimeIndex(pd.to_datetime(values))
         except (ValueError, TypeError, OverflowError):
             # Mixed formats are legal; anything left unparsable is a user error.
-            parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
+            try:
+                parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
+            except (ValueError, TypeError, OverflowError):
+                # pandas refuses differing UTC offsets ("Mixed timezones detected").
+                parsed = pd.Series(_with_zones(values, origin))
             raw = pd.Series(values)
             bad = np.flatnonzero(parsed.isna().to_numpy() & raw.notna().to_numpy())
             if len(bad) == 0:
                 bad = np.flatnonzero(parsed.isna().to_numpy())
             if len(bad):
-                pos = int(bad[0])
+                # The value itself is not quoted: errors never echo a file's contents.
                 raise DataError(
-                    f"{origin.where(pos)}: timestamp {raw.iloc[pos]!r} is not a date/time "
+                    f"{origin.where(int(bad[0]))}: the timestamp is not a date/time "
                     "(rule: the index must be datetimes); fix the value or use ISO 8601 "
                     "like 2024-01-31 09:30:00"
                 ) from None
@@ -113,7 +146,11 @@ def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
         by_lower.setdefault(key, str(col))
     missing = [c for c in OHLCV_COLUMNS if c.lower() not in by_lower]
     if missing:
-        have = ", ".join(str(c) for c in frame.columns) or "none"
+        # Only column names from our own vocabulary are echoed: a header line is file content.
+        known = {c.lower() for c in (*OHLCV_COLUMNS, *INDEX_NAMES)}
+        named = [str(c).strip() for c in frame.columns if str(c).strip().lower() in known]
+        others = len(frame.columns) - len(named)
+        have = ", ".join([*named, *([f"{others} other column(s)"] if others else [])]) or "none"
         raise origin.fail(
             f"missing column(s) {', '.join(missing)} (have: {have}); the data needs "
             "Open, High, Low, Close, Volume (any case; Volume may be 0 when unknown)"
@@ -127,8 +164,8 @@ def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
         if len(bad):
             pos = int(bad[0])
             raise DataError(
-                f"{origin.where(pos, frame.index[pos])}: {name} value {raw.iloc[pos]!r} is "
-                "not a number; fix or drop the row"
+                f"{origin.where(pos, frame.index[pos])}: the {name} value is not a number; "
+                "fix or drop the row"
             )
         out[name] = values.to_numpy(dtype="float64", na_value=np.nan)
     return out
@@ -165,6 +202,21 @@ def _check_rules(frame: pd.DataFrame, origin: Origin) -> None:
                 f"{origin.where(pos, index[pos])}: {name} is {arr[pos]} (rule: prices and "
                 "volume must be finite numbers); fill or drop the row"
             )
+    for name, arr in zip(OHLCV_COLUMNS[:4], (o, h, lo, c), strict=True):
+        pos = _first((arr < MIN_PRICE) | (arr > MAX_PRICE))
+        if pos is not None:
+            rule = "must be positive" if arr[pos] <= 0 else f"must be at most {MAX_PRICE:g}"
+            raise DataError(
+                f"{origin.where(pos, index[pos])}: {name} is {arr[pos]} (rule: prices {rule}, "
+                f"between {MIN_PRICE:g} and {MAX_PRICE:g}, so equity arithmetic cannot "
+                "overflow); fix or drop the row"
+            )
+    pos = _first(v > MAX_VOLUME)
+    if pos is not None:
+        raise DataError(
+            f"{origin.where(pos, index[pos])}: Volume is {v[pos]} (rule: volume must be at most "
+            f"{MAX_VOLUME:g}); fix or drop the row"
+        )
     checks: tuple[tuple[np.ndarray, str], ...] = (
         (h < lo, "High {h} < Low {l} (rule: High >= Low)"),
         (h < np.maximum(o, c), "High {h} < max(Open {o}, Close {c}) (rule: High >= Open, Close)"),

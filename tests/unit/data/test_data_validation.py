@@ -74,11 +74,11 @@ def test_good_file_loads(tmp_path: Path) -> None:
         (with_row(2, "2019-12-31,11,11.5,10.5,11.2,300"), r"line 4 \(2019-12-31.*sorted ascending"),
         (
             with_row(2, "not-a-date,11,11.5,10.5,11.2,300"),
-            r"line 4: timestamp 'not-a-date' is not a date",
+            r"line 4: the timestamp is not a date",
         ),
         (
             with_row(1, "2020-01-02,10.5,12,abc,11,200"),
-            r"line 3 \(2020-01-02.*Low value 'abc' is not a number",
+            r"line 3 \(2020-01-02.*the Low value is not a number",
         ),
     ],
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.execution import ExecutionManager
+from isoloop.engine.positions import PositionMonitor
 from isoloop.engine.strategy import Strategy
+from isoloop.errors import StrategyParamError
 
 
 class RaisesOnBar(Strategy):
@@ -49,3 +57,28 @@ class ModuleGlobalLeak(Strategy):
 
 
 _GLOBAL_LEAK: dict[int, int] = {}
+
+
+class MarksWhenBuilt(Strategy):
+    """Writes the file named by `params['marker']` when an instance is built.
+
+    Shows that `isoloop validate` builds no strategy (and that a backtest does).
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        clock: SimulatedClock,
+        execution: ExecutionManager,
+        positions: PositionMonitor,
+        log: Any,
+    ) -> None:
+        Path(str(dict(params or {})["marker"])).write_text("built\n", encoding="utf-8")
+        super().__init__(params, clock=clock, execution=execution, positions=positions, log=log)
+
+    @classmethod
+    def validate_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if set(params) != {"marker"}:
+            raise StrategyParamError("strategy.params: MarksWhenBuilt takes only `marker`")
+        return params

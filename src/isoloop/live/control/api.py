@@ -151,13 +151,15 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """The standard library's parse errors, as JSON."""
+        """The standard library's parse errors, as JSON and always a 4xx (its 505 for an
+        unknown HTTP version is the client's fault too)."""
         try:
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = "error"
         self._unread = True
-        self._reply(code, {"error": message or phrase})
+        status = code if 400 <= code < 500 else HTTPStatus.BAD_REQUEST
+        self._reply(status, {"error": (message or phrase)[:200]})
 
     def finish(self) -> None:
         with contextlib.suppress(OSError):
@@ -191,6 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict[str, Any], allow: str | None = None) -> None:
         data = json.dumps(body, sort_keys=True, default=str).encode()
+        if self.request_version == "HTTP/0.9":
+            # A garbled or HTTP/0.9 request line: answer with a status line and headers
+            # anyway (HTTP/0.9 has neither), so the client sees the 4xx.
+            self.request_version = "HTTP/1.0"
         if status >= HTTPStatus.BAD_REQUEST:
             self.close_connection = True
         self.send_response(status)

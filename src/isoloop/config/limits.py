@@ -46,7 +46,7 @@ LIMITS: MappingProxyType[str, Limit] = MappingProxyType(
             Limit(
                 "grid_points",
                 "ISOLOOP_MAX_GRID_POINTS",
-                1_000_000,
+                250_000,
                 "points of a sweep (grid points, one dimension's values, or trials)",
             ),
             Limit("bars", "ISOLOOP_MAX_BARS", 5_000_000, "bars (rows) per data source"),

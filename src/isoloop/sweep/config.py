@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from isoloop.errors import ConfigError
+from isoloop.config.limits import check_limit
+from isoloop.errors import ConfigError, LimitExceeded
 from isoloop.sweep.constraint import Constraint, compile_constraint
 from isoloop.sweep.optuna_search import OptunaSearch
-from isoloop.sweep.search import GridSearch, RandomSearch
+from isoloop.sweep.search import GridSearch, RandomSearch, check_grid_size
 from isoloop.sweep.space import SearchSpace
 from isoloop.sweep.spec import STATS_KEYS
 
@@ -34,7 +35,8 @@ PositiveInt = Annotated[int, Field(ge=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # inf/NaN are never a meaningful space value, timeout or memory limit.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class RangeSpec(_Model):
@@ -134,8 +136,14 @@ class SweepConfig(_Model):
         try:
             space = self.search_space()
             self.compiled_constraint()
+        except LimitExceeded:
+            raise  # not a ValueError: reaches the user as is, with its limit named
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
+        if self.search.method == "grid":
+            check_grid_size(space)
+        elif self.search.trials is not None:
+            check_limit("grid_points", self.search.trials, "search.trials")
         if (
             self.search.trials is not None
             and self.search.method == "random"

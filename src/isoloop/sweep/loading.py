@@ -13,7 +13,7 @@ from typing import Any
 
 from isoloop.backtest.run import resolve_sources
 from isoloop.config import RunConfig, apply_overrides, load_run_config, read_yaml, validate_model
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, LimitExceeded
 from isoloop.sweep.config import SweepConfig
 
 __all__ = ["LoadedSweep", "load_sweep", "params_config", "trial_overrides"]
@@ -55,7 +55,10 @@ def load_sweep(
         raw = apply_overrides(raw, overrides)
     if raw.get("kind") != "sweep":
         raise ConfigError(f"{source}: kind must be 'sweep' (got {raw.get('kind')!r})")
-    cfg = validate_model(SweepConfig, raw, source)
+    try:
+        cfg = validate_model(SweepConfig, raw, source)
+    except LimitExceeded as exc:  # raised while compiling the space: add the file's name
+        raise LimitExceeded(f"{source}: {exc}") from None
     if isinstance(cfg.base, str):
         base_path = Path(cfg.base)
         if not base_path.is_absolute():

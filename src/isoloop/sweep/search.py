@@ -15,13 +15,23 @@ from typing import Any
 
 import numpy as np
 
+from isoloop.config.limits import check_limit
 from isoloop.errors import ConfigError
 from isoloop.sweep.constraint import Constraint
 from isoloop.sweep.space import SearchSpace
 
-__all__ = ["GridSearch", "Params", "RandomSearch"]
+__all__ = ["GridSearch", "Params", "RandomSearch", "check_grid_size"]
 
 Params = dict[str, Any]
+
+
+def check_grid_size(space: SearchSpace) -> None:
+    """Refuse a grid over the cap before one point (or constraint call) is made.
+
+    The size is a product of lengths, so a 10⁶ × 10⁶ grid is refused at once instead
+    of `validate` evaluating the constraint at 10¹² points.
+    """
+    check_limit("grid_points", space.size, f"space ({' × '.join(map(str, space.shape))} grid)")
 
 
 @dataclass(slots=True)
@@ -31,6 +41,9 @@ class GridSearch:
     space: SearchSpace
     constraint: Constraint | None = None
     _total: int | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_grid_size(self.space)
 
     def trials(self) -> Iterator[tuple[int, Params]]:
         trial_id = 0
@@ -59,6 +72,7 @@ class RandomSearch:
     def __post_init__(self) -> None:
         if self.n_trials < 1:
             raise ConfigError(f"search.trials must be >= 1, got {self.n_trials}")
+        check_limit("grid_points", self.n_trials, "search.trials")
         if self.n_trials > self.space.size:
             raise ConfigError(
                 f"search.trials={self.n_trials} but the space has only {self.space.size} "

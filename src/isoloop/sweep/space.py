@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from isoloop.config.limits import check_limit
 from isoloop.errors import ConfigError
 
 __all__ = ["Dimension", "SearchSpace"]
@@ -60,16 +61,20 @@ def _range_values(key: str, spec: Sequence[Any]) -> tuple[tuple[Scalar, ...], in
         raise ConfigError(f"{where}: step must be > 0, got {step!r}")
     if not all(math.isfinite(float(v)) for v in spec):
         raise ConfigError(f"{where}: values must be finite, got {list(spec)!r}")
+    # The count is computed (never the values) and capped before anything is built:
+    # `range: [1, 1000000000000, 1]` is one error line, not a MemoryError.
     if all(type(v) is int for v in spec):
-        ints = tuple(range(start, stop, step))
+        ints = range(start, stop, step)
         if not ints:
             raise ConfigError(f"{where}: [{start}, {stop}, {step}] is empty (stop is exclusive)")
-        return ints, step
+        check_limit("grid_points", len(ints), where)
+        return tuple(ints), step
     # Multiply rather than accumulate so 0.1-steps do not drift; the epsilon keeps an
     # exact `stop` out (stop is exclusive) despite float rounding.
     count = math.ceil((stop - start) / step - 1e-9)
     if count <= 0:
         raise ConfigError(f"{where}: [{start}, {stop}, {step}] is empty (stop is exclusive)")
+    check_limit("grid_points", count, where)
     return tuple(round(start + i * step, 12) for i in range(count)), step
 
 
@@ -119,6 +124,11 @@ class SearchSpace:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(d.key for d in self.dimensions)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The number of values of each dimension, in key order."""
+        return tuple(len(d) for d in self.dimensions)
 
     @property
     def size(self) -> int:

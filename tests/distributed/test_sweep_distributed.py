@@ -42,21 +42,8 @@ def dask_executor():
 
 @pytest.fixture(scope="module")
 def ray_executor():
-    from isoloop.sweep.executors.ray import RayExecutor
-
-    # Ray workers are started by the raylet: give them the tests dir for `sweep_trials`.
-    tests_dir = str(Path(st.__file__).parents[1])
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, old]))
-    try:
-        with RayExecutor(2) as executor:
-            executor.share(st.goog())  # starts Ray once for the module
-            yield executor
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
+    with st.ray_executor(2) as executor:  # starts Ray once for the module
+        yield executor
 
 
 def _pids(outcome):
@@ -65,6 +52,8 @@ def _pids(outcome):
 
 def _kill_first_victim(marker_dir: Path, pids_to_kill, stop: threading.Event) -> None:
     """Wait for the victim trial to announce its pid, then SIGKILL it (and `pids_to_kill`)."""
+    # Asked before anything dies: a cluster cannot list its workers while one is dying.
+    others = set(pids_to_kill())
     while not stop.is_set():
         markers = sorted(marker_dir.glob("victim-*"))
         if markers:
@@ -72,7 +61,7 @@ def _kill_first_victim(marker_dir: Path, pids_to_kill, stop: threading.Event) ->
             # The victim first, at once: asking a cluster for its worker pids can take
             # longer than the victim's sleep on a loaded machine.
             os.kill(victim, signal.SIGKILL)
-            for pid in set(pids_to_kill()) - {victim}:
+            for pid in others - {victim}:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             return
@@ -95,10 +84,8 @@ def test_dask_worker_kill_loses_nothing_and_data_survives(dask_executor, tmp_pat
     # so the sweep can only finish if the data is recomputed from its loading task.
     ctx = {**CONTEXT, "marker_dir": str(tmp_path), "victim_id": 7, "victim_sleep_s": 2.0}
     stop = threading.Event()
-    killer = threading.Thread(
-        target=_kill_first_victim,
-        args=(tmp_path, lambda: dask_executor.worker_pids().values(), stop),
-    )
+    pids = list(dask_executor.worker_pids().values())
+    killer = threading.Thread(target=_kill_first_victim, args=(tmp_path, lambda: pids, stop))
     killer.start()
     try:
         out = _run(dask_executor, fn=st.killable, context=ctx, store=tmp_path / "d.sqlite")

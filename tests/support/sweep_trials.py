@@ -10,7 +10,8 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,37 @@ def counted(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> Tr
 def hog(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
     if spec.trial_id == context["hog_id"]:
         _LEAK.append(np.ones(int(context["hog_mb"]) * 2**20 // 8))
+    return toy(spec, data, context)
+
+
+def exiting(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """The `exit_ids` trials kill their own worker process (`os._exit`) on every attempt;
+    `hang_id`, if given, hangs; the rest are `toy`."""
+    if spec.trial_id in context["exit_ids"]:
+        _marker(context, spec, "exit")
+        os._exit(1)
+    if spec.trial_id == context.get("hang_id"):
+        _marker(context, spec, "hang")
+        time.sleep(3600)
+    return toy(spec, data, context)
+
+
+def greedy(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """The `greedy_id` trial allocates (and touches) 50 MB chunks without bound.
+
+    After each chunk it records how much it holds (`greedy-<id>.mb`, rewritten in
+    place), so a test can read the trial's peak after the trial was stopped.
+    """
+    if spec.trial_id == context["greedy_id"]:
+        _marker(context, spec, "greedy")
+        progress = Path(context["marker_dir"]) / f"greedy-{spec.trial_id}.mb"
+        chunks: list[np.ndarray] = []
+        while True:
+            chunks.append(np.ones(50 * 2**20 // 8))
+            tmp = progress.with_suffix(".tmp")
+            tmp.write_text(str(50 * len(chunks)))
+            tmp.rename(progress)
+            time.sleep(0.02)  # lets a test sampling the worker's RSS see every step
     return toy(spec, data, context)
 
 
@@ -176,3 +208,43 @@ def run_grid30(executor: Any, fn: Any = toy, context: Any = CONTEXT, store: Any 
         context=context,
         **kw,
     )
+
+
+@contextmanager
+def tests_on_pythonpath() -> Iterator[None]:
+    """Ray workers are started by the raylet: give them the tests dir for `sweep_trials`."""
+    tests_dir = str(Path(__file__).parents[1])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [tests_dir, old]))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@contextmanager
+def ray_executor(workers: int = 2, **kw: Any) -> Iterator[Any]:
+    """A local Ray executor, started at once (Ray takes seconds to start under load)."""
+    from isoloop.sweep.executors.ray import RayExecutor
+
+    with tests_on_pythonpath(), RayExecutor(workers, **kw) as executor:
+        executor.share(goog())
+        yield executor
+
+
+def sampled_peak_rss_mb(pid: int, stop: Any, peaks: list[float]) -> None:
+    """Thread body: sample `pid`'s RSS every 10 ms until `stop` is set or it exits."""
+    import psutil
+
+    peak = 0.0
+    try:
+        proc = psutil.Process(pid)
+        while not stop.is_set():
+            peak = max(peak, proc.memory_info().rss / 2**20)
+            time.sleep(0.01)
+    except psutil.Error:
+        pass
+    peaks.append(peak)

@@ -19,6 +19,7 @@ from isoloop.results.metrics import STATS_KEYS
 
 __all__ = [
     "STATS_KEYS",
+    "TRIAL_STATUSES",
     "TrialOutput",
     "TrialResult",
     "TrialSpec",
@@ -27,7 +28,11 @@ __all__ = [
     "worker_name",
 ]
 
-TrialStatus = Literal["ok", "error", "timeout", "crashed"]
+#: ok; error (the trial raised); timeout; crashed (its worker died on every attempt);
+#: memory (the trial ran out of memory: `trial_memory_mb` refused an allocation, or a
+#: `MemoryError`, or the engine's own out-of-memory monitor killed it).
+TrialStatus = Literal["ok", "error", "timeout", "crashed", "memory"]
+TRIAL_STATUSES: tuple[TrialStatus, ...] = ("ok", "error", "timeout", "crashed", "memory")
 
 
 def trial_seed(base_seed: int, trial_id: int) -> int:

@@ -9,7 +9,8 @@ mixed in.
 Resume policy: every recorded row is final. Executors record a row only once a
 trial is over: "ok"; "error" (the trial function raised — rerunning gives the
 same answer); "timeout" (timeouts are not retried); "crashed" (its worker died
-on every one of `1 + retries` attempts). So `completed_ids()` returns all ids
+on every one of `1 + retries` attempts); "memory" (the trial ran out of memory —
+rerunning gives the same answer). So `completed_ids()` returns all ids
 with a row, and a resumed sweep reruns only ids without one. To rerun failed
 trials after fixing their cause, pass `retry_failed=True`: then only "ok" rows
 count as done and the failed rows are overwritten.
@@ -29,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from isoloop.errors import ConfigError
-from isoloop.sweep.spec import STATS_KEYS, TrialResult, TrialSpec
+from isoloop.sweep.spec import STATS_KEYS, TRIAL_STATUSES, TrialResult, TrialSpec
 
 __all__ = ["TRIAL_COLUMNS", "SweepStore"]
 
@@ -52,6 +53,8 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "finished_at",
 )
 
+_STATUSES = ", ".join(f"'{status}'" for status in TRIAL_STATUSES)
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS sweeps (
     sweep_key TEXT PRIMARY KEY,
@@ -62,7 +65,7 @@ CREATE TABLE IF NOT EXISTS trials (
     trial_id INTEGER PRIMARY KEY,
     params TEXT NOT NULL,
     seed INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'crashed')),
+    status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
     {", ".join(f"{key} REAL" for key in STATS_KEYS)},
     stats_extra TEXT NOT NULL,
     digest TEXT,
@@ -109,10 +112,34 @@ class SweepStore:
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
             if not {"sweeps", "trials"} <= tables:
                 self._db.executescript(_SCHEMA)
+            else:
+                self._upgrade()
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"sweep store {target}: cannot open as SQLite ({exc}); point `store` at a new file"
             ) from None
+
+    def _upgrade(self) -> None:
+        """A store written before the "memory" status: widen its status CHECK, keep its rows.
+
+        SQLite cannot alter a CHECK constraint, so the table is copied into one with
+        the current schema inside one transaction (a crash leaves the old table).
+        """
+        row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'trials'").fetchone()
+        if row is None or all(f"'{status}'" in row[0] for status in TRIAL_STATUSES):
+            return
+        columns = ", ".join(TRIAL_COLUMNS)
+        create = _SCHEMA.split("CREATE TABLE IF NOT EXISTS trials", 1)[1]
+        self._db.executescript(
+            f"""
+            BEGIN;
+            ALTER TABLE trials RENAME TO trials_old;
+            CREATE TABLE trials {create}
+            INSERT INTO trials ({columns}) SELECT {columns} FROM trials_old;
+            DROP TABLE trials_old;
+            COMMIT;
+            """
+        )
 
     def bind(self, sweep_key: str, definition: Mapping[str, Any]) -> bool:
         """Claim the store for this sweep; True if it already held it (a resume)."""

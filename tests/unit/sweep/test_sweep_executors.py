@@ -206,3 +206,30 @@ def test_memmaps_left_by_a_killed_driver_are_removed_by_the_next_one(tmp_path):
         (folder / "0_close.npy").write_bytes(b"x")
     assert remove_stale_memmaps(tmp_path) == [stale]
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_a_store_written_before_the_memory_status_takes_memory_rows(tmp_path, serial_outcome):
+    import sqlite3
+
+    from isoloop.sweep import TrialResult, TrialSpec
+
+    path = tmp_path / "old.sqlite"
+    _run(SerialExecutor(), store=path)
+    # the schema earlier versions wrote: no "memory" in the status CHECK
+    db = sqlite3.connect(path)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'trials'").fetchone()
+    old_sql = sql.replace(", 'memory'", "")
+    assert old_sql != sql
+    db.executescript(
+        f"ALTER TABLE trials RENAME TO t0; {old_sql}; INSERT INTO trials SELECT * FROM t0; "
+        "DROP TABLE t0;"
+    )
+    db.close()
+    with SweepStore(path) as store:
+        spec = TrialSpec(30, {"fast": 1, "slow": 2}, 0)
+        store.record(spec, TrialResult(30, "memory", {}, None, 1, "w", error="MemoryError"))
+        rows = list(store.rows())
+    assert [r["status"] for r in rows] == ["ok"] * 30 + ["memory"]
+    kept = [{k: r[k] for k in ("trial_id", "sharpe_ratio", "digest")} for r in rows[:30]]
+    expected = serial_outcome.trials[["trial_id", "sharpe_ratio", "digest"]]
+    assert kept == expected.to_dict("records")

@@ -46,15 +46,28 @@ def make_executor(
     address: str | None = None,
     memory_limit_mb: float | None = None,
     recycle_after: int | None = None,
+    trial_memory_mb: float | None = None,
 ) -> Executor:
-    """An executor by name; dask and ray are imported only when asked for (optional extras)."""
+    """An executor by name; dask and ray are imported only when asked for (optional extras).
+
+    `trial_memory_mb` bounds each trial while it runs (process, dask, ray): the limit
+    is per process, so the in-driver executors, whose trials share the driver, refuse it.
+    """
+    if trial_memory_mb is not None and kind in ("serial", "thread"):
+        raise ConfigError(
+            f"executor.trial_memory_mb needs trials in their own processes; {kind!r} runs "
+            "them in the driver: use executor.kind process, dask or ray, or remove it"
+        )
     if kind == "serial":
         return SerialExecutor()
     if kind == "thread":
         return ThreadExecutor(workers)
     if kind == "process":
         return ProcessExecutor(
-            workers, memory_limit_mb=memory_limit_mb, recycle_after=recycle_after
+            workers,
+            memory_limit_mb=memory_limit_mb,
+            recycle_after=recycle_after,
+            trial_memory_mb=trial_memory_mb,
         )
     if kind == "dask":
         try:
@@ -64,7 +77,7 @@ def make_executor(
                 f"executor.kind 'dask' needs dask[distributed] ({exc}); "
                 "install isoloop[dask] or pick another executor"
             ) from None
-        return DaskExecutor(workers, address=address)
+        return DaskExecutor(workers, address=address, trial_memory_mb=trial_memory_mb)
     if kind == "ray":
         try:
             from isoloop.sweep.executors.ray import RayExecutor
@@ -73,5 +86,5 @@ def make_executor(
                 f"executor.kind 'ray' needs ray ({exc}); install isoloop[ray] or pick "
                 "another executor"
             ) from None
-        return RayExecutor(workers, address=address)
+        return RayExecutor(workers, address=address, trial_memory_mb=trial_memory_mb)
     raise ConfigError(f"executor.kind {kind!r} is unknown; use one of {', '.join(EXECUTOR_KINDS)}")

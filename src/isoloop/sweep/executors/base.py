@@ -22,6 +22,7 @@ import psutil
 
 from isoloop.data.bars import Bars, MarketData
 from isoloop.errors import ExecutorError
+from isoloop.sweep.executors.memory import trial_memory_limit
 from isoloop.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus, worker_name
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "error_result",
     "execute_trial",
     "freeze_context",
+    "memory_result",
     "timeout_result",
 ]
 
@@ -220,15 +222,32 @@ def current_rss_mb() -> float:
 
 
 def execute_trial(
-    fn: TrialFn, spec: TrialSpec, data: MarketData, context: TrialContext
+    fn: TrialFn,
+    spec: TrialSpec,
+    data: MarketData,
+    context: TrialContext,
+    memory_mb: float | None = None,
 ) -> TrialResult:
-    """Run one trial; any exception becomes status "error" with type and first line."""
+    """Run one trial; an exception becomes status "error" with type and first line.
+
+    With `memory_mb`, the trial may allocate that much beyond what its worker holds
+    (`memory.trial_memory_limit`); a `MemoryError` (that budget, or the machine's)
+    becomes status "memory", after the trial's frames, and so its memory, are gone.
+    """
     started = time.time()
+    out_of_memory: str | None = None
     try:
-        output = _coerce_output(fn(spec, data, context))
+        with trial_memory_limit(memory_mb):
+            output = _coerce_output(fn(spec, data, context))
+    except MemoryError as exc:
+        out_of_memory = _first_line(exc)  # leaving the block frees the trial's frames
     except (Exception, SystemExit) as exc:
         return failed_result(
             spec, "error", worker_name(), _first_line(exc), started, current_rss_mb()
+        )
+    if out_of_memory is not None:
+        return memory_result(
+            spec, worker_name(), out_of_memory, memory_mb, started, current_rss_mb()
         )
     return TrialResult(
         trial_id=spec.trial_id,
@@ -252,7 +271,7 @@ def failed_result(
     started: float | None,
     memory_rss_mb: float | None = None,
 ) -> TrialResult:
-    """A trial that produced no stats: `error`, `timeout` or `crashed`."""
+    """A trial that produced no stats: `error`, `timeout`, `crashed` or `memory`."""
     return TrialResult(
         trial_id=spec.trial_id,
         status=status,
@@ -265,6 +284,19 @@ def failed_result(
         started_at=started,
         finished_at=time.time(),
     )
+
+
+def memory_result(
+    spec: TrialSpec,
+    worker: str,
+    cause: str,
+    memory_mb: float | None,
+    started: float | None,
+    memory_rss_mb: float | None = None,
+) -> TrialResult:
+    """The trial ran out of memory: its budget (if any) and what refused it."""
+    budget = "" if memory_mb is None else f"trial exceeded trial_memory_mb={memory_mb:g}; "
+    return failed_result(spec, "memory", worker, budget + cause, started, memory_rss_mb)
 
 
 def error_result(

@@ -5,14 +5,21 @@ task-produced data is part of the graph's lineage, so when the worker holding
 it dies the scheduler recomputes it, whereas scattered data is lost for good
 (research/distributed-anchors.md §1). Each worker process keeps one copy.
 
-Faults: a worker killed under a trial is handled by Dask itself (the nanny
-restarts the worker and the scheduler reschedules the task, up to
-`distributed.scheduler.allowed-failures` times); those reschedules are not
-visible to us, so `attempts` counts only our own resubmissions, made when Dask
-gives up with `KilledWorker`. A hung trial cannot be cancelled inside a Dask
-worker thread, so on timeout the future is cancelled and that worker is
-restarted. The timeout clock starts at submission; with a timeout set, at most
-`workers` trials are in flight so a submitted trial starts right away.
+Faults: every trial is pinned to one worker slot (a worker thread the
+executor chose: `workers=[address]`, no stealing), exactly as the process
+executor gives each trial a worker, so when a worker process dies the executor
+knows which trial it ran. That trial alone is resubmitted (attempt + 1) up to
+`retries` times, then recorded "crashed"; trials on other workers run on, and
+none is marked final by someone else's crash. (Left to Dask, the scheduler
+reschedules whatever was assigned to the dead worker, counts the death against
+each of them, and under a timeout the waits turn healthy trials into
+"timeout".) A death is seen when the worker leaves the scheduler (the nanny
+starts a fresh one under a new address) or when Dask reports `KilledWorker`.
+A hung trial cannot be cancelled inside a Dask worker thread, so on timeout the
+future is cancelled and that worker process exits at once (its nanny restarts
+it). Submissions go to idle slots only, so a trial starts when submitted and
+the timeout clock, which starts at submission, measures the trial. With
+`trial_memory_mb`, each worker must run one thread (the limit is per process).
 The context travels with each task (it is small); the bars never do.
 """
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +54,9 @@ __all__ = ["DaskExecutor"]
 dd: Any = distributed
 Future = Any
 
+_POLL_S = 0.5  # how often a wait checks the scheduler for workers that died
+_GATHER_S = 60.0  # a finished trial's result that cannot be fetched: its worker died
+
 
 def _load(handle: DataHandle) -> BarsTupleHandle:
     """Runs on a worker: open the source once; dependents receive the loaded bars."""
@@ -53,9 +64,13 @@ def _load(handle: DataHandle) -> BarsTupleHandle:
 
 
 def _trial(
-    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: TrialContext
+    fn: TrialFn,
+    spec: TrialSpec,
+    loaded: BarsTupleHandle,
+    context: TrialContext,
+    memory_mb: float | None,
 ) -> TrialResult:
-    return execute_trial(fn, spec, loaded.open(), context)
+    return execute_trial(fn, spec, loaded.open(), context, memory_mb)
 
 
 async def _hard_exit() -> None:
@@ -68,13 +83,23 @@ class DaskExecutor(LoopExecutor[Future]):
 
     name = "dask"
 
-    def __init__(self, workers: int = 2, *, address: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        *,
+        address: str | None = None,
+        trial_memory_mb: float | None = None,
+    ) -> None:
         self.workers = workers
         self.address = address
+        self.trial_memory_mb = trial_memory_mb
         self._cluster: Any = None
         self._client: Any = None
         self._handles: list[MemmapHandle] = []
         self._job: tuple[TrialFn, Future, TrialContext] | None = None
+        self._threads: dict[str, int] = {}  # live worker address → its thread count
+        self._on: dict[Future, str] = {}  # running trial → the worker it is pinned to
+        self._gone: set[str] = set()  # workers killed or seen dead (addresses never return)
 
     @property
     def client(self) -> Any:
@@ -117,57 +142,116 @@ class DaskExecutor(LoopExecutor[Future]):
     # -- the loop's operations ------------------------------------------------
     def start(self, fn: TrialFn, handle: Future, context: TrialContext) -> None:
         self._job = (fn, handle, context)
-        _ = self.client  # connect first: with an address, `workers` is the cluster's
+        self._refresh()
+        if self.trial_memory_mb is not None:
+            shared = sorted(addr for addr, n in self._threads.items() if n > 1)
+            if shared:
+                raise ExecutorError(
+                    f"dask executor: executor.trial_memory_mb limits a worker process, but "
+                    f"{shared[0]} runs {self._threads[shared[0]]} threads; start the workers "
+                    "with --nthreads 1 or remove trial_memory_mb"
+                )
+
+    def _refresh(self) -> None:
+        """The live workers, as the scheduler sees them (a dead one has left)."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        self._threads = {
+            addr: int(w.get("nthreads", 1)) for addr, w in info.items() if addr not in self._gone
+        }
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
-        cap = max(1, max_in_flight or 2 * self.workers)
-        # The timeout clock starts at submission: only submit what starts right away.
-        return cap if timeout_s is None else min(cap, self.workers)
+        # Each trial needs an idle worker thread (`ready`); the cap only lowers that.
+        return max(1, max_in_flight or 2 * self.workers)
+
+    def _idle(self) -> str | None:
+        busy: dict[str, int] = {}
+        for addr in self._on.values():
+            busy[addr] = busy.get(addr, 0) + 1
+        free = [a for a, n in self._threads.items() if busy.get(a, 0) < n]
+        return min(free, key=lambda a: busy.get(a, 0) / self._threads[a]) if free else None
+
+    def ready(self) -> bool:
+        return self._idle() is not None
 
     def submit(self, spec: TrialSpec) -> Future:
         assert self._job is not None
         fn, handle, context = self._job
+        addr = self._idle()
+        assert addr is not None
         key = f"isoloop-trial-{spec.trial_id}-{spec.attempt}-{uuid.uuid4().hex[:8]}"
-        return self.client.submit(_trial, fn, spec, handle, context, key=key, pure=False)
+        future = self.client.submit(
+            _trial,
+            fn,
+            spec,
+            handle,
+            context,
+            self.trial_memory_mb,
+            key=key,
+            pure=False,
+            workers=[addr],
+            allow_other_workers=False,
+        )
+        self._on[future] = addr
+        return future
 
     def wait_any(self, tickets: Sequence[Future], timeout_s: float | None) -> list[Event[Future]]:
-        try:
-            waited = dd.wait(
-                list(tickets),
-                timeout=None if timeout_s is None else max(0.01, timeout_s),
-                return_when="FIRST_COMPLETED",
-            )
-        except TimeoutError:
+        poll = _POLL_S if timeout_s is None else max(0.01, min(timeout_s, _POLL_S))
+        if not tickets:  # every worker is restarting: wait for one to come back
+            time.sleep(poll)
+            self._refresh()
             return []
-        return [self._event(future) for future in waited.done]
+        try:
+            done = set(dd.wait(list(tickets), timeout=poll, return_when="FIRST_COMPLETED").done)
+        except TimeoutError:
+            done = set()
+        events = [self._event(future) for future in done]
+        self._refresh()
+        for future in tickets:
+            addr = self._on.get(future)
+            if future not in done and addr is not None and addr not in self._threads:
+                self._gone.add(addr)
+                events.append(WorkerDied(future, addr, f"worker {addr} died"))
+                self._drop(future)
+        return events
 
     def _event(self, future: Future) -> Event[Future]:
+        addr = self._on.get(future, "dask")
         try:
-            return Finished(future, future.result())
-        except dd.KilledWorker as exc:
-            return WorkerDied(future, "dask", f"workers died under it ({exc})")
+            return Finished(future, future.result(timeout=_GATHER_S))
+        except (dd.KilledWorker, TimeoutError) as exc:
+            self._gone.add(addr)
+            return WorkerDied(future, addr, f"worker {addr} died ({type(exc).__name__})")
         except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
-            return TaskFailed(future, "dask", exc)
+            return TaskFailed(future, addr, exc)
+        finally:
+            self._drop(future)
+
+    def _drop(self, future: Future) -> None:
+        self._on.pop(future, None)
+        future.cancel()  # the scheduler may forget it (a no-op once its result is read)
 
     def worker_of(self, ticket: Future) -> str:
-        return "dask"
+        return self._on.get(ticket, "dask")
 
     def kill(self, ticket: Future) -> str:
-        processing: dict[str, list[Any]] = self.client.processing()
-        workers = [addr for addr, keys in processing.items() if ticket.key in keys]
-        ticket.cancel()
-        if workers:
+        addr = self._on.get(ticket)
+        self._drop(ticket)
+        if addr is not None:
             # A graceful restart waits for the busy thread (measured: ~60 s); exiting the
             # worker process at once frees the core and its nanny starts a fresh one.
+            self._gone.add(addr)
+            self._threads.pop(addr, None)
             with contextlib.suppress(Exception):
-                self.client.run(_hard_exit, workers=workers, wait=False)
+                self.client.run(_hard_exit, workers=[addr], wait=False)
         return "future cancelled and its worker restarted"
 
     def cancel(self, ticket: Future) -> None:
-        ticket.cancel()
+        self._drop(ticket)
 
     def finish(self) -> None:
         self._job = None
+        for future in list(self._on):
+            self._drop(future)
 
     def close(self) -> None:
         if self._client is not None:

@@ -11,9 +11,12 @@ so the driver always knows which trial runs where:
 - a worker that dies under a trial (SIGKILL, OOM killer, segfault) → that trial
   alone is resubmitted (attempt + 1) up to `retries` times, then "crashed";
   no other trial is lost or run twice;
+- with `trial_memory_mb`, a trial that allocates more than that is refused the
+  allocation (`MemoryError`, see `memory.py`) and recorded "memory";
 - after each trial a worker compares its RSS (current and high-water mark) with
-  `memory_limit_mb` and counts trials against `recycle_after`; past either it
-  sends its result flagged `recycled` and exits, and a fresh worker replaces it.
+  `memory_limit_mb` and counts trials against `recycle_after`; past either, or
+  after a "memory" trial, it sends its result flagged `recycled` and exits, and
+  a fresh worker replaces it.
 
 The retry, timeout and bookkeeping rules are the shared loop's
 (`executors/loop.py`); this module supplies its operations: a worker slot is
@@ -54,7 +57,7 @@ from isoloop.sweep.executors.base import (
     execute_trial,
 )
 from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, WorkerDied
-from isoloop.sweep.spec import TrialSpec
+from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["ProcessExecutor"]
 
@@ -74,9 +77,14 @@ class _WorkerState:
     context: TrialContext
     memory_limit_mb: float | None
     recycle_after: int | None
+    trial_memory_mb: float | None
     trials_done: int = 0
 
-    def recycle_reason(self, rss_mb: float | None) -> str | None:
+    def recycle_reason(self, result: TrialResult) -> str | None:
+        if result.status == "memory":
+            # What ran out of memory may have left the worker half-built or bloated.
+            return "memory: the trial ran out of memory"
+        rss_mb = result.memory_rss_mb
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         if self.memory_limit_mb is not None:
             used = max(rss_mb or 0.0, peak_mb)
@@ -105,6 +113,7 @@ class _WorkerInit:
     context: TrialContext
     memory_limit_mb: float | None
     recycle_after: int | None
+    trial_memory_mb: float | None
 
 
 def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
@@ -117,6 +126,7 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
             init.context,
             init.memory_limit_mb,
             init.recycle_after,
+            init.trial_memory_mb,
         )
     except Exception as exc:
         conn.send(("start_error", f"{type(exc).__name__}: {exc}"))
@@ -129,9 +139,9 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
             return
         if spec is None:
             return
-        result = execute_trial(state.fn, spec, state.data, state.context)
+        result = execute_trial(state.fn, spec, state.data, state.context, state.trial_memory_mb)
         state.trials_done += 1
-        reason = state.recycle_reason(result.memory_rss_mb)
+        reason = state.recycle_reason(result)
         if reason is not None:
             result = replace(result, recycled=True, recycle_reason=reason)
         conn.send(("result", result))
@@ -163,6 +173,7 @@ class ProcessExecutor(LoopExecutor[_Slot]):
         *,
         memory_limit_mb: float | None = None,
         recycle_after: int | None = None,
+        trial_memory_mb: float | None = None,
         start_method: str | None = None,
     ) -> None:
         if workers < 1:
@@ -170,6 +181,7 @@ class ProcessExecutor(LoopExecutor[_Slot]):
         self.workers = workers
         self.memory_limit_mb = memory_limit_mb
         self.recycle_after = recycle_after
+        self.trial_memory_mb = trial_memory_mb
         # fork starts a worker in milliseconds (the driver has already imported
         # everything); spawn re-imports isoloop, pandas and numpy (≈2 s here). Workers
         # touch nothing of the driver but the pickled init and the memmapped bars.
@@ -251,7 +263,14 @@ class ProcessExecutor(LoopExecutor[_Slot]):
         if not same:
             self._shutdown_workers()
             self._pool_key = key
-            self._init = _WorkerInit(fn, handle, context, self.memory_limit_mb, self.recycle_after)
+            self._init = _WorkerInit(
+                fn,
+                handle,
+                context,
+                self.memory_limit_mb,
+                self.recycle_after,
+                self.trial_memory_mb,
+            )
         while len(self._slots) < self.workers:
             self._slots.append(self._spawn())
 

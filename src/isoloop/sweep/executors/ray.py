@@ -8,7 +8,10 @@ Faults: tasks run with `max_retries=0` and the executor resubmits a trial whose
 worker died (`WorkerCrashedError`) itself, so `attempts` is exact. A trial past
 `timeout_s` is stopped with `ray.cancel(force=True)`, which kills its worker
 process. The timeout clock starts at submission; with a timeout set, at most
-`workers` trials are in flight so a submitted trial starts right away.
+`workers` trials are in flight so a submitted trial starts right away. A Ray
+worker runs one task at a time, so a worker's death is blamed on its trial
+alone; trials queued elsewhere are untouched. `trial_memory_mb` is enforced in
+the task (`memory.py`); a task Ray's own memory monitor kills is "memory" too.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from isoloop.sweep.executors.base import (
     TrialContext,
     TrialFn,
     execute_trial,
+    memory_result,
 )
 from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
 from isoloop.sweep.spec import TrialResult, TrialSpec
@@ -32,10 +36,22 @@ from isoloop.sweep.spec import TrialResult, TrialSpec
 __all__ = ["RayExecutor"]
 
 
+#: The process running the task (or its node) died under it: the trial is retried.
+_DEATHS = (
+    ray.exceptions.WorkerCrashedError,
+    ray.exceptions.NodeDiedError,
+    ray.exceptions.LocalRayletDiedError,
+)
+
+
 def _trial(
-    fn: TrialFn, spec: TrialSpec, loaded: BarsTupleHandle, context: TrialContext
+    fn: TrialFn,
+    spec: TrialSpec,
+    loaded: BarsTupleHandle,
+    context: TrialContext,
+    memory_mb: float | None,
 ) -> TrialResult:
-    return execute_trial(fn, spec, loaded.open(), context)
+    return execute_trial(fn, spec, loaded.open(), context, memory_mb)
 
 
 class RayExecutor(LoopExecutor[Any]):
@@ -49,12 +65,15 @@ class RayExecutor(LoopExecutor[Any]):
         *,
         address: str | None = None,
         init_kwargs: Mapping[str, Any] | None = None,
+        trial_memory_mb: float | None = None,
     ) -> None:
         self.workers = workers
+        self.trial_memory_mb = trial_memory_mb
         self.address = address
         self.init_kwargs = dict(init_kwargs or {})
         self._owns_ray = False
         self._job: tuple[Any, TrialFn, Any, Any] | None = None
+        self._specs: dict[Any, TrialSpec] = {}  # running ref → its spec (for a memory record)
 
     def _ensure(self) -> None:
         if ray.is_initialized():
@@ -90,7 +109,9 @@ class RayExecutor(LoopExecutor[Any]):
     def submit(self, spec: TrialSpec) -> Any:
         assert self._job is not None
         remote, fn, handle, context_ref = self._job
-        return remote.remote(fn, spec, handle, context_ref)
+        ref = remote.remote(fn, spec, handle, context_ref, self.trial_memory_mb)
+        self._specs[ref] = spec
+        return ref
 
     def wait_any(self, tickets: Sequence[Any], timeout_s: float | None) -> list[Event[Any]]:
         timeout = None if timeout_s is None else max(0.01, timeout_s)
@@ -98,11 +119,15 @@ class RayExecutor(LoopExecutor[Any]):
         return [self._event(ref) for ref in ready]
 
     def _event(self, ref: Any) -> Event[Any]:
+        spec = self._specs.pop(ref)
         try:
             result: TrialResult = ray.get(ref)
             return Finished(ref, result)
-        except ray.exceptions.WorkerCrashedError as exc:
+        except _DEATHS as exc:
             return WorkerDied(ref, "ray", f"worker died ({type(exc).__name__})")
+        except ray.exceptions.OutOfMemoryError as exc:
+            cause = f"{type(exc).__name__}: killed by Ray's memory monitor"
+            return Finished(ref, memory_result(spec, "ray", cause, self.trial_memory_mb, None))
         except ray.exceptions.RayError as exc:
             return TaskFailed(ref, "ray", exc)
 
@@ -110,14 +135,17 @@ class RayExecutor(LoopExecutor[Any]):
         return "ray"
 
     def kill(self, ticket: Any) -> str:
+        self._specs.pop(ticket, None)
         ray.cancel(ticket, force=True)
         return "task cancelled with force=True (worker killed)"
 
     def cancel(self, ticket: Any) -> None:
+        self._specs.pop(ticket, None)
         ray.cancel(ticket, force=True)
 
     def finish(self) -> None:
         self._job = None
+        self._specs = {}
 
     def close(self) -> None:
         if self._owns_ray and ray.is_initialized():

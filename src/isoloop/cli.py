@@ -8,6 +8,8 @@ JSON object on stdout.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -78,8 +80,24 @@ def _stats_table(title: str, stats: dict[str, Any]) -> Table:
     return table
 
 
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN and ±inf become null (bare `NaN` is not JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):  # NumPy integers too
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return str(value)
+
+
 def _emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, sort_keys=True, default=str) + "\n")
+    sys.stdout.write(json.dumps(_jsonable(obj), sort_keys=True, allow_nan=False) + "\n")
 
 
 def _version() -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from isoloop.live import LiveTradingManager
+from isoloop.live.slots.store import read_kill_audit
 from support.live_helpers import events, live_config, publish, read_jsonl, rows, state_of, strategy
 
 pytestmark = pytest.mark.live
@@ -101,3 +102,65 @@ def test_global_state_reaches_containers_started_later(tmp_path: Path) -> None:
         publish(m, range(6))
         assert state_of(m, "b")["kill_switch"] == "HALTED"
     assert _probes(tmp_path, "b")[(2, "buy10")]["status"] == "DENIED"
+
+
+def test_operator_trips_are_restored_by_the_next_manager(tmp_path: Path) -> None:
+    """Persisted in the store with their audit entry; a new manager on the same state folder
+    starts with them; a per-strategy ACTIVE keeps overriding the global state."""
+    names = ["a", "b", "c"]
+    cfg = live_config(
+        tmp_path, [strategy(n, "support.live_strategies:KillProbe") for n in names], bars=20
+    )
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        m.trip("HALTED", "only a", strategy="a")
+        m.trip("REDUCING", "everyone")  # replaces a's own state
+        m.trip("ACTIVE", "b may trade", strategy="b")
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        assert m.kill_state == "REDUCING"
+        for n in names:
+            assert m.container(n).wait_ready(30)
+        assert {n: state_of(m, n)["kill_switch"] for n in names} == {
+            "a": "REDUCING",
+            "b": "ACTIVE",
+            "c": "REDUCING",
+        }
+        m.trip("ACTIVE", "all clear")
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        for n in names:
+            assert m.container(n).wait_ready(30)
+        assert m.kill_state == "ACTIVE"
+        assert {state_of(m, n)["kill_switch"] for n in names} == {"ACTIVE"}
+    trail = [(a["scope"], a["state"]) for a in read_kill_audit(tmp_path / "paper.sqlite")]
+    assert trail == [
+        ("a", "HALTED"),
+        ("global", "REDUCING"),
+        ("b", "ACTIVE"),
+        ("global", "ACTIVE"),
+    ]
+    assert [(a["scope"], a["state"]) for a in read_jsonl(tmp_path / "audit.jsonl")] == trail
+
+
+@pytest.mark.parametrize("halted", [True, False])
+def test_a_restored_halt_stops_even_an_order_from_the_strategys_init(
+    tmp_path: Path, halted: bool
+) -> None:
+    """The risk manager is tripped before any module starts: no window for an order."""
+    cfg = live_config(
+        tmp_path, [strategy("a", "support.live_strategies:BuyInInit", params={})], bars=20
+    )
+    if halted:
+        with LiveTradingManager(cfg) as m:
+            m.trip("HALTED", "before the first start")  # before start(): persisted all the same
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        assert m.container("a").wait_ready(30)
+        assert state_of(m, "a")["state"] == "running"
+    (order,) = events(tmp_path, "a", "init_order")
+    if halted:
+        assert order["status"] == "DENIED" and "HALTED" in str(order["reason"])
+        assert rows(tmp_path, "a")["orders"] == []
+    else:
+        assert order["status"] == "ACCEPTED"

@@ -102,3 +102,14 @@ class BarLogger(Strategy):
 
     def on_bar(self, i: int) -> None:
         self.log.info("seen", bar=i)
+
+
+class BuyInInit(Strategy):
+    """Places an order from `init()` (before its first bar) and logs what became of it."""
+
+    def init(self) -> None:
+        order = self.buy(1)
+        self.log.info("init_order", status=str(order.status), reason=order.reason)
+
+    def on_bar(self, i: int) -> None:
+        return

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from isoloop.live import ControlClient
-from isoloop.live.slots.store import read_kill_audit
+from isoloop.live import ControlClient, read_kill_audit
 from support.live_helpers import read_jsonl, wait_for
 from support.live_process import (
     TOKEN_ENV,

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from isoloop.live import LiveTradingManager
-from isoloop.live.slots.store import read_kill_audit
+from isoloop.live import LiveTradingManager, read_kill_audit
 from support.live_helpers import events, live_config, publish, read_jsonl, rows, state_of, strategy
 
 pytestmark = pytest.mark.live

@@ -31,7 +31,12 @@ from isoloop.live.slots.credentials import (
 )
 from isoloop.live.slots.engine import LiveEngine
 from isoloop.live.slots.paper import PaperVenue
-from isoloop.live.slots.store import AccountStore, read_account_rows, store_path
+from isoloop.live.slots.store import (
+    AccountStore,
+    read_account_rows,
+    read_kill_audit,
+    store_path,
+)
 from isoloop.live.supervisor import Supervisor
 from isoloop.live.validate import validate_live_config_file
 from isoloop.scope.timed import call_with_timeout  # the kernel's bounded call, as before
@@ -73,6 +78,7 @@ __all__ = [
     "load_live_config",
     "load_token",
     "read_account_rows",
+    "read_kill_audit",
     "store_path",
     "validate_live_config_file",
 ]

@@ -26,6 +26,7 @@ class SlotNode:
     shared: tuple[str, ...]
     run_values: tuple[str, ...]
     args: tuple[str, ...]
+    role: str | None = None  # the role written in the blueprint (`role:`), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class BlueprintGraph:
 def describe_blueprint(blueprint: Blueprint, config: object) -> BlueprintGraph:
     """The graph of `blueprint` with `@config.` class references resolved against `config`."""
     written = {spec.name: spec.class_ref for spec in blueprint.slots}
+    roles = {spec.name: spec.role for spec in blueprint.slots}
     nodes = tuple(
         SlotNode(
             name=plan.name,
@@ -55,6 +57,7 @@ def describe_blueprint(blueprint: Blueprint, config: object) -> BlueprintGraph:
             shared=plan.shared_params,
             run_values=plan.run_params,
             args=plan.arg_params,
+            role=roles[plan.name],
         )
         for plan in blueprint.plan(config)
     )
@@ -73,6 +76,7 @@ def render_text(graph: BlueprintGraph) -> str:
         detail = [
             f"{label}: {', '.join(values)}"
             for label, values in (
+                ("role", (node.role,) if node.role else ()),
                 ("needs", node.needs),
                 ("shared", node.shared),
                 ("run values", node.run_values),

@@ -206,3 +206,39 @@ def test_strategy_params_are_checked_at_class_level() -> None:
     assert check_strategy_params(SmaCross, {"fast": 5, "slow": 8}) == {"fast": 5, "slow": 8}
     with pytest.raises(StrategyParamError, match=r"strategy\.params\.slow"):
         check_strategy_params(SmaCross, {"fast": 9, "slow": 8})
+
+
+def test_a_declared_role_is_shown_by_blueprint_show(tmp_path: Path) -> None:
+    from isoloop.scope.describe import describe_blueprint, render_text
+
+    path = write(
+        tmp_path, "slots:\n  spare:\n    class: support.role_parts:Ticker\n    role: clock\n"
+    )
+    text = render_text(describe_blueprint(load_blueprint(path), None))
+    assert "role: clock" in text
+
+
+@pytest.mark.parametrize(
+    ("allowed", "ok"),
+    [("support", True), ("support.role_parts", True), ("supp", False), ("mycompany", False)],
+)
+def test_the_module_allow_list_matches_whole_module_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allowed: str, ok: bool
+) -> None:
+    monkeypatch.setenv("ISOLOOP_ALLOWED_MODULES", allowed)
+    path = write(tmp_path, "slots:\n  clock: support.role_parts:Ticker\n")
+    if ok:
+        assert open_scope(path, ROLES, []) == ["clock"]
+    else:
+        with pytest.raises(BlueprintError, match=r"'support.role_parts' is not in ISOLOOP_ALLOWED"):
+            open_scope(path, ROLES, [])
+    # isoloop's own modules stay allowed whatever the list says.
+    assert load_blueprint(ROOT / "containers" / "backtest.yaml").plan(
+        RunConfig.model_validate(
+            {
+                "strategy": {"class": "isoloop.examples.sma_cross:SmaCross"},
+                "data": {"source": "x:y"},
+            }
+        ),
+        BACKTEST_ROLES,
+    )

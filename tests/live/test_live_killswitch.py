@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from isoloop.errors import LiveError
 from isoloop.live import LiveTradingManager, read_kill_audit
 from support.live_helpers import events, live_config, publish, read_jsonl, rows, state_of, strategy
 
@@ -163,3 +164,28 @@ def test_a_restored_halt_stops_even_an_order_from_the_strategys_init(
         assert rows(tmp_path, "a")["orders"] == []
     else:
         assert order["status"] == "ACCEPTED"
+
+
+def test_a_halt_the_store_refuses_still_halts_and_a_reset_it_refuses_does_not_happen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import isoloop.live.manager as manager_module
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    cfg = live_config(tmp_path, [strategy("a", "support.live_strategies:KillProbe")], bars=20)
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        assert m.container("a").wait_ready(30)
+        monkeypatch.setattr(manager_module, "record_kill_switch", locked)
+        with pytest.raises(LiveError, match="NOT persisted"):
+            m.trip("HALTED", "store is locked")
+        assert state_of(m, "a")["kill_switch"] == "HALTED"
+        with pytest.raises(LiveError, match="NOT applied"):
+            m.trip("ACTIVE", "store is locked")
+        assert state_of(m, "a")["kill_switch"] == "HALTED"
+        assert m.kill_state == "HALTED"
+    assert read_kill_audit(tmp_path / "paper.sqlite") == []

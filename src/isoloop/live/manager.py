@@ -4,6 +4,7 @@ a supervisor, operator hooks, a global kill switch and the control API."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from typing import Any
 from isoloop.config.models import DataConfig
 from isoloop.data import MarketData, load_market_data
 from isoloop.engine.risk import KillSwitchState
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, LiveError
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
 from isoloop.live.control.api import ControlServer, load_token
 from isoloop.live.feed import ReplayFeed
@@ -257,20 +258,47 @@ class LiveTradingManager:
                 "reason": reason,
                 "by": by,
             }
-            if not self._started:
-                prepare_store(self._store_path)
-            record_kill_switch(self._store_path, strategy, entry)
-            if strategy is None:
-                self.kill_state = ks
-                self._strategy_kill.clear()
-            else:
-                self._strategy_kill[strategy] = ks
-            for c in targets:
-                c.trip(ks, reason, by=f"{by}:{scope}")
+            try:
+                if not self._started:
+                    prepare_store(self._store_path)
+                record_kill_switch(self._store_path, strategy, entry)
+            except sqlite3.Error as exc:
+                # A halt that cannot be persisted still halts (fail closed); a reset that
+                # cannot be persisted does not happen. Either way the operator is told.
+                self.log.error("kill_switch_not_persisted", error=repr(exc), **entry)
+                if ks == "ACTIVE":
+                    raise LiveError(
+                        f"kill switch reset of {scope} NOT applied: the state store "
+                        f"{self._store_path} refused it ({exc}); retry when it is writable"
+                    ) from None
+                self._apply_trip(strategy, ks, reason, by, targets)
+                raise LiveError(
+                    f"kill switch {ks} of {scope} applied to the running containers but NOT "
+                    f"persisted ({exc}): it will not survive a restart; fix {self._store_path} "
+                    "and trip again"
+                ) from None
+            self._apply_trip(strategy, ks, reason, by, targets)
             # The store holds the authoritative audit trail; this file is its readable copy.
             with self._audit_path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(entry, sort_keys=True) + "\n")
         self.log.warning("kill_switch_tripped", **entry)
+
+    def _apply_trip(
+        self,
+        strategy: str | None,
+        ks: KillSwitchState,
+        reason: str,
+        by: str,
+        targets: list[RunContainer],
+    ) -> None:
+        scope = "global" if strategy is None else strategy
+        if strategy is None:
+            self.kill_state = ks
+            self._strategy_kill.clear()
+        else:
+            self._strategy_kill[strategy] = ks
+        for c in targets:
+            c.trip(ks, reason, by=f"{by}:{scope}")
 
     # -- state ------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from isoloop.errors import ConfigError, IsoloopError
+from isoloop.errors import ConfigError, IsoloopError, LiveError
 from isoloop.live.config import ApiConfig
 from isoloop.live.control.limits import (
     Refusal,
@@ -261,6 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._route(method, parts, raw)
+        except LiveError as exc:  # the manager could not do it (e.g. its store refused)
+            self._reply(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(exc)})
         except (IsoloopError, ValueError) as exc:
             self._reply(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
         except Exception as exc:  # never a traceback on stderr: the manager's log has it

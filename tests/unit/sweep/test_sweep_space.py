@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, LimitExceeded
 from isoloop.sweep import GridSearch, RandomSearch, SearchSpace, compile_constraint
+from isoloop.sweep.config import SweepConfig
 
 
 def test_grid_order_is_keys_as_written_last_key_fastest():
@@ -89,3 +90,56 @@ def test_point_is_computed_without_building_the_grid():
     assert space.point(123_456_789_012) == {
         f"k{i}": int(d) for i, d in enumerate(f"{123_456_789_012:012d}")
     }
+
+
+def test_a_huge_range_is_refused_by_its_count_before_any_value_is_built():
+    # `range: [1, 10**12, 1]` used to build a 10**12-tuple (MemoryError traceback).
+    with pytest.raises(LimitExceeded, match=r"space\.a\.range: .*999_999_999_999.*GRID_POINTS"):
+        SearchSpace.from_mapping({"a": {"range": [1, 10**12, 1]}})
+    with pytest.raises(LimitExceeded, match=r"space\.b\.range: .*is 10_000_000_000,"):
+        SearchSpace.from_mapping({"b": {"range": [0.0, 1.0, 1e-10]}})
+
+
+def test_grid_size_is_a_product_checked_before_the_constraint_runs():
+    space = SearchSpace.from_mapping({"a": {"range": [0, 10**5, 1]}, "b": {"range": [0, 10**5, 1]}})
+    calls = []
+
+    def counting(params):
+        calls.append(params)
+        return True
+
+    with pytest.raises(LimitExceeded, match=r"100000 × 100000 grid.*10_000_000_000"):
+        GridSearch(space, counting).total()
+    assert calls == []
+    # Random search over the same space plans only its trials: allowed.
+    assert len(list(RandomSearch(space, 5, seed=1).trials())) == 5
+
+
+def test_the_grid_cap_is_raised_by_its_variable(monkeypatch):
+    space = SearchSpace.from_mapping({"a": list(range(30)), "b": list(range(30))})
+    monkeypatch.setenv("ISOLOOP_MAX_GRID_POINTS", "800")
+    with pytest.raises(LimitExceeded, match="limit of 800"):
+        GridSearch(space)
+    with pytest.raises(LimitExceeded, match=r"search\.trials.*limit of 800"):
+        RandomSearch(space, 850, seed=0)
+    monkeypatch.setenv("ISOLOOP_MAX_GRID_POINTS", "900")
+    assert GridSearch(space).total() == 900
+
+
+def test_sweep_config_refuses_an_over_cap_grid_or_trial_count():
+    base = {
+        "kind": "sweep",
+        "base": "run.yaml",
+        "objective": {"metric": "sharpe_ratio"},
+    }
+    big = {"a": {"range": [0, 1000, 1]}, "b": {"range": [0, 1000, 1]}}
+    with pytest.raises(LimitExceeded, match=r"1000 × 1000 grid"):
+        SweepConfig.model_validate({**base, "space": big, "constraint": "a < b"})
+    ok = SweepConfig.model_validate(
+        {**base, "space": big, "search": {"method": "random", "trials": 10}}
+    )
+    assert ok.search.trials == 10
+    with pytest.raises(LimitExceeded, match=r"search\.trials"):
+        SweepConfig.model_validate(
+            {**base, "space": big, "search": {"method": "random", "trials": 300_000}}
+        )

@@ -124,3 +124,9 @@ def test_every_limit_has_a_distinct_variable_and_a_positive_default() -> None:
     assert len(set(envs)) == len(envs)
     assert all(e.startswith("ISOLOOP_MAX_") for e in envs)
     assert all(limit_value(key) == lim.default > 0 for key, lim in LIMITS.items())
+
+
+def test_the_quickstart_lists_every_limit_with_its_default() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "quickstart.md").read_text()
+    for lim in LIMITS.values():
+        assert f"| `{lim.env}` | {lim.default} |" in doc, lim.env

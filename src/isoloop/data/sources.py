@@ -70,6 +70,11 @@ def _resolve(path_text: str, base_dir: Path | None, source: str) -> Path:
     path = Path(path_text).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    if path.exists() and not path.is_file():
+        raise DataError(
+            f"{source}: {path} is not a regular file (a folder, device or pipe); "
+            "point data.source at a CSV or parquet file"
+        )
     if not path.is_file():
         raise DataError(
             f"{source}: file not found: {path} (relative paths are resolved against the "
@@ -135,7 +140,10 @@ def _parser_problem(exc: Exception) -> str:
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})", first_line=2, unit="line")
-    _scan_lines(path, origin)
+    try:
+        _scan_lines(path, origin)
+    except OSError as exc:  # e.g. permission denied
+        raise origin.fail(_parser_problem(exc)) from None
     try:
         raw = pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -147,8 +155,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
 
 def _read_parquet(path: Path, source: str) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})")
-    check_limit("data_bytes", path.stat().st_size, origin.name)
     try:
+        check_limit("data_bytes", path.stat().st_size, origin.name)
         import pyarrow.parquet as pq
 
         rows = pq.ParquetFile(path).metadata.num_rows

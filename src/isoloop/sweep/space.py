@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from isoloop.config.limits import check_limit
+from isoloop.config.limits import check_limit, exceeded
 from isoloop.errors import ConfigError
 
 __all__ = ["Dimension", "SearchSpace"]
@@ -71,9 +71,12 @@ def _range_values(key: str, spec: Sequence[Any]) -> tuple[tuple[Scalar, ...], in
         return tuple(ints), step
     # Multiply rather than accumulate so 0.1-steps do not drift; the epsilon keeps an
     # exact `stop` out (stop is exclusive) despite float rounding.
-    count = math.ceil((stop - start) / step - 1e-9)
-    if count <= 0:
+    span = (stop - start) / step - 1e-9
+    if span <= 0:
         raise ConfigError(f"{where}: [{start}, {stop}, {step}] is empty (stop is exclusive)")
+    if not math.isfinite(span):  # e.g. [0, 1e308, 1e-308]: too many to even count
+        raise exceeded("grid_points", where, None)
+    count = math.ceil(span)
     check_limit("grid_points", count, where)
     return tuple(round(start + i * step, 12) for i in range(count)), step
 

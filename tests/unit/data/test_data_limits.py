@@ -173,3 +173,22 @@ def test_prices_must_be_positive_and_in_float_range(
 def test_small_positive_prices_are_accepted(tmp_path: Path) -> None:
     frame = load(write(tmp_path, ["2024-01-01,1e-6,2e-6,5e-7,1.5e-6,1e12"]))
     assert np.isclose(frame["Close"].iloc[0], 1.5e-6)
+
+
+def test_a_device_or_folder_is_not_read(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="/dev/zero is not a regular file"):
+        load_frame("csv:/dev/zero")
+    with pytest.raises(DataError, match="is not a regular file"):
+        load_frame(f"csv:{tmp_path}")
+
+
+def test_an_unreadable_file_is_one_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root here, where chmod 0 does not stop a read: refuse the open instead.
+    path = write(tmp_path, rows(3))
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(DataError, match=r"bars\.csv\): cannot be read \(Permission denied\)"):
+        load(path)

@@ -98,6 +98,8 @@ def test_a_huge_range_is_refused_by_its_count_before_any_value_is_built():
         SearchSpace.from_mapping({"a": {"range": [1, 10**12, 1]}})
     with pytest.raises(LimitExceeded, match=r"space\.b\.range: .*is 10_000_000_000,"):
         SearchSpace.from_mapping({"b": {"range": [0.0, 1.0, 1e-10]}})
+    with pytest.raises(LimitExceeded, match=r"space\.c\.range: .*is over the limit"):
+        SearchSpace.from_mapping({"c": {"range": [0.0, 1e308, 1e-308]}})  # count overflows
 
 
 def test_grid_size_is_a_product_checked_before_the_constraint_runs():

@@ -130,3 +130,18 @@ def test_the_quickstart_lists_every_limit_with_its_default() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "quickstart.md").read_text()
     for lim in LIMITS.values():
         assert f"| `{lim.env}` | {lim.default} |" in doc, lim.env
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("2024-13-45", "line 2: the value cannot be read as timestamp (month must be in 1..12)"),
+        ("!!float abc", "line 2: the value cannot be read as float"),
+        ("!!int zz", "line 2: the value cannot be read as int"),
+        ("2001-12-14t21:59:43.10-25:00", "line 2: the value cannot be read as timestamp"),
+    ],
+)
+def test_a_value_its_tag_cannot_build_is_a_config_error(value: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_yaml(f"a: 1\nb: {value}\n", "run.yaml")
+    assert str(info.value).startswith("run.yaml: " + fragment), str(info.value)

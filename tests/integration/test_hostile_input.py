@@ -156,6 +156,16 @@ def _secret_ragged_rows(d: Path) -> tuple[list[str], str]:
     return ["backtest", "run.yaml"], "line 12"
 
 
+def _secret_yaml_as_base(d: Path) -> tuple[list[str], str]:
+    # A sweep's `base:` (or any config path) may name any file: its values are not echoed.
+    (d / "secret.yaml").write_text(f"strategy: {SECRET}\ndata: {{source: {SECRET}}}\n")
+    (d / "sweep.yaml").write_text(
+        "kind: sweep\nbase: secret.yaml\nspace: {fast: [5, 10]}\n"
+        "objective: {metric: sharpe_ratio}\nexecutor: {kind: serial}\n"
+    )
+    return ["sweep", "sweep.yaml", "--out", "out"], "secret.yaml: strategy"
+
+
 def _mixed_timezones(d: Path) -> tuple[list[str], str]:
     rows = good_rows()
     rows = [r.replace(":00:00,", ":00:00+00:00,", 1) if i < 20 else r for i, r in enumerate(rows)]
@@ -196,6 +206,7 @@ CASES: dict[str, Case] = {
     "contents_value": _secret_as_value,
     "contents_header": _secret_as_header,
     "contents_ragged": _secret_ragged_rows,
+    "contents_yaml_base": _secret_yaml_as_base,
     "mixed_timezones": _mixed_timezones,
     "negative_price": _negative_price,
     "overflowing_price": _overflowing_price,

@@ -88,7 +88,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         if not all(parts):
-            raise ConfigError(f"override {dotted!r}: empty key segment")
+            raise ConfigError(f"override {shorten(repr(dotted))}: empty key segment")
         node: dict[str, Any] = out
         for i, part in enumerate(parts[:-1]):
             child = node.get(part)
@@ -96,7 +96,10 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
                 child = node[part] = {}
             if not isinstance(child, dict):
                 prefix = ".".join(parts[: i + 1])
-                raise ConfigError(f"override {dotted!r}: {prefix!r} is a value, not a section")
+                raise ConfigError(
+                    f"override {shorten(repr(dotted))}: {shorten(repr(prefix))} is a value, "
+                    "not a section"
+                )
             node = child
         node[parts[-1]] = value
     return out
@@ -114,6 +117,16 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 _TAGS = frozenset({"percent", "per_share", "fixed", "tiered", "float", "int", "str", "bool"})
 
 
+def _shown(given: object) -> str:
+    """What was given, without echoing text: a YAML file named as a config (or as a
+    sweep's `base:`) may be any file, and errors never quote a file's contents."""
+    if given is None or isinstance(given, bool | int | float):
+        return shorten(repr(given))
+    if isinstance(given, str):
+        return f"a string of {len(given)} character(s)"
+    return type(given).__name__
+
+
 def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One line: the source, the dotted key, what is wrong, what was given."""
     errors = exc.errors(include_url=False)
@@ -127,8 +140,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     elif kind == "missing":
         msg = f"missing required key {key!r}"
     else:
-        given = first.get("input")
-        shown = shorten(repr(given)) if not isinstance(given, dict | list) else type(given).__name__
+        shown = _shown(first.get("input"))
         msg = f"{key}: {shorten(first['msg'].rstrip('.'), 300)} (got {shown})"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{source}: {msg}{more}"

@@ -52,6 +52,13 @@ def raising(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> Tr
     return toy(spec, data, context)
 
 
+def out_of_memory(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """The `bad_fast` trials fail as an allocation the machine refuses would."""
+    if spec.params["fast"] == context["bad_fast"]:
+        raise MemoryError("Unable to allocate 8.00 TiB for an array")
+    return toy(spec, data, context)
+
+
 def _marker(context: Mapping[str, Any], spec: TrialSpec, tag: str) -> None:
     directory = Path(context["marker_dir"])
     name = f"{tag}-{spec.trial_id}-{spec.attempt}-{os.getpid()}-{uuid.uuid4().hex[:8]}"

@@ -233,3 +233,14 @@ def test_a_store_written_before_the_memory_status_takes_memory_rows(tmp_path, se
     kept = [{k: r[k] for k in ("trial_id", "sharpe_ratio", "digest")} for r in rows[:30]]
     expected = serial_outcome.trials[["trial_id", "sharpe_ratio", "digest"]]
     assert kept == expected.to_dict("records")
+
+
+def test_a_trial_out_of_memory_is_recorded_memory_not_error(serial_outcome):
+    # No trial_memory_mb: the machine itself refused the allocation.
+    out = _run(SerialExecutor(), fn=st.out_of_memory, context={**CONTEXT, "bad_fast": 8})
+    bad = out.trials[out.trials["param.fast"] == 8]
+    assert len(bad) == 6 and set(bad["status"]) == {"memory"}
+    assert set(bad["error"]) == {"MemoryError: Unable to allocate 8.00 TiB for an array"}
+    assert out.failed == 6
+    good = out.trials[out.trials["param.fast"] != 8]
+    assert (good["status"] == "ok").all()

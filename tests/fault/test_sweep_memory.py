@@ -116,3 +116,17 @@ def test_ray_trial_over_its_memory_limit_is_stopped_and_recorded(tmp_path, seria
     pytest.importorskip("ray")
     with st.ray_executor(2, trial_memory_mb=LIMIT_MB) as executor:
         _run_greedy(executor, tmp_path, serial_outcome)
+
+
+@pytest.mark.distributed
+def test_dask_workers_running_several_threads_refuse_a_trial_memory_limit():
+    distributed = pytest.importorskip("distributed")
+    from isoloop.sweep import ExecutorError
+    from isoloop.sweep.executors.dask import DaskExecutor
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        executor = DaskExecutor(address=cluster.scheduler_address, trial_memory_mb=LIMIT_MB)
+        with executor, pytest.raises(ExecutorError, match="runs 2 threads; start the workers"):
+            st.run_grid30(executor)

@@ -50,7 +50,7 @@ def sample_path(name: str) -> Path:
     key = name.strip().upper()
     if key not in SAMPLE_NAMES:
         raise DataError(
-            f"sample:{name}: unknown sample {name!r}; use one of "
+            f"sample:{shorten(name)}: unknown sample {shorten(repr(name))}; use one of "
             + ", ".join(f"sample:{s}" for s in SAMPLE_NAMES)
         )
     spec = importlib.util.find_spec("backtesting")
@@ -70,12 +70,18 @@ def _resolve(path_text: str, base_dir: Path | None, source: str) -> Path:
     path = Path(path_text).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    if path.exists() and not path.is_file():
+    try:
+        exists, regular = path.exists(), path.is_file()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise DataError(
+            f"{shorten(source, 120)}: the path cannot be used ({exc.strerror}); fix the path"
+        ) from None
+    if exists and not regular:
         raise DataError(
             f"{source}: {path} is not a regular file (a folder, device or pipe); "
             "point data.source at a CSV or parquet file"
         )
-    if not path.is_file():
+    if not regular:
         raise DataError(
             f"{source}: file not found: {path} (relative paths are resolved against the "
             "config file's folder); fix the path"

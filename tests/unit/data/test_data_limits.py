@@ -192,3 +192,12 @@ def test_an_unreadable_file_is_one_error(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(DataError, match=r"bars\.csv\): cannot be read \(Permission denied\)"):
         load(path)
+
+
+def test_an_unusable_path_or_sample_name_is_one_short_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"the path cannot be used \(File name too long\)") as info:
+        load_frame("csv:" + "a" * 5000, base_dir=tmp_path)
+    assert len(str(info.value)) < 300
+    with pytest.raises(DataError, match="unknown sample") as info:
+        load_frame("sample:" + "b" * 5000)
+    assert len(str(info.value)) < 300

@@ -82,3 +82,16 @@ class MarksWhenBuilt(Strategy):
         if set(params) != {"marker"}:
             raise StrategyParamError("strategy.params: MarksWhenBuilt takes only `marker`")
         return params
+
+
+class HogsMemory(Strategy):
+    """Allocates 50 MB per bar when `hog` is 1, up to 3 GB: a runaway trial (bounded so
+    that, were the limit not applied, the test fails on "ok" instead of exhausting RAM)."""
+
+    def init(self) -> None:
+        self.hog = self.params.get("hog") == 1
+        self.held: list[bytearray] = []
+
+    def on_bar(self, i: int) -> None:
+        if self.hog and len(self.held) < 60:
+            self.held.append(bytearray(50 * 1024 * 1024))

@@ -41,6 +41,7 @@ def run_sweep(
         address=cfg.executor.address,
         memory_limit_mb=cfg.executor.memory_limit_mb,
         recycle_after=cfg.executor.recycle_after,
+        trial_memory_mb=cfg.executor.trial_memory_mb,
     )
     store = Path(cfg.store) if cfg.store else None
     try:
@@ -89,6 +90,7 @@ class OptimizationExecutor:
         address: str | None = None,
         memory_limit_mb: float | None = None,
         recycle_after: int | None = None,
+        trial_memory_mb: float | None = None,
     ) -> None:
         self.kind = kind
         self._data = DataCache()
@@ -98,6 +100,7 @@ class OptimizationExecutor:
             address=address,
             memory_limit_mb=memory_limit_mb,
             recycle_after=recycle_after,
+            trial_memory_mb=trial_memory_mb,
         )
 
     def run(

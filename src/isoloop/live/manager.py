@@ -15,6 +15,7 @@ from typing import Any
 from isoloop.config.models import DataConfig
 from isoloop.data import MarketData, load_market_data
 from isoloop.engine.risk import KillSwitchState
+from isoloop.engine.roles import LIVE_ROLES
 from isoloop.errors import ConfigError, LiveError
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
 from isoloop.live.control.api import ControlServer, load_token
@@ -132,6 +133,7 @@ class LiveTradingManager:
             self._scopes[s.name] = ScopeCoordinator(
                 SharedServices(market_data=self._market, live=live, router=self.router),
                 stop_timeout=self.config.shutdown.module_timeout,
+                roles=LIVE_ROLES,
             )
             self._sinks.setdefault(
                 s.name, JsonlFileSink(self.state_dir / "logs" / f"{s.name}.jsonl")

@@ -171,7 +171,12 @@ def test_a_config_reference_to_a_method_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "roles"),
-    [("backtest", BACKTEST_ROLES), ("basis", BACKTEST_ROLES), ("paper", LIVE_ROLES)],
+    [
+        ("backtest", BACKTEST_ROLES),
+        ("basis", BACKTEST_ROLES),
+        ("paper", LIVE_ROLES),
+        ("live", LIVE_ROLES),
+    ],
 )
 def test_the_shipped_blueprints_play_their_run_kinds_roles(name: str, roles: SlotRoles) -> None:
     cfg = RunConfig.model_validate(
@@ -182,12 +187,17 @@ def test_the_shipped_blueprints_play_their_run_kinds_roles(name: str, roles: Slo
     assert {p.name for p in plans} == set(bp.slot_names)
 
 
-def test_the_live_blueprints_placeholder_venue_is_refused_by_the_live_roles() -> None:
+def test_a_live_venue_without_the_venue_protocol_is_refused_by_the_live_roles(
+    tmp_path: Path,
+) -> None:
     cfg = RunConfig.model_validate(
         {"strategy": {"class": "isoloop.examples.sma_cross:SmaCross"}, "data": {"source": "x:y"}}
     )
-    bp = load_blueprint(ROOT / "containers" / "live.yaml")
-    with pytest.raises(BlueprintError, match=r"slot 'venue'.*BrokerAdapterRequired lacks"):
+    text = (ROOT / "containers" / "live.yaml").read_text()
+    placeholder = "isoloop.live.slots.broker:BrokerAdapterRequired"
+    assert placeholder in text
+    bp = load_blueprint(write(tmp_path, text.replace(placeholder, "support.role_parts:HalfVenue")))
+    with pytest.raises(BlueprintError, match=r"slot 'venue'.*HalfVenue lacks"):
         bp.check(cfg, roles=LIVE_ROLES, shared=("market_data", "live", "router"))
 
 

@@ -7,7 +7,7 @@ stops here with a message saying which class to put in the venue slot.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from isoloop.config.models import VenueConfig
 from isoloop.errors import BlueprintError
@@ -17,6 +17,12 @@ __all__ = ["BrokerAdapterRequired"]
 
 
 class BrokerAdapterRequired:
+    """Has the `Venue` protocol's shape, so the slot's role check passes and the
+    credentials are validated first; construction always refuses, so no method runs."""
+
+    name: str
+    working: list[Any]
+
     def __init__(
         self, settings: VenueConfig, credentials: VenueCredentials, log: Any, run_id: str
     ) -> None:
@@ -26,3 +32,9 @@ class BrokerAdapterRequired:
             f"{settings.name!r}; copy the blueprint and set slot 'venue' to your adapter class "
             "(it must implement isoloop.engine.venue.Venue and take `credentials`)"
         )
+
+    def _never(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError("BrokerAdapterRequired is never constructed")
+
+    submit = process_bar = execute_now = liquidate = write_off = cancel = _never
+    account = reported_cash = reported_positions = initial_cash = _never

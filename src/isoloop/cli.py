@@ -149,7 +149,8 @@ def backtest(
     overrides = parse_set_options(set_ or [])
     coordinator = BacktestCoordinator()
     try:
-        result = coordinator.run_backtest(config, out=out, **overrides)
+        # The report is written into the staging folder, before the run folder is published.
+        result = coordinator.run_backtest(config, out=out, report=report, **overrides)
     except INPUT_ERRORS:
         raise
     except Exception as exc:
@@ -158,9 +159,7 @@ def backtest(
         coordinator.close()
     report_path = None
     if report and result.run_dir is not None:
-        from isoloop.results.run_report import report_for_run_dir
-
-        report_path = report_for_run_dir(result.run_dir)
+        report_path = result.run_dir / "report.html"
     if json_:
         _emit_json(result.to_json())
         return

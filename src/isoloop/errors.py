@@ -32,6 +32,7 @@ __all__ = [
     "InputError",
     "IsolationError",
     "IsoloopError",
+    "LimitExceeded",
     "LiveError",
     "OrderRejected",
     "ReconciliationError",
@@ -43,6 +44,7 @@ __all__ = [
     "Severity",
     "StartupReconciliationError",
     "StrategyParamError",
+    "UnsafePathError",
     "error_spec",
 ]
 

@@ -218,3 +218,21 @@ def test_backtest_report_opens_in_chromium_without_errors(
     assert rendered.console_errors == []
     assert rendered.dom.count('class="main-svg"') >= 1
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_no_report_writes_no_report_and_the_default_writes_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(
+        capsys, "backtest", str(GOOG_CFG), "--out", str(tmp_path / "a"), "--json", "--no-report"
+    )
+    assert code == 0, err
+    bare = Path(json.loads(out)["run_dir"])
+    assert not (bare / "report.html").exists()
+    assert "report.html" not in json.loads((bare / "manifest.json").read_text())["files"]
+    code, out, err = cli(capsys, "backtest", str(GOOG_CFG), "--out", str(tmp_path / "b"))
+    assert code == 0, err
+    assert "report.html" in out
+    (full,) = (tmp_path / "b").iterdir()
+    assert (full / "report.html").stat().st_size > 10_000
+    assert cli(capsys, "verify", str(bare))[0] == 0

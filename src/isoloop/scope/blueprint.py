@@ -328,7 +328,7 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
     # Installed packages are plain folders, so this is a real path but for zip imports.
     path = found if isinstance(found, Path) else Path(str(found))
     try:
-        raw = load_yaml(found.read_text(encoding="utf-8"))
+        raw = load_yaml(found.read_text(encoding="utf-8"), f"blueprint {path}")
     except yaml.YAMLError as exc:
         raise BlueprintError(f"blueprint {path}: invalid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, Mapping):

@@ -21,7 +21,7 @@ __all__ = ["INDEX_NAMES", "MAX_PRICE", "MAX_VOLUME", "MIN_PRICE", "Origin", "nor
 INDEX_NAMES = ("date", "datetime", "time", "timestamp")
 #: Prices outside [MIN_PRICE, MAX_PRICE] (zero, negative, 1e300) make cash / price or
 #: units * price overflow or lose every digit; volume is bounded for the same reason.
-MIN_PRICE = 1e-12
+MIN_PRICE = 1e-100
 MAX_PRICE = 1e12
 MAX_VOLUME = 1e18
 
@@ -205,11 +205,16 @@ def _check_rules(frame: pd.DataFrame, origin: Origin) -> None:
     for name, arr in zip(OHLCV_COLUMNS[:4], (o, h, lo, c), strict=True):
         pos = _first((arr < MIN_PRICE) | (arr > MAX_PRICE))
         if pos is not None:
-            rule = "must be positive" if arr[pos] <= 0 else f"must be at most {MAX_PRICE:g}"
+            value = arr[pos]
+            if value <= 0:
+                rule = "must be positive"
+            elif value > MAX_PRICE:
+                rule = f"must be at most {MAX_PRICE:g}"
+            else:
+                rule = f"must be at least {MIN_PRICE:g}"
             raise DataError(
-                f"{origin.where(pos, index[pos])}: {name} is {arr[pos]} (rule: prices {rule}, "
-                f"between {MIN_PRICE:g} and {MAX_PRICE:g}, so equity arithmetic cannot "
-                "overflow); fix or drop the row"
+                f"{origin.where(pos, index[pos])}: {name} is {value} (rule: prices {rule}, "
+                "so cash / price and size * price cannot overflow); fix or drop the row"
             )
     pos = _first(v > MAX_VOLUME)
     if pos is not None:

@@ -160,6 +160,7 @@ def test_offsets_on_some_rows_only_are_refused_naming_the_row(tmp_path: Path) ->
         ("10,2e12,9,10.5,100", "High is 2000000000000.0 (rule: prices must be at most 1e+12"),
         ("1e300,1e300,1e300,1e300,100", "Open is 1e+300"),
         ("10,11,9,10.5,1e19", "Volume is 1e+19 (rule: volume must be at most 1e+18"),
+        ("10,11,1e-150,10.5,100", "Low is 1e-150 (rule: prices must be at least 1e-100"),
     ],
 )
 def test_prices_must_be_positive_and_in_float_range(
@@ -173,6 +174,9 @@ def test_prices_must_be_positive_and_in_float_range(
 def test_small_positive_prices_are_accepted(tmp_path: Path) -> None:
     frame = load(write(tmp_path, ["2024-01-01,1e-6,2e-6,5e-7,1.5e-6,1e12"]))
     assert np.isclose(frame["Close"].iloc[0], 1.5e-6)
+    # A long random walk drifts this low (the sweep benchmark's 2M-bar GBM does).
+    frame = load(write(tmp_path, ["2024-01-01,1e-13,2e-13,5e-14,1.5e-13,10"]))
+    assert np.isclose(frame["Low"].iloc[0], 5e-14)
 
 
 def test_a_device_or_folder_is_not_read(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from isoloop.results.rundir import (
     write_run_files,
 )
 from isoloop.scope import ScopeCoordinator, SharedServices
-from isoloop.scope.blueprint import find_blueprint
+from isoloop.scope.blueprint import Blueprint, find_blueprint
 from isoloop.scope.guards import check_class_state, class_state
 
 __all__ = [
@@ -124,10 +124,20 @@ class BacktestCoordinator:
 
     Give it `shared` services when many runs use the same data (sweep workers);
     without, each run loads its data and builds its shared services itself.
+    `strategy_class` fills the strategy slot with that class object instead of
+    importing `strategy.class` (a class defined in a notebook need not be importable).
     """
 
-    def __init__(self, shared: SharedServices | None = None, *, stop_timeout: float = 5.0):
+    def __init__(
+        self,
+        shared: SharedServices | None = None,
+        *,
+        stop_timeout: float = 5.0,
+        strategy_class: type | None = None,
+    ):
         self._shared = shared
+        self._strategy_class = strategy_class
+        self._bound: dict[str, Blueprint] = {}
         # Every slot's class is checked against the backtest roles before a scope builds it.
         self._scopes = (
             ScopeCoordinator(shared, stop_timeout=stop_timeout, roles=BACKTEST_ROLES)
@@ -223,11 +233,16 @@ class BacktestCoordinator:
         sink: LogSink | None,
         prints: dict[str, str],
     ) -> BacktestResult:
-        strategy_cls = check_strategy_class(cfg, "config")
+        strategy_cls = self._strategy_class or check_strategy_class(cfg, "config")
+        blueprint: Blueprint | str = cfg.container
+        if self._strategy_class is not None:
+            bound = self._bound.get(cfg.container)
+            if bound is None:
+                bound = scopes.blueprint(cfg.container).with_classes({"strategy": strategy_cls})
+                self._bound[cfg.container] = bound
+            blueprint = bound
         before = class_state(strategy_cls)
-        with scopes.scope(
-            cfg.container, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink
-        ) as run:
+        with scopes.scope(blueprint, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink) as run:
             run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
             run.start()
             output = run.get("engine").run()

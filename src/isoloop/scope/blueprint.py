@@ -138,13 +138,23 @@ def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:
 class Blueprint:
     """A parsed blueprint file; `plan()` resolves it against a run config."""
 
-    __slots__ = ("_plans", "name", "path", "shared", "slots")
+    __slots__ = ("_classes", "_plans", "name", "path", "shared", "slots")
 
-    def __init__(self, name: str, path: Path, shared: tuple[str, ...], slots: tuple[SlotSpec, ...]):
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        shared: tuple[str, ...],
+        slots: tuple[SlotSpec, ...],
+        classes: Mapping[str, type] | None = None,
+    ):
         self.name = name
         self.path = path
         self.shared = shared
         self.slots = slots
+        # Classes given as objects (a notebook's strategy), used instead of importing
+        # the slot's class path; still checked against the slot's role.
+        self._classes: Mapping[str, type] = dict(classes or {})
         # Plans depend only on the class behind each slot; caching them here (per
         # blueprint object, not per process) keeps signature inspection out of the
         # per-scope cost.
@@ -152,6 +162,14 @@ class Blueprint:
 
     def __repr__(self) -> str:
         return f"Blueprint({self.name!r}, {str(self.path)!r})"
+
+    def with_classes(self, classes: Mapping[str, type]) -> Blueprint:
+        """A copy whose named slots use these class objects instead of importing them."""
+        unknown = sorted(set(classes) - set(self.slot_names))
+        if unknown:
+            raise BlueprintError(f"blueprint {self.path}: no slot(s) {unknown} to fill")
+        merged = {**self._classes, **classes}
+        return Blueprint(self.name, self.path, self.shared, self.slots, merged)
 
     @property
     def slot_names(self) -> tuple[str, ...]:
@@ -217,7 +235,7 @@ class Blueprint:
         plans: dict[str, SlotPlan] = {}
         for spec, ref in zip(self.slots, refs, strict=True):
             where = self.where(spec.name)
-            cls = import_class(ref, where=where)
+            cls = self._classes.get(spec.name) or import_class(ref, where=where)
             check_slot_class(cls, slot=spec.name, where=where, roles=roles, declared=spec.role)
             plans[spec.name] = self._plan_slot(spec, cls, names)
         return _topological(plans, self)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from isoloop.backtest.run import BacktestCoordinator, BacktestResult, run_backtest
     from isoloop.config import RunConfig, load_run_config
     from isoloop.live import LiveTradingManager
+    from isoloop.notebook import Backtest
     from isoloop.scope import (
         Blueprint,
         Health,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
+    "Backtest",
     "BacktestCoordinator",
     "BacktestResult",
     "Blueprint",
@@ -68,6 +70,7 @@ __all__ = [
 # Public name -> the module that defines it (imported when the name is first read).
 _LAZY = MappingProxyType(
     {
+        "Backtest": "isoloop.notebook",
         "BacktestCoordinator": "isoloop.backtest.run",
         "BacktestResult": "isoloop.backtest.run",
         "run_backtest": "isoloop.backtest.run",

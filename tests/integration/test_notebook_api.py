@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,7 @@ import isoloop
 from isoloop.engine.strategy import Strategy
 from isoloop.examples.sma_cross import SmaCross
 from isoloop.notebook import NotebookResult, Report
-from support.cli_run import run_isoloop
+from support.cli_run import TESTS, run_isoloop
 from support.notebook_strategies import Breakout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -211,3 +214,47 @@ def test_plot_writes_the_report_and_renders_inline(tmp_path: Path) -> None:
     shown = report._repr_html_()
     assert shown.startswith("<iframe srcdoc=")
     assert "&lt;!DOCTYPE html&gt;" in shown and "<!DOCTYPE" not in shown
+
+
+MAIN_SCRIPT = """
+import json
+from backtesting.test import GOOG
+import isoloop
+from support.notebook_strategies import Breakout
+
+class MainBreakout(Breakout):  # defined in __main__, as in a notebook cell
+    pass
+
+bt = isoloop.Backtest(GOOG, MainBreakout, symbol="GOOG")
+space = {"lookback": [10, 20], "size": [3, 5]}
+serial = bt.optimize(space, objective="equity_final", executor="serial")
+process = bt.optimize(space, objective="equity_final", executor="process", workers=2)
+print(json.dumps({
+    "class_path": bt.run(lookback=10, size=3).config.strategy.class_path,
+    "run": bt.run(lookback=10, size=3).digest,
+    "serial": serial.digest,
+    "process": process.digest,
+    "failed": process.failed,
+}))
+"""
+
+
+def test_a_class_defined_in_main_runs_and_sweeps_on_forked_processes(tmp_path: Path) -> None:
+    script = tmp_path / "notebook.py"
+    script.write_text(MAIN_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "PYTHONPATH": str(TESTS)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["class_path"] == "__main__:MainBreakout"
+    assert out["failed"] == 0
+    assert out["process"] == out["serial"]
+    same = isoloop.Backtest(goog(), Breakout, symbol="GOOG").run(lookback=10, size=3)
+    assert out["run"] == same.digest

@@ -7,6 +7,14 @@ deployments, `$ISOLOOP_ALLOWED_MODULES` (comma-separated module prefixes, e.g.
 module outside it is refused before it is imported. isoloop's own modules are
 always allowed. See docs/security.md.
 
+A user's own module that is not importable otherwise is looked for in the
+`search` folders given to `import_class` (the run config's folder, or its
+`strategy.path`): when `<folder>/<name>.py` or `<folder>/<name>/__init__.py`
+exists, the folder is appended to `sys.path` once (so its sibling modules
+import too, and worker processes do the same from the pinned folder). A module
+that is importable already — installed, or on `PYTHONPATH` — always wins over a
+folder's file of the same name; the allow-list applies to folder modules too.
+
 Paths that an earlier release used are redirected for one release with a
 `DeprecationWarning`, so a user's saved config or blueprint keeps running
 while it says what to write instead.
@@ -17,8 +25,11 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import sys
 import warnings
-from types import MappingProxyType
+from collections.abc import Sequence
+from pathlib import Path
+from types import MappingProxyType, ModuleType
 
 from isoloop.errors import BlueprintError
 
@@ -28,7 +39,9 @@ __all__ = [
     "allowed_module_prefixes",
     "check_module_allowed",
     "import_class",
+    "module_file",
     "resolve_moved",
+    "user_module_folder",
 ]
 
 ALLOWED_MODULES_ENV = "ISOLOOP_ALLOWED_MODULES"
@@ -88,10 +101,60 @@ def check_module_allowed(module_name: str, *, where: str) -> None:
     )
 
 
-def import_class(ref: str, *, where: str) -> type:
+def user_module_folder(module_name: str, search: Sequence[str | Path]) -> Path | None:
+    """The first folder of `search` that holds `module_name`'s top-level module or package."""
+    top = module_name.partition(".")[0]
+    for entry in search:
+        folder = Path(entry)
+        if (folder / f"{top}.py").is_file() or (folder / top / "__init__.py").is_file():
+            return folder
+    return None
+
+
+def module_file(module_name: str) -> Path | None:
+    """Where an imported module's top-level module or package lives (None if not a file)."""
+    top = sys.modules.get(module_name.partition(".")[0])
+    origin = getattr(top, "__file__", None)
+    return Path(origin).resolve() if isinstance(origin, str) else None
+
+
+def _import_module(
+    module_name: str, ref: str, where: str, search: Sequence[str | Path]
+) -> ModuleType:
+    top = module_name.partition(".")[0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        folder = user_module_folder(module_name, search)
+        if folder is None or exc.name not in (top, module_name):
+            where_to = f" or in {', '.join(str(f) for f in search)}" if search else ""
+            raise BlueprintError(
+                f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); "
+                f"check the spelling, install the package, or put {top}.py next to the "
+                f"config{where_to}"
+            ) from None
+    except ImportError as exc:
+        raise BlueprintError(
+            f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); "
+            "check the spelling or install the package"
+        ) from None
+    entry = str(folder.resolve())
+    if entry not in sys.path:
+        sys.path.append(entry)  # appended: an installed module of the same name still wins
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BlueprintError(
+            f"{where}: cannot import module {module_name!r} from {entry} for {ref!r} ({exc})"
+        ) from None
+
+
+def import_class(ref: str, *, where: str, search: Sequence[str | Path] = ()) -> type:
     """Import `module:Class`; errors name `where` (file and slot) and the fix.
 
-    The module is checked against the allow-list before it is imported.
+    The module is checked against the allow-list before it is imported. A module
+    that is not importable otherwise is looked for in the `search` folders.
     """
     module_name, sep, attr = ref.partition(":")
     if not sep or not module_name or not attr:
@@ -105,13 +168,7 @@ def import_class(ref: str, *, where: str) -> type:
             "class name (letters, digits, _; not starting with _)"
         )
     check_module_allowed(module_name, where=where)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BlueprintError(
-            f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); "
-            "check the spelling or install the package"
-        ) from None
+    module = _import_module(module_name, ref, where, search)
     obj = getattr(module, attr, None)
     if not isinstance(obj, type):
         raise BlueprintError(

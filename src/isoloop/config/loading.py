@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from isoloop.config.classpath import import_class
+from isoloop.config.classpath import import_class, module_file, user_module_folder
 from isoloop.config.limits import check_limit, shorten
 from isoloop.config.models import RunConfig
 from isoloop.config.yaml12 import load_yaml
@@ -176,13 +176,73 @@ def load_run_config(
             "use `isoloop sweep` for kind: sweep"
         )
     cfg = validate_model(RunConfig, merged, source)
-    check_strategy_class(cfg, source)
-    return cfg, base
+    return pin_strategy_path(cfg, base, source), base
 
 
-def check_strategy_class(cfg: RunConfig, source: str) -> type:
-    """Import `strategy.class` now so a typo is a config error, not a failed run."""
+def _strategy_folder(cfg: RunConfig, base: Path) -> Path:
+    path = cfg.strategy.path
+    if path is None:
+        return base.resolve()
+    folder = Path(path).expanduser()
+    return (folder if folder.is_absolute() else base / folder).resolve()
+
+
+def pin_strategy_path(cfg: RunConfig, base: Path, source: str) -> RunConfig:
+    """Import the strategy class (a typo is a config error, not a failed run) and pin
+    `strategy.path` to the absolute folder its module came from, when that is the
+    config's folder (or the `strategy.path` given), so workers find it too.
+
+    A module importable without the folder (installed, on `PYTHONPATH`) wins; when
+    the folder also holds a module of that name, that is an error, not a silent pick.
+    """
+    folder = _strategy_folder(cfg, base)
+    if cfg.strategy.path is not None and not folder.is_dir():
+        raise ConfigError(
+            f"{source}: strategy.path: {cfg.strategy.path!r} is not a folder "
+            f"(resolved to {folder}); it names the folder that holds the strategy's module"
+        )
+    module_name = cfg.strategy.class_path.partition(":")[0]
     try:
-        return import_class(cfg.strategy.class_path, where=f"{source}: strategy.class")
+        check_strategy_class(cfg, source, search=(folder,))
+    except ConfigError:
+        _check_not_shadowed(module_name, folder, source)
+        raise
+    _check_not_shadowed(module_name, folder, source)
+    if user_module_folder(module_name, (folder,)) is None or module_file(module_name) is None:
+        return cfg
+    if cfg.strategy.path == str(folder):
+        return cfg
+    strategy = cfg.strategy.model_copy(update={"path": str(folder)})
+    return cfg.model_copy(update={"strategy": strategy})
+
+
+def _check_not_shadowed(module_name: str, folder: Path, source: str) -> None:
+    """The folder holds `module_name` but an installed module of that name was imported."""
+    origin = module_file(module_name)
+    if origin is None or user_module_folder(module_name, (folder,)) is None:
+        return
+    if not origin.is_relative_to(folder):
+        top = module_name.partition(".")[0]
+        raise ConfigError(
+            f"{source}: strategy.class: module {top!r} is imported from {origin}, not from "
+            f"{folder}: an installed module of the same name wins; rename your module "
+            f"(e.g. {top}_strategy.py) and strategy.class"
+        )
+
+
+def check_strategy_class(
+    cfg: RunConfig, source: str, *, search: tuple[Path, ...] | None = None
+) -> type:
+    """Import `strategy.class` now so a typo is a config error, not a failed run.
+
+    Without `search`, a module that is not importable otherwise is looked for in
+    the config's `strategy.path` (pinned when the config was loaded).
+    """
+    if search is None:
+        search = () if cfg.strategy.path is None else (_strategy_folder(cfg, Path.cwd()),)
+    try:
+        return import_class(
+            cfg.strategy.class_path, where=f"{source}: strategy.class", search=search
+        )
     except BlueprintError as exc:
         raise ConfigError(str(exc)) from None

@@ -43,10 +43,16 @@ class _Model(BaseModel):
 
 
 class StrategyConfig(_Model):
-    """Which strategy class runs (`module:Class`) and its parameters."""
+    """Which strategy class runs (`module:Class`) and its parameters.
+
+    `path` is the folder that holds the strategy's module when it is not installed
+    (relative to the config file; default: the config's own folder). Once loaded,
+    a config carries it as an absolute folder, so workers and `verify` find it.
+    """
 
     class_path: str = Field(alias="class", pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     params: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    path: str | None = Field(default=None, min_length=1)
 
 
 class DataConfig(_Model):

@@ -7,19 +7,17 @@ JSON object on stdout.
 
 from __future__ import annotations
 
-import json
-import math
-import numbers
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from isoloop.cli_sweep import emit_json as _emit_json
+from isoloop.cli_sweep import fmt as _fmt
 from isoloop.errors import BlueprintError, InputError, IsoloopError, RunFailed
 
 if TYPE_CHECKING:  # rich is imported where output is printed: `--version` stays quick
-    from rich.console import Console
     from rich.table import Table
 
 __all__ = ["app", "main"]
@@ -61,13 +59,6 @@ SUMMARY_KEYS = (
 )
 
 
-def _fmt(fmt: str, value: Any) -> str:
-    try:
-        return fmt.format(int(value) if fmt == "{:d}" else float(value))
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def _stats_table(title: str, stats: dict[str, Any]) -> Table:
     from rich.table import Table
 
@@ -78,26 +69,6 @@ def _stats_table(title: str, stats: dict[str, Any]) -> Table:
         if key in stats:
             table.add_row(label, _fmt(fmt, stats[key]))
     return table
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN and ±inf become null (bare `NaN` is not JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, numbers.Integral):  # NumPy integers too
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return str(value)
-
-
-def _emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(_jsonable(obj), sort_keys=True, allow_nan=False) + "\n")
 
 
 def _version() -> str:
@@ -181,104 +152,34 @@ def sweep(
         str | None, typer.Option(help="serial | thread | process | dask | ray")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Workers (threads or processes).")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="dask scheduler / ray cluster address (dask, ray only).")
+    ] = None,
     store: Annotated[Path | None, typer.Option(help="SQLite store (resumable).")] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Rerun the store's failed trials too.")
+    ] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="path.to.key=value")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the sweep's report.")] = Path("results"),
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Run (or resume) a parameter sweep; every trial in its own scope."""
+    """Run (or resume) a parameter sweep; every trial in its own scope.
+
+    Exits 1 when every trial failed (after printing the failures by kind).
+    """
+    from isoloop.cli_sweep import sweep_command
     from isoloop.config import parse_set_options
-    from isoloop.sweep.runner import load_sweep, run_sweep, write_sweep_outputs
 
     overrides = parse_set_options(set_ or [])
-    if executor is not None:
-        overrides["executor.kind"] = executor
-    if workers is not None:
-        overrides["executor.workers"] = workers
-    if store is not None:
-        overrides["store"] = str(store.resolve())
-    from rich.console import Console
-
-    loaded = load_sweep(config, overrides)  # input errors before any worker starts
-    console = Console(stderr=True, soft_wrap=True)
-    try:
-        if json_ or not console.is_terminal:
-            result = run_sweep(config, **overrides)
-        else:
-            result = _sweep_with_progress(console, config, overrides)
-    except INPUT_ERRORS:
-        raise
-    except Exception as exc:
-        raise RunFailed(f"{config}: sweep failed: {type(exc).__name__}: {exc}") from exc
-    report_path = write_sweep_outputs(result, loaded, out)
-    if json_:
-        _emit_json(result.to_json())
-        return
-    _print_sweep(Console(soft_wrap=True), result, loaded, report_path)
-
-
-def _sweep_with_progress(console: Console, config: Path, overrides: dict[str, Any]) -> Any:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from isoloop.sweep.runner import run_sweep
-
-    columns = (
-        TextColumn("[bold]sweep"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} done"),
-        TextColumn("[red]{task.fields[failed]} failed"),
-        TextColumn("{task.fields[running]} running"),
-        TimeRemainingColumn(),
-        TextColumn("best {task.fields[best]}"),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("sweep", total=None, failed=0, running=0, best="-")
-
-        def on_progress(done: int, failed: int, running: int, total: int, best: Any) -> None:
-            shown = "-"
-            if best is not None:
-                params = " ".join(f"{k}={v}" for k, v in best.params.items())
-                shown = f"{best.value:.4g} ({params})"
-            progress.update(
-                task, completed=done, total=total, failed=failed, running=running, best=shown
-            )
-
-        return run_sweep(config, on_progress=on_progress, **overrides)
-
-
-def _print_sweep(console: Console, result: Any, loaded: Any, report_path: Path | None) -> None:
-    metric = loaded.config.objective.metric
-    console.print(
-        f"sweep {result.sweep_id}: {result.total} trials, {result.done} done, "
-        f"{result.failed} failed ({result.executed} run now, {result.resumed} resumed)"
-    )
-    ok = result.trials[result.trials["status"] == "ok"]
-    if len(ok):
-        ascending = loaded.config.objective.direction == "minimize"
-        top = ok.sort_values([metric, "trial_id"], ascending=[ascending, True]).head(5)
-        params = list(loaded.config.space)
-        from rich.table import Table
-
-        table = Table(title=f"best trials by {metric}")
-        for col in ["trial", *params, metric, "return %", "max DD %", "trades"]:
-            table.add_column(col, justify="right")
-        for _, row in top.iterrows():
-            table.add_row(
-                *[str(row["trial_id"]), *[str(row[f"param.{p}"]) for p in params]],
-                *[_fmt("{:.3f}", row[c]) for c in (metric, "return_pct", "max_drawdown_pct")],
-                _fmt("{:d}", row["trades"]),
-            )
-        console.print(table)
-    if result.windows:
-        console.print(
-            f"walk-forward: {len(result.windows)} windows, out-of-sample equity "
-            f"{float(result.oos_equity.iloc[-1]):,.2f}"
-        )
-    console.print(f"digest  {result.digest}")
-    if result.store:
-        console.print(f"store   {result.store}")
-    if report_path:
-        console.print(f"report  {report_path}")
+    for key, value in (
+        ("executor.kind", executor),
+        ("executor.workers", workers),
+        ("executor.address", address),
+        ("store", None if store is None else str(store.resolve())),
+    ):
+        if value is not None:
+            overrides[key] = value
+    sweep_command(config, overrides=overrides, out=out, as_json=json_, retry_failed=retry_failed)
 
 
 @app.command()

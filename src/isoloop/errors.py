@@ -35,6 +35,7 @@ __all__ = [
     "LimitExceeded",
     "LiveError",
     "OrderRejected",
+    "OutputConflict",
     "ReconciliationError",
     "RecoverableError",
     "RiskDenied",
@@ -251,3 +252,7 @@ class UnsafePathError(ConfigError):
 
 class LimitExceeded(InputError):
     """An input is over a configured cap (the message names the limit and how to raise it)."""
+
+
+class OutputConflict(InputError):
+    """An output folder holds another run's outputs (e.g. a sweep run with another store)."""

@@ -120,7 +120,12 @@ def test_cli_sweep_json_shape_and_report(
         "trials_failed",
         "best",
         "digest",
+        "failures",
+        "warnings",
+        "store",
     }
+    assert payload["failures"] == {} and payload["warnings"] == []
+    assert payload["store"] == str(tmp_path / "s.sqlite")
     assert payload["trials_total"] == 30 and payload["trials_failed"] == 0
     assert set(payload["best"]) == {"params", "stats"}
     assert set(payload["best"]["params"]) == {"fast", "slow"}

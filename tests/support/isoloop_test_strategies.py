@@ -11,6 +11,7 @@ from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.positions import PositionMonitor
 from isoloop.engine.strategy import Strategy
 from isoloop.errors import StrategyParamError
+from isoloop.examples.sma_cross import SmaCross
 
 
 class RaisesOnBar(Strategy):
@@ -95,3 +96,20 @@ class HogsMemory(Strategy):
     def on_bar(self, i: int) -> None:
         if self.hog and len(self.held) < 60:
             self.held.append(bytearray(50 * 1024 * 1024))
+
+
+class FailsWhileMarked(SmaCross):
+    """SmaCross that raises in `init` while the file `params['marker']` exists, for the
+    trials whose `fast` is in `params['fail_fast']`: a failure the user can fix and retry."""
+
+    @classmethod
+    def validate_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        extra = {k: v for k, v in params.items() if k in ("marker", "fail_fast")}
+        core = {k: v for k, v in params.items() if k not in extra}
+        return {**SmaCross.validate_params(core), **extra}
+
+    def init(self) -> None:
+        marker = self.params.get("marker")
+        if marker and Path(marker).exists() and self.params["fast"] in self.params["fail_fast"]:
+            raise RuntimeError(f"marked to fail: fast={self.params['fast']}")
+        super().init()

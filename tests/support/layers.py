@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"backtest"}),
     frozenset({"sweep"}),
     frozenset({"live"}),
-    frozenset({"validate", "notebook"}),
+    frozenset({"validate", "notebook", "cli_sweep"}),
     frozenset({"cli", "__init__", "__main__"}),
 )
 # Same-layer arrows the design allows: venues implement the Venue protocol engine owns,

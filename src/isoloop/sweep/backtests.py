@@ -47,8 +47,14 @@ def sweep_backtests(
     executor: Executor,
     store: Path | None,
     on_progress: ProgressFn | None,
+    *,
+    retry_failed: bool = False,
 ) -> SweepOutcome:
-    """Run (or resume) the sweep's search on `data`, one `BacktestTrial` per point."""
+    """Run (or resume) the sweep's search on `data`, one `BacktestTrial` per point.
+
+    With `retry_failed` a resumed sweep reruns the trials its store holds as failed
+    (any status but `ok`) as well as the missing ones; `ok` trials are kept.
+    """
     cfg = loaded.config
     return run_generic_sweep(
         BacktestTrial(),
@@ -65,4 +71,5 @@ def sweep_backtests(
         retries=cfg.executor.retries,
         max_in_flight=cfg.executor.max_in_flight,
         on_progress=on_progress,
+        retry_failed=retry_failed,
     )

@@ -10,8 +10,38 @@ from typing import Any
 import pandas as pd
 
 from isoloop.sweep.driver import BestTrial
+from isoloop.sweep.spec import TRIAL_STATUSES
 
-__all__ = ["SweepResult", "WalkForwardWindow"]
+__all__ = ["FailureKind", "SweepResult", "WalkForwardWindow", "failures_of"]
+
+
+@dataclass(frozen=True)
+class FailureKind:
+    """The failed trials of one status: how many, and the first one's (lowest id) error."""
+
+    status: str
+    count: int
+    first_trial: int
+    first_error: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "first": self.first_error, "first_trial": self.first_trial}
+
+
+def failures_of(trials: pd.DataFrame) -> dict[str, FailureKind]:
+    """Failed trials by status (`error`, `timeout`, `crashed`, `memory`), in that order."""
+    if trials.empty or "status" not in trials.columns:
+        return {}
+    out: dict[str, FailureKind] = {}
+    for status in TRIAL_STATUSES[1:]:
+        rows = trials[trials["status"] == status]
+        if rows.empty:
+            continue
+        first = rows.sort_values("trial_id").iloc[0]
+        error = first.get("error")
+        text = " ".join(str(error).split()) if isinstance(error, str) and error else "(no message)"
+        out[status] = FailureKind(status, len(rows), int(first["trial_id"]), text)
+    return out
 
 
 @dataclass(frozen=True)
@@ -44,6 +74,8 @@ class SweepResult:
     windows: list[WalkForwardWindow] = field(default_factory=list)
     oos_equity: pd.Series | None = None
     report: Path | None = None
+    # The objective's stats key (a warning says when every trial scored the same).
+    metric: str | None = None
     # The best trial's equity curve is re-run on first use (a report needs it, a
     # caller that only wants the table does not pay for it).
     best_equity_fn: Callable[[], pd.Series] | None = field(default=None, repr=False)
@@ -58,8 +90,36 @@ class SweepResult:
             self._cache["best"] = self.best_equity_fn()
         return self._cache["best"]
 
+    @property
+    def all_failed(self) -> bool:
+        """Every finished trial failed (and at least one finished): the sweep failed."""
+        return self.done > 0 and self.failed == self.done
+
+    @property
+    def failures(self) -> dict[str, FailureKind]:
+        """Failed trials by status, each with its count and the first trial's error."""
+        return failures_of(self.trials)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What finished but deserves a look: e.g. every trial scored the same objective."""
+        found: list[str] = []
+        metric = self.metric
+        if metric is None or "status" not in self.trials.columns:
+            return found
+        ok = self.trials[self.trials["status"] == "ok"]
+        if len(ok) >= 2 and metric in ok.columns:
+            values = ok[metric]
+            if values.isna().all() or (values.notna().all() and values.nunique() == 1):
+                shown = "undefined" if values.isna().all() else f"{float(values.iloc[0]):g}"
+                found.append(
+                    f"all {len(ok)} ok trials have an equal objective ({metric} = {shown}): "
+                    "the parameters made no difference to it; check the space or the metric"
+                )
+        return found
+
     def to_json(self) -> dict[str, Any]:
-        """The `--json` shape of `isoloop sweep`."""
+        """The `--json` shape of `isoloop sweep` (plus `failures`, `warnings`, `store`)."""
         best = (
             None
             if self.best is None
@@ -72,5 +132,8 @@ class SweepResult:
             "trials_failed": self.failed,
             "best": best,
             "digest": self.digest,
+            "failures": {k: f.to_json() for k, f in self.failures.items()},
+            "warnings": self.warnings,
+            "store": None if self.store is None else str(self.store),
         }
         return out

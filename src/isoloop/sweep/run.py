@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from isoloop.data import MarketData
+from isoloop.errors import ConfigError
 from isoloop.sweep.backtests import sweep_backtests, sweep_id
 from isoloop.sweep.config import SweepConfig
 from isoloop.sweep.datacache import DataCache, load_sweep_data
@@ -28,9 +29,16 @@ def run_sweep(
     on_progress: ProgressFn | None = None,
     executor: Executor | None = None,
     data_cache: DataCache | None = None,
+    retry_failed: bool = False,
     **overrides: Any,
 ) -> SweepResult:
-    """Run (or resume) a sweep; `overrides` use dotted keys (`**{"executor.kind": "thread"}`)."""
+    """Run (or resume) a sweep; `overrides` use dotted keys (`**{"executor.kind": "thread"}`).
+
+    A resumed sweep keeps every stored trial; with `retry_failed=True` it reruns the
+    stored failed ones (status `error`, `timeout`, `crashed`, `memory`) and keeps the
+    `ok` ones. A sweep whose every trial failed is returned, not raised: look at
+    `result.all_failed` and `result.failures` (the CLI exits 1 on it).
+    """
     loaded = load_sweep(config, overrides)
     cfg = loaded.config
     data, prints = load_sweep_data(loaded) if data_cache is None else data_cache.load(loaded)
@@ -46,8 +54,15 @@ def run_sweep(
     store = Path(cfg.store) if cfg.store else None
     try:
         if cfg.walk_forward is not None:
+            if retry_failed:
+                raise ConfigError(
+                    f"{loaded.source}: retry_failed is not supported with walk_forward; "
+                    "delete the window stores of the failed windows to rerun them"
+                )
             return run_walk_forward(loaded, data, prints, ex, store, on_progress)
-        outcome = sweep_backtests(loaded, data, prints, ex, store, on_progress)
+        outcome = sweep_backtests(
+            loaded, data, prints, ex, store, on_progress, retry_failed=retry_failed
+        )
     finally:
         if own:
             ex.close()
@@ -64,6 +79,7 @@ def run_sweep(
         resumed=outcome.resumed,
         executed=outcome.executed,
         best_equity_fn=(lambda: _best_equity(loaded, best, data, prints)) if best else None,
+        metric=cfg.objective.metric,
     )
 
 
@@ -108,13 +124,16 @@ class OptimizationExecutor:
         config: str | Path | Mapping[str, Any] | SweepConfig,
         *,
         on_progress: ProgressFn | None = None,
+        retry_failed: bool = False,
         **overrides: Any,
     ) -> SweepResult:
+        """`run_sweep` on this executor (`retry_failed` reruns a store's failed trials)."""
         return run_sweep(
             config,
             on_progress=on_progress,
             executor=self._executor,
             data_cache=self._data,
+            retry_failed=retry_failed,
             **overrides,
         )
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.support.user_code import imports, isoloop, json_out, write_project
+
+from support.user_code import imports, isoloop, json_out, write_project
 
 GOOG_10_30 = 51422.99  # SmaCross 10/30 on GOOG (backtesting.py's own figure)
 

@@ -41,6 +41,13 @@ class TrialBase:
     def of(cls, base: RunConfig, prints: Mapping[str, str]) -> TrialBase:
         return cls(json.dumps(base.model_dump(mode="json", by_alias=True)), tuple(prints.items()))
 
+    @property
+    def code_folders(self) -> tuple[str, ...]:
+        """The folder the strategy's module came from (`strategy.path`), for executors
+        that ship user code to their workers (dask, ray)."""
+        path = json.loads(self.run_config_json).get("strategy", {}).get("path")
+        return (path,) if isinstance(path, str) else ()
+
     def trial_config(self, spec: TrialSpec) -> RunConfig:
         """The base with the trial's parameters and its own seed."""
         raw = apply_overrides(json.loads(self.run_config_json), trial_overrides(spec.params))

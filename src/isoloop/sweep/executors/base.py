@@ -7,11 +7,14 @@ worker (process, dask, ray), so executors differ only in where it runs.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +30,7 @@ from isoloop.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus,
 
 __all__ = [
     "BarsTupleHandle",
+    "CodeBundle",
     "DataHandle",
     "Executor",
     "ExecutorError",
@@ -34,6 +38,7 @@ __all__ = [
     "MemmapHandle",
     "TrialContext",
     "TrialFn",
+    "code_folders",
     "crashed_result",
     "error_result",
     "execute_trial",
@@ -146,6 +151,95 @@ class BarsTupleHandle:
                     # back writeable copies: restore the read-only guarantee.
                     array.flags.writeable = False
         return MarketData({b.symbol: b for b in self.bars})
+
+
+_CODE_MAX_BYTES = 64 * 2**20  # a code folder larger than this is not user code to ship
+
+
+def code_folders(context: object) -> tuple[str, ...]:
+    """Folders of user code a trial context needs on every worker (`context.code_folders`).
+
+    The backtest sweep's context names the folder its strategy module came from;
+    executors whose workers may run on other machines (dask, ray) ship it.
+    """
+    folders = getattr(context, "code_folders", ())
+    return tuple(str(f) for f in folders) if isinstance(folders, tuple) else ()
+
+
+def _code_files(folder: Path) -> Iterator[Path]:
+    """A folder's top-level modules and packages (`*.py` under a folder with `__init__.py`)."""
+    for entry in sorted(folder.iterdir()):
+        if not entry.name.isidentifier() and not entry.name.endswith(".py"):
+            continue
+        if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+            yield entry
+        elif entry.is_dir() and entry.name.isidentifier() and (entry / "__init__.py").is_file():
+            for path in sorted(entry.rglob("*.py")):
+                if "__pycache__" not in path.parts and all(
+                    part.isidentifier() for part in path.relative_to(folder).parent.parts
+                ):
+                    yield path
+
+
+@dataclass(frozen=True)
+class CodeBundle:
+    """The Python files of a user's code folder, shipped to workers that cannot see it.
+
+    Only `*.py` files travel: the folder's top-level modules and its packages (data
+    files next to them stay behind). A worker writes them once into a private folder
+    named by their digest and appends it to `sys.path`, so the modules import the
+    usual way and an installed module of the same name still wins.
+    """
+
+    files: tuple[tuple[str, bytes], ...]
+    digest: str
+
+    @classmethod
+    def of(cls, folders: Sequence[str]) -> CodeBundle | None:
+        files: dict[str, bytes] = {}
+        for folder in map(Path, folders):
+            if not folder.is_dir():
+                raise ExecutorError(
+                    f"user code folder {folder} does not exist; check strategy.path"
+                )
+            for path in _code_files(folder):
+                files.setdefault(path.relative_to(folder).as_posix(), path.read_bytes())
+        if not files:
+            return None
+        size = sum(len(b) for b in files.values())
+        if size > _CODE_MAX_BYTES:
+            raise ExecutorError(
+                f"user code in {', '.join(folders)} is {size / 2**20:.0f} MB of Python files "
+                f"(limit {_CODE_MAX_BYTES // 2**20} MB); keep the strategy in its own folder "
+                "and name it with strategy.path"
+            )
+        h = hashlib.sha256()
+        for name, data in sorted(files.items()):
+            h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        return cls(tuple(sorted(files.items())), h.hexdigest())
+
+    def install(self, root: str | None = None) -> str:
+        """Write the files once under `root` (default: the temp folder); put them on `sys.path`."""
+        parent = Path(root or tempfile.gettempdir())
+        target = parent / f"isoloop-code-{os.getuid()}-{self.digest[:20]}"
+        if not target.is_dir():
+            staging = Path(tempfile.mkdtemp(prefix=".isoloop-code-", dir=parent))
+            for name, data in self.files:
+                path = staging / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            try:
+                staging.rename(target)
+            except OSError:  # another worker process on this host was first
+                shutil.rmtree(staging, ignore_errors=True)
+        info = target.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            raise ExecutorError(f"{target} is not a private folder of this user; remove it")
+        entry = str(target)
+        if entry not in sys.path:
+            sys.path.append(entry)
+            importlib.invalidate_caches()
+        return entry
 
 
 class Executor(Protocol):

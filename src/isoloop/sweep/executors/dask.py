@@ -21,6 +21,14 @@ it). Submissions go to idle slots only, so a trial starts when submitted and
 the timeout clock, which starts at submission, measures the trial. With
 `trial_memory_mb`, each worker must run one thread (the limit is per process).
 The context travels with each task (it is small); the bars never do.
+
+User code: when the trial context names a folder of user code (the backtest
+sweep's strategy module next to its config), its Python files are registered
+with the scheduler as a worker plugin (`CodePlugin`): every worker, including
+ones that join or restart later, on any machine, writes them into its local
+directory and appends that to `sys.path` (distributed's `upload_file` would
+import every module at once and put them first on `sys.path`). The plugin is
+unregistered when the executor closes.
 """
 
 from __future__ import annotations
@@ -37,17 +45,19 @@ import distributed
 from isoloop.data.bars import MarketData
 from isoloop.sweep.executors.base import (
     BarsTupleHandle,
+    CodeBundle,
     DataHandle,
     ExecutorError,
     MemmapHandle,
     TrialContext,
     TrialFn,
+    code_folders,
     execute_trial,
 )
 from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
-__all__ = ["DaskExecutor"]
+__all__ = ["CodePlugin", "DaskExecutor"]
 
 # distributed's annotations are partial (untyped Client/LocalCluster/wait): use it as
 # a dynamic API here rather than sprinkling ignores.
@@ -78,6 +88,17 @@ async def _hard_exit() -> None:
     os._exit(1)
 
 
+class CodePlugin(distributed.WorkerPlugin):
+    """Puts a user's code (a `CodeBundle`) on every worker's `sys.path`, joiners included."""
+
+    def __init__(self, bundle: CodeBundle) -> None:
+        self.bundle = bundle
+        self.name = f"isoloop-code-{bundle.digest[:20]}"
+
+    def setup(self, worker: Any) -> None:
+        self.bundle.install(worker.local_directory)
+
+
 class DaskExecutor(LoopExecutor[Future]):
     """Runs trials on a Dask cluster; starts a local one when no address is given."""
 
@@ -100,6 +121,7 @@ class DaskExecutor(LoopExecutor[Future]):
         self._threads: dict[str, int] = {}  # live worker address → its thread count
         self._on: dict[Future, str] = {}  # running trial → the worker it is pinned to
         self._gone: set[str] = set()  # workers killed or seen dead (addresses never return)
+        self._plugins: set[str] = set()  # code plugins this executor registered
 
     @property
     def client(self) -> Any:
@@ -141,6 +163,7 @@ class DaskExecutor(LoopExecutor[Future]):
 
     # -- the loop's operations ------------------------------------------------
     def start(self, fn: TrialFn, handle: Future, context: TrialContext) -> None:
+        self._ship_code(context)
         self._job = (fn, handle, context)
         self._refresh()
         if self.trial_memory_mb is not None:
@@ -151,6 +174,22 @@ class DaskExecutor(LoopExecutor[Future]):
                     f"{shared[0]} runs {self._threads[shared[0]]} threads; start the workers "
                     "with --nthreads 1 or remove trial_memory_mb"
                 )
+
+    def _ship_code(self, context: TrialContext) -> None:
+        bundle = CodeBundle.of(code_folders(context))
+        if bundle is None:
+            return
+        plugin = CodePlugin(bundle)
+        if plugin.name in self._plugins:
+            return
+        try:
+            self.client.register_plugin(plugin, name=plugin.name)
+        except Exception as exc:
+            raise ExecutorError(
+                f"dask executor: cannot ship the user code in {', '.join(code_folders(context))} "
+                f"to the workers ({type(exc).__name__}: {exc})"
+            ) from None
+        self._plugins.add(plugin.name)
 
     def _refresh(self) -> None:
         """The live workers, as the scheduler sees them (a dead one has left)."""
@@ -255,6 +294,10 @@ class DaskExecutor(LoopExecutor[Future]):
 
     def close(self) -> None:
         if self._client is not None:
+            for name in sorted(self._plugins):
+                with contextlib.suppress(Exception):
+                    self._client.unregister_worker_plugin(name)
+            self._plugins = set()
             self._client.close()
             self._client = None
         if self._cluster is not None:

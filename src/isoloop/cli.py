@@ -139,6 +139,8 @@ def backtest(
     console = Console(soft_wrap=True)
     console.print(f"run     {result.run_id}")
     console.print(_stats_table("backtest summary", result.stats))
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"digest  {result.digest}")
     console.print(f"run dir {result.run_dir}")
     if report_path is not None:

@@ -218,3 +218,48 @@ def test_a_sweep_with_another_store_does_not_overwrite_the_outputs(tmp_path: Pat
     )
     assert same.returncode == 0, same.stderr
     assert json.loads(same.stdout)["digest"] == json.loads(good.stdout)["digest"]
+
+
+def denied_base() -> dict[str, Any]:
+    """SmaCross buying with all equity while risk caps an order at 1 unit: all denied."""
+    return {
+        **BASE,
+        "name": "denied",
+        "strategy": {"class": "isoloop.examples.sma_cross:SmaCross", "params": {}},
+        "risk": {"max_order_size": 1},
+    }
+
+
+def test_a_backtest_whose_orders_risk_denied_warns_and_records_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "denied.yaml"
+    cfg.write_text(json.dumps(denied_base()))
+    done = run_isoloop("backtest", str(cfg), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    warnings = [x for x in out.splitlines() if x.startswith("warning: ")]
+    assert len(warnings) == 2, out
+    assert "orders were denied by risk" in warnings[0]
+    assert warnings[1] == "warning: the run made no trades (every order was denied)"
+    assert out.index("backtest summary") < out.index("warning: ")
+    (manifest,) = (tmp_path / "out").glob("*/manifest.json")
+    recorded = json.loads(manifest.read_text())["warnings"]
+    assert recorded == [w.removeprefix("warning: ") for w in warnings]
+
+
+def test_a_sweep_whose_trials_all_score_the_same_warns(tmp_path: Path) -> None:
+    cfg = tmp_path / "flat.yaml"
+    sweep = {
+        "kind": "sweep",
+        "base": denied_base(),
+        "space": {"fast": [5, 10], "slow": [40, 60]},
+        "objective": {"metric": "return_pct", "direction": "maximize"},
+        "search": {"method": "grid"},
+        "executor": {"kind": "serial"},
+    }
+    cfg.write_text(json.dumps(sweep))
+    done = run_isoloop("sweep", str(cfg), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("warning: ")]
+    assert "all 4 ok trials have an equal objective (return_pct = 0)" in line
+    (summary,) = (tmp_path / "out").glob("*/summary.json")
+    assert json.loads(summary.read_text())["warnings"] == [line.removeprefix("warning: ")]

@@ -69,6 +69,23 @@ class BacktestResult:
     warmup_bars: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What finished but deserves a look: orders denied by risk, a run with no trades."""
+        found: list[str] = []
+        denied = [o for o in self.orders if o.get("status") == "DENIED"]
+        if denied:
+            found.append(
+                f"{len(denied)} of {len(self.orders)} orders were denied by risk (first: order "
+                f"{denied[0].get('id')}); see the run's events and check the `risk` settings"
+            )
+        if len(self.trades) == 0:
+            found.append(
+                "the run made no trades"
+                + (" (every order was denied)" if self.orders and denied == self.orders else "")
+            )
+        return found
+
     def to_json(self) -> dict[str, Any]:
         """The `--json` shape of `isoloop backtest`."""
         return {
@@ -322,6 +339,7 @@ def _manifest(result: BacktestResult, chash: str, md: MarketData) -> dict[str, A
         "digest": result.digest,
         "orders": len(result.orders),
         "trades": len(result.trades),
+        "warnings": result.warnings,
     }
 
 

@@ -21,6 +21,7 @@ from isoloop.errors import InputError, RunFailed
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from isoloop.sweep.datacache import DataCache
     from isoloop.sweep.loading import LoadedSweep
     from isoloop.sweep.result import SweepResult
 
@@ -69,12 +70,13 @@ def sweep_command(
     from isoloop.sweep.runner import load_sweep, run_sweep, write_sweep_outputs
 
     loaded = load_sweep(config, overrides)  # input errors before any worker starts
+    cache = _refuse_foreign_outputs(loaded, out)
     console = Console(stderr=True, soft_wrap=True)
     try:
         if as_json or not console.is_terminal:
-            result = run_sweep(config, retry_failed=retry_failed, **overrides)
+            result = run_sweep(config, retry_failed=retry_failed, data_cache=cache, **overrides)
         else:
-            result = _with_progress(console, config, overrides, retry_failed)
+            result = _with_progress(console, config, overrides, retry_failed, cache)
     except InputError:
         raise
     except Exception as exc:
@@ -93,8 +95,32 @@ def sweep_command(
         )
 
 
+def _refuse_foreign_outputs(loaded: LoadedSweep, out: Path) -> DataCache:
+    """Before any trial runs: refuse an output folder another store's sweep wrote.
+
+    The data is loaded here to name the sweep and kept for the run (not read twice).
+    """
+    from isoloop.results.rundir import check_name, inside
+    from isoloop.sweep.backtests import sweep_definition, sweep_id
+    from isoloop.sweep.datacache import DataCache
+    from isoloop.sweep.driver import sweep_key
+    from isoloop.sweep.outputs import check_outputs_owner
+
+    cache = DataCache()
+    _, prints = cache.load(loaded)
+    if loaded.config.walk_forward is None:  # a walk-forward's id is checked when it is written
+        name = sweep_id(loaded, sweep_key(sweep_definition(loaded, prints)))
+        store = None if loaded.config.store is None else Path(loaded.config.store)
+        check_outputs_owner(inside(out, check_name(name, "sweep id")), store)
+    return cache
+
+
 def _with_progress(
-    console: Console, config: Path, overrides: dict[str, Any], retry_failed: bool
+    console: Console,
+    config: Path,
+    overrides: dict[str, Any],
+    retry_failed: bool,
+    cache: DataCache,
 ) -> SweepResult:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -121,7 +147,13 @@ def _with_progress(
                 task, completed=done, total=total, failed=failed, running=running, best=shown
             )
 
-        return run_sweep(config, on_progress=on_progress, retry_failed=retry_failed, **overrides)
+        return run_sweep(
+            config,
+            on_progress=on_progress,
+            retry_failed=retry_failed,
+            data_cache=cache,
+            **overrides,
+        )
 
 
 def print_sweep(

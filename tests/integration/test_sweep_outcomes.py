@@ -8,7 +8,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from isoloop.sweep.runner import OptimizationExecutor, run_sweep
+import pytest
+
+from isoloop.errors import OutputConflict
+from isoloop.sweep.runner import OptimizationExecutor, load_sweep, run_sweep, write_sweep_outputs
 from support.cli_run import one_error_line, run_isoloop
 
 BASE: dict[str, Any] = {
@@ -204,6 +207,7 @@ def test_a_sweep_with_another_store_does_not_overwrite_the_outputs(tmp_path: Pat
     assert str(tmp_path / "a.sqlite") in line and str(tmp_path / "b.sqlite") in line
     assert "--out" in line
     assert {name: (folder / name).read_bytes() for name in files} == files
+    assert not (tmp_path / "b.sqlite").exists()  # refused before any trial ran
 
     # The same store again resumes and rewrites its own outputs.
     same = run_isoloop(
@@ -263,3 +267,16 @@ def test_a_sweep_whose_trials_all_score_the_same_warns(tmp_path: Path) -> None:
     assert "all 4 ok trials have an equal objective (return_pct = 0)" in line
     (summary,) = (tmp_path / "out").glob("*/summary.json")
     assert json.loads(summary.read_text())["warnings"] == [line.removeprefix("warning: ")]
+
+
+def test_write_sweep_outputs_refuses_a_folder_another_store_wrote(tmp_path: Path) -> None:
+    cfg = marked(tmp_path, tmp_path / "absent.marker")
+    out = tmp_path / "out"
+    in_memory = run_sweep(cfg)
+    report = write_sweep_outputs(in_memory, load_sweep(cfg), out)
+    before = report.read_bytes()
+    stored = run_sweep(cfg, store=str(tmp_path / "c.sqlite"))
+    assert stored.sweep_id == in_memory.sweep_id and stored.digest == in_memory.digest
+    with pytest.raises(OutputConflict, match="no store \\(in memory\\)"):
+        write_sweep_outputs(stored, load_sweep(cfg), out)
+    assert report.read_bytes() == before

@@ -89,9 +89,10 @@ def sweep_command(
     if result.all_failed:
         kinds = ", ".join(f"{f.count} {k}" for k, f in result.failures.items())
         where = "the JSON's `failures`" if as_json else "the failure summary above"
+        rerun = "rerun" if result.store is None else "rerun with --retry-failed"
         raise RunFailed(
             f"{config}: sweep {result.sweep_id}: every one of its {result.done} trials failed "
-            f"({kinds}); see {where}, fix the cause and rerun with --retry-failed"
+            f"({kinds}); see {where}, fix the cause and {rerun}"
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,8 +28,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(extra or {})
+    return env
 
 
 def _stop(proc: subprocess.Popen[bytes], grace_s: float = 30.0) -> None:
@@ -42,10 +45,12 @@ def _stop(proc: subprocess.Popen[bytes], grace_s: float = 30.0) -> None:
         proc.wait(timeout=30)
 
 
-def _spawn(args: list[str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    args: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     out = log.open("ab")
     return subprocess.Popen(
-        args, cwd=cwd, env=_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        args, cwd=cwd, env=_env(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
@@ -107,9 +112,20 @@ def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def ray_head(workdir: Path, cpus: int = 2) -> Iterator[str]:
-    """`ray start --head --block` in its own session; yields the GCS address."""
+def ray_head(workdir: Path, cpus: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
+    """`ray start --head --block` in its own session, with token authentication (its own
+    token file); yields the GCS address and the environment a driver needs to connect.
+
+    Not used by a test yet: with ray 2.60 on the project machine a driver's
+    `ray.init(address=...)` to this head fails with "InvalidAuthToken" (also with
+    RAY_AUTH_MODE=disabled on both sides), and the head registers the host's
+    address rather than 127.0.0.1.
+    """
     port = free_port()
+    token = workdir / "ray-token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
     # Ray's socket paths must stay short: a temp dir of its own under /tmp.
     temp = Path(tempfile.mkdtemp(prefix="isr-", dir="/tmp"))
     proc = _spawn(
@@ -143,7 +159,7 @@ def ray_head(workdir: Path, cpus: int = 2) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"ray head did not start: {(workdir / 'ray.log').read_text()}")
             time.sleep(1)
-        yield address
+        yield address, auth
     finally:
         _stop(proc, grace_s=60)
         import shutil

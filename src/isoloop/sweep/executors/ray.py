@@ -12,6 +12,15 @@ process. The timeout clock starts at submission; with a timeout set, at most
 worker runs one task at a time, so a worker's death is blamed on its trial
 alone; trials queued elsewhere are untouched. `trial_memory_mb` is enforced in
 the task (`memory.py`); a task Ray's own memory monitor kills is "memory" too.
+
+User code: when the trial context names a folder of user code (the backtest
+sweep's strategy module next to its config), its Python files are `ray.put`
+once per map as a `CodeBundle` and every task installs it (once per worker
+process: written to a private folder, appended to `sys.path`) before the
+trial runs, so workers on any node import the user's module. (Ray's
+`runtime_env={"py_modules": …}` takes local paths only at `ray.init`, which
+runs before the executor sees the sweep, and not at all when the caller has
+started Ray already; task-level runtime envs refuse local paths.)
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ import ray
 from isoloop.data.bars import MarketData
 from isoloop.sweep.executors.base import (
     BarsTupleHandle,
+    CodeBundle,
     ExecutorError,
     TrialContext,
     TrialFn,
+    code_folders,
     execute_trial,
     memory_result,
 )
@@ -50,7 +61,10 @@ def _trial(
     loaded: BarsTupleHandle,
     context: TrialContext,
     memory_mb: float | None,
+    code: CodeBundle | None = None,
 ) -> TrialResult:
+    if code is not None:
+        code.install()
     return execute_trial(fn, spec, loaded.open(), context, memory_mb)
 
 
@@ -72,7 +86,7 @@ class RayExecutor(LoopExecutor[Any]):
         self.address = address
         self.init_kwargs = dict(init_kwargs or {})
         self._owns_ray = False
-        self._job: tuple[Any, TrialFn, Any, Any] | None = None
+        self._job: tuple[Any, TrialFn, Any, Any, Any] | None = None
         self._specs: dict[Any, TrialSpec] = {}  # running ref → its spec (for a memory record)
 
     def _ensure(self) -> None:
@@ -99,7 +113,9 @@ class RayExecutor(LoopExecutor[Any]):
         self._ensure()
         remote = ray.remote(_trial).options(max_retries=0, num_cpus=1)
         context_ref = ray.put(context)  # sent once per map, not per trial
-        self._job = (remote, fn, handle, context_ref)
+        bundle = CodeBundle.of(code_folders(context))
+        code_ref = None if bundle is None else ray.put(bundle)
+        self._job = (remote, fn, handle, context_ref, code_ref)
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
         cap = max(1, max_in_flight or 2 * self.workers)
@@ -108,8 +124,8 @@ class RayExecutor(LoopExecutor[Any]):
 
     def submit(self, spec: TrialSpec) -> Any:
         assert self._job is not None
-        remote, fn, handle, context_ref = self._job
-        ref = remote.remote(fn, spec, handle, context_ref, self.trial_memory_mb)
+        remote, fn, handle, context_ref, code_ref = self._job
+        ref = remote.remote(fn, spec, handle, context_ref, self.trial_memory_mb, code_ref)
         self._specs[ref] = spec
         return ref
 

@@ -164,3 +164,27 @@ def test_a_missing_module_says_where_it_was_looked_for(
     done = isoloop("validate", str(folder / "bad.yaml"), cwd=elsewhere, timeout=180)
     assert done.returncode == 2
     assert "no_such_strats.py next to the config" in done.stderr
+
+
+def test_an_inline_base_finds_the_strategy_next_to_the_sweep_file(
+    project: tuple[Path, Path, Path],
+) -> None:
+    folder, elsewhere, log = project
+    sweep = json.loads((folder / "sweep.yaml").read_text())
+    sweep["base"] = json.loads((folder / "run.yaml").read_text())  # inline, not a path
+    (folder / "inline.yaml").write_text(json.dumps(sweep))
+    result = json_out(
+        isoloop(
+            "sweep",
+            str(folder / "inline.yaml"),
+            "--json",
+            "--out",
+            str(elsewhere / "inline"),
+            "--store",
+            str(elsewhere / "inline.sqlite"),
+            cwd=elsewhere,
+            timeout=600,
+        )
+    )
+    assert result["trials_total"] == 6 and result["trials_failed"] == 0
+    assert {path for _, path in imports(log)} == {(folder / "my_strats.py").resolve()}

@@ -156,16 +156,22 @@ def validate_model(model: type[M], raw: Mapping[str, Any], source: str) -> M:
 def load_run_config(
     config: str | Path | Mapping[str, Any] | RunConfig,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    folder: Path | None = None,
 ) -> tuple[RunConfig, Path]:
-    """A validated `RunConfig` and the folder relative data paths resolve against."""
+    """A validated `RunConfig` and the folder relative data paths resolve against.
+
+    `folder` stands in for the working folder when the config is not a file (an
+    inline base of a sweep file resolves against the sweep file's folder)."""
     overrides = dict(overrides or {})
+    here = folder if folder is not None else Path.cwd()
     if isinstance(config, RunConfig):
         if not overrides:
-            return config, Path.cwd()
+            return config, here
         raw: Mapping[str, Any] = config.model_dump(mode="python", by_alias=True)
-        source, base = "config", Path.cwd()
+        source, base = "config", here
     elif isinstance(config, Mapping):
-        raw, source, base = config, "config", Path.cwd()
+        raw, source, base = config, "config", here
     else:
         path = Path(config)
         raw, source, base = read_yaml(path), str(path), path.resolve().parent

@@ -65,8 +65,7 @@ def load_sweep(
             base_path = folder / base_path
         base, base_dir = load_run_config(base_path)
     else:
-        base, base_dir = load_run_config(cfg.base)
-        base_dir = folder
+        base, base_dir = load_run_config(cfg.base, folder=folder)
     base = resolve_sources(base, base_dir)
     for key in cfg.space:
         dotted = next(iter(trial_overrides({key: None})))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 
 from isoloop.config.classpath import import_class
+from support.cli_run import run_isoloop
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """\
@@ -22,14 +22,7 @@ container: mine
 
 
 def _isoloop(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "isoloop.cli", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_isoloop(*args, cwd=cwd, timeout=120)
 
 
 def test_blueprint_in_the_configs_containers_folder_is_used_from_any_folder(

@@ -18,6 +18,13 @@ def run_isoloop(
     full = dict(os.environ)
     full["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), full.get("PYTHONPATH")) if p)
     full.update(env or {})
+    return run_cli(*args, cwd=cwd, env=full, timeout=timeout)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`python -m isoloop.cli ARGS` in `cwd` with exactly the environment `env`."""
     return subprocess.run(
         [sys.executable, "-m", "isoloop.cli", *args],
         check=False,
@@ -25,7 +32,7 @@ def run_isoloop(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=full,
+        env=dict(env),
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from support.cli_run import run_cli
 
 MODULE = '''\
 """A user's own strategy: SmaCross under another name, in the user's folder."""
@@ -82,15 +83,7 @@ def isoloop(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """`python -m isoloop.cli ARGS` in `cwd` with no PYTHONPATH at all."""
-    return subprocess.run(
-        [sys.executable, "-m", "isoloop.cli", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_env(env),
-    )
+    return run_cli(*args, cwd=cwd, env=clean_env(env), timeout=timeout)
 
 
 def json_out(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -27,14 +27,21 @@ class BrokerAdapterRequired:
         self, settings: VenueConfig, credentials: VenueCredentials, log: Any, run_id: str
     ) -> None:
         log.info("credentials_validated", venue=settings.name, keys=list(credentials.keys))
-        raise BlueprintError(
-            f"strategy {run_id!r}: containers/live.yaml has no broker adapter for venue "
-            f"{settings.name!r}; copy the blueprint and set slot 'venue' to your adapter class "
-            "(it must implement isoloop.engine.venue.Venue and take `credentials`)"
+        raise _refusal(
+            f"strategy {run_id!r}: containers/live.yaml has no broker adapter for "
+            f"venue {settings.name!r}"
         )
 
     def _never(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError("BrokerAdapterRequired is never constructed")
+        # Unreachable (construction refuses); the same refusal, should anything call it.
+        raise _refusal("containers/live.yaml has no broker adapter")
 
     submit = process_bar = execute_now = liquidate = write_off = cancel = _never
     account = reported_cash = reported_positions = initial_cash = _never
+
+
+def _refusal(what: str) -> BlueprintError:
+    return BlueprintError(
+        f"{what}; copy the blueprint and set slot 'venue' to your adapter class "
+        "(it must implement isoloop.engine.venue.Venue and take `credentials`)"
+    )

@@ -16,6 +16,7 @@ from isoloop.engine.books import BlockView, OrderView, order_of
 from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.positions import PositionMonitor
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.positions import position_key
 
 __all__ = ["OrderGateway"]
 
@@ -85,7 +86,7 @@ class OrderGateway:
         tag: str | None = None,
     ) -> OrderView | None:
         """Flatten a position with a reduce-only market order (through risk); None when flat."""
-        qty = self._held.get(f"{venue or self._venue}:{position_type}:{symbol}", 0.0)
+        qty = self._held.get(position_key(venue or self._venue, position_type, symbol), 0.0)
         if not qty:
             return None
         return self.submit(

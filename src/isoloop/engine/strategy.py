@@ -27,6 +27,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.positions import PositionMonitor
 from isoloop.model.orders import Side, TimeInForce
+from isoloop.model.positions import position_key
 
 __all__ = ["ALL_EQUITY", "Strategy"]
 
@@ -82,7 +83,7 @@ class Strategy:
         t = (venue or self._default_venue, position_type, symbol or self.symbol)
         key = self._keys.get(t)
         if key is None:
-            key = self._keys[t] = f"{t[0]}:{t[1]}:{t[2]}"
+            key = self._keys[t] = position_key(*t)
         return key
 
     def position(

@@ -27,9 +27,10 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType, ModuleType
+from typing import Any, cast
 
 from isoloop.errors import BlueprintError
 
@@ -39,6 +40,7 @@ __all__ = [
     "allowed_module_prefixes",
     "check_module_allowed",
     "import_class",
+    "import_function",
     "module_file",
     "resolve_moved",
     "user_module_folder",
@@ -148,6 +150,34 @@ def _import_module(
         raise BlueprintError(
             f"{where}: cannot import module {module_name!r} from {entry} for {ref!r} ({exc})"
         ) from None
+
+
+def import_function(
+    ref: str, *, where: str, search: Sequence[str | Path] = ()
+) -> Callable[..., Any]:
+    """Import a module-level function `module:function` under the same rules as a class
+    (allow-list, search folders, moved modules); a class or non-callable is refused."""
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise BlueprintError(
+            f"{where}: function path {ref!r} must look like 'package.module:function'"
+        )
+    ref = resolve_moved(ref, where=where)
+    module_name, _, attr = ref.partition(":")
+    if not _MODULE.fullmatch(module_name) or not _CLASS.fullmatch(attr):
+        shown = ref if len(ref) <= 80 else ref[:80] + "…"
+        raise BlueprintError(
+            f"{where}: function path {shown!r} must be 'package.module:function' with a "
+            "public name (letters, digits, _; not starting with _)"
+        )
+    check_module_allowed(module_name, where=where)
+    module = _import_module(module_name, ref, where, search)
+    obj = getattr(module, attr, None)
+    if isinstance(obj, type) or not callable(obj):
+        raise BlueprintError(
+            f"{where}: {module_name!r} has no function {attr!r}; check the name in {ref!r}"
+        )
+    return cast("Callable[..., Any]", obj)
 
 
 def import_class(ref: str, *, where: str, search: Sequence[str | Path] = ()) -> type:

@@ -103,8 +103,30 @@ class TieredCommission(_Model):
         return tiers
 
 
+class FixedRelativeCommission(_Model):
+    """backtesting.py's `(fixed, relative)`: `fixed` cash plus `relative` × traded value,
+    charged per trade at entry and at exit (a negative rate is a maker rebate)."""
+
+    model: Literal["fixed_relative"]
+    fixed: NonNegFloat = 0.0
+    relative: Annotated[float, Field(ge=-0.1, lt=0.1)] = 0.0
+
+
+class FunctionCommission(_Model):
+    """A fee function `module:function` called as `function(size, price)` (size signed:
+    negative for shorts), imported like a strategy class (allow-list and search folder)."""
+
+    model: Literal["function"]
+    function: str = Field(min_length=3, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
 CommissionConfig = Annotated[
-    PercentCommission | PerShareCommission | FixedCommission | TieredCommission,
+    PercentCommission
+    | PerShareCommission
+    | FixedCommission
+    | TieredCommission
+    | FixedRelativeCommission
+    | FunctionCommission,
     Field(discriminator="model"),
 ]
 
@@ -133,6 +155,13 @@ class VenueConfig(_Model):
     spread: NonNegFloat = 0.0
     slippage: SlippageConfig = SlippageConfig()
     fill: FillConfig = FillConfig()
+    # Initial margin ratio: 1 is a cash account, 0.02 is 50:1 leverage (backtesting.py's
+    # `margin`). The account is closed out when equity reaches zero.
+    margin: Annotated[float, Field(gt=0, le=1)] = 1.0
+    # Every order opens its own trade instead of first closing opposite trades (FIFO).
+    hedging: bool = False
+    # Each new order first cancels the symbol's other orders and closes its open trades.
+    exclusive_orders: bool = False
 
 
 class RiskConfig(_Model):

@@ -29,7 +29,12 @@ class BarEvent(NamedTuple):
 
 
 class Fill(NamedTuple):
-    """One execution: signed `qty` (+ buy, − sell) at `price`, with its fee."""
+    """One execution: signed `qty` (+ buy, − sell) at `price`, with its fee.
+
+    `trade_id` names the trade the fill opens or closes part of, when the venue
+    keeps trades (the simulated venue does: one fill per trade touched); venues
+    that do not leave it None and the books pair fills FIFO instead.
+    """
 
     order_id: str
     symbol: str
@@ -38,6 +43,7 @@ class Fill(NamedTuple):
     price: float
     fee: float
     bar: int
+    trade_id: str | None = None
 
 
 class ExecutionHandshake(NamedTuple):

@@ -94,26 +94,37 @@ class Order:
     With `equity_fraction` set (0 < f ≤ 1) the venue turns the fraction of the
     available margin into whole units at the fill price, like backtesting.py's
     relative sizes; `size` then holds the resolved units.
+
+    `sl`/`tp` ask the venue to attach a stop-loss / take-profit to the trade this
+    order opens. `parent_trade` names the trade an order closes (part of): a
+    bracket (`contingent`: the trade's SL or TP, one-cancels-other) or a
+    `trade.close()`. `flatten` closes every open trade of the position (the
+    end-of-run close and the out-of-money liquidation).
     """
 
     __slots__ = (
         "avg_price",
+        "contingent",
         "equity_fraction",
         "filled",
+        "flatten",
         "id",
         "last_fill_bar",
         "limit",
+        "parent_trade",
         "position_type",
         "reason",
         "reduce_only",
         "side",
         "size",
+        "sl",
         "status",
         "stop",
         "submitted_bar",
         "symbol",
         "tag",
         "tif",
+        "tp",
         "triggered",
         "type",
         "venue",
@@ -136,6 +147,11 @@ class Order:
         submitted_bar: int = -1,
         tag: str | None = None,
         reduce_only: bool = False,
+        sl: float | None = None,
+        tp: float | None = None,
+        parent_trade: str | None = None,
+        contingent: bool = False,
+        flatten: bool = False,
     ) -> None:
         self.id = id
         self.symbol = symbol
@@ -151,6 +167,11 @@ class Order:
         self.submitted_bar = submitted_bar
         self.tag = tag
         self.reduce_only = reduce_only
+        self.sl = sl
+        self.tp = tp
+        self.parent_trade = parent_trade
+        self.contingent = contingent
+        self.flatten = flatten
         self.triggered = False
         self.status = OrderStatus.RECEIVED
         self.filled = 0.0
@@ -199,8 +220,12 @@ class Order:
         self.transition(OrderStatus.FILLED if total >= self.size else OrderStatus.PARTIAL)
 
     def to_record(self) -> dict[str, Any]:
-        """The canonical, JSON-able record used for listings and `order_list_hash`."""
-        return {
+        """The canonical, JSON-able record used for listings and `order_list_hash`.
+
+        The bracket fields appear only when set, so the records (and hashes) of
+        runs that use no brackets are those of the releases before them.
+        """
+        record: dict[str, Any] = {
             "id": self.id,
             "symbol": self.symbol,
             "venue": self.venue,
@@ -218,6 +243,14 @@ class Order:
             "submitted_bar": self.submitted_bar,
             "last_fill_bar": self.last_fill_bar,
         }
+        if self.sl is not None:
+            record["sl"] = self.sl
+        if self.tp is not None:
+            record["tp"] = self.tp
+        if self.parent_trade is not None:
+            record["parent_trade"] = self.parent_trade
+            record["contingent"] = self.contingent
+        return record
 
     def __repr__(self) -> str:
         return (

@@ -56,10 +56,16 @@ class StrategyConfig(_Model):
 
 
 class DataConfig(_Model):
-    """One instrument's data: a source URI, an optional symbol name and a date window."""
+    """One instrument's data: a source URI, an optional symbol name and a date window.
+
+    `clock` (only on `data:`, the run's primary instrument) picks the bars the run
+    steps through: `primary` (this instrument's timestamps), `union` (every
+    timestamp any instrument has) or a symbol's name (that instrument's timestamps).
+    """
 
     source: str = Field(min_length=1)
     symbol: str | None = None
+    clock: str = Field(default="primary", min_length=1, max_length=100)
     # Dates may be written as strings (JSON manifests, Python dicts): parsed, not strict.
     start: Annotated[datetime, Strict(False)] | Annotated[date, Strict(False)] | None = None
     end: Annotated[datetime, Strict(False)] | Annotated[date, Strict(False)] | None = None

@@ -7,7 +7,8 @@ curve is computed after the loop from the books' change log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.health import Health, health
+from isoloop.engine.indicators import NO_INDICATORS, Indicator, indicator_warmup, seal_indicators
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.strategy import Strategy
 from isoloop.model.events import BarEvent
@@ -31,8 +33,11 @@ class RunOutput:
     trades: pd.DataFrame
     orders: list[dict[str, Any]]
     commissions: float
-    # The strategy's indicator warm-up: pass as `compute_stats(..., warmup_bars=...)`.
+    # The strategy's warm-up (its own and its indicators'): pass as
+    # `compute_stats(..., warmup_bars=...)`.
     warmup_bars: int = 0
+    # Declared with `self.I(...)`, by name; the strategy's own read-only arrays (no copy).
+    indicators: Mapping[str, Indicator] = field(default_factory=lambda: NO_INDICATORS)
 
     @property
     def equity_final(self) -> float:
@@ -72,7 +77,16 @@ class BacktestEngine:
         self._log.info("backtest_started", bars=n, symbol=clock.market.primary)
         try:
             strategy.init()
-            start = 1 + int(strategy.warmup)
+            indicators = seal_indicators(strategy)
+            warmup = int(strategy.warmup)
+            if indicators:
+                warmup = max(warmup, indicator_warmup(indicators))
+                # Written back so every reader of `strategy.warmup` (the stats, the
+                # live runner) agrees, even if `init` lowered it after `self.I(...)`.
+                strategy.warmup = warmup
+                if warmup >= n - 1:
+                    self._log.warning("indicators_never_ready", warmup=warmup, bars=n)
+            start = 1 + warmup
             bust = self._loop(start, n)
             if bust is not None:
                 # Like backtesting.py: positions closed at the bar's close, cash written
@@ -100,6 +114,7 @@ class BacktestEngine:
             orders=execution.order_records(),
             commissions=float(self._updates.fees),
             warmup_bars=int(strategy.warmup),
+            indicators=seal_indicators(strategy),
         )
         self.state = "finished"
         self.output = out

@@ -18,10 +18,11 @@ import re
 import secrets
 import shutil
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,10 +32,14 @@ from isoloop.errors import ConfigError, UnsafePathError
 from isoloop.results.digest import file_sha256
 
 __all__ = [
+    "INDICATORS_CSV",
+    "INDICATORS_JSON",
     "MANIFEST",
     "REPORT",
     "SAFE_NAME_PATTERN",
     "TRACKED_DISTRIBUTIONS",
+    "IndicatorLike",
+    "StoredIndicator",
     "check_name",
     "discard_staging",
     "export_events_csv",
@@ -42,16 +47,21 @@ __all__ = [
     "hash_run_files",
     "inside",
     "is_safe_name",
+    "read_indicators",
     "read_manifest",
     "remove_stale_staging",
     "staging_dir",
     "versions",
+    "write_indicators",
     "write_manifest",
     "write_run_files",
 ]
 
 MANIFEST = "manifest.json"
 REPORT = "report.html"
+# A run's declared indicators: one column per line, and what each indicator is.
+INDICATORS_CSV = "indicators.csv"
+INDICATORS_JSON = "indicators.json"
 TRACKED_DISTRIBUTIONS = (
     "isoloop",
     "numpy",
@@ -210,8 +220,12 @@ def write_run_files(
     equity: np.ndarray,
     trades: pd.DataFrame,
     orders: list[dict[str, Any]],
+    indicators: Iterable[IndicatorLike] = (),
 ) -> None:
-    """Trades and equity as Parquet and CSV, orders as JSON lines (the manifest comes last)."""
+    """Trades and equity as Parquet and CSV, orders as JSON lines (the manifest comes last).
+
+    Declared indicators (if any) go to `indicators.csv` and `indicators.json`.
+    """
     eq = pd.DataFrame({"equity": equity}, index=pd.DatetimeIndex(index, name="time"))
     eq.to_parquet(directory / "equity.parquet")
     eq.to_csv(directory / "equity.csv")
@@ -220,6 +234,7 @@ def write_run_files(
     with (directory / "orders.jsonl").open("w", encoding="utf-8") as fh:
         for order in orders:
             fh.write(json.dumps(order, sort_keys=True, default=str) + "\n")
+    write_indicators(directory, index, indicators)
 
 
 def hash_run_files(directory: Path) -> dict[str, dict[str, Any]]:
@@ -250,3 +265,95 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object")
     return data
+
+
+class IndicatorLike(Protocol):
+    """What a declared indicator offers to files and reports (the engine's `Indicator`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def values(self) -> np.ndarray: ...
+    @property
+    def lines(self) -> tuple[str, ...]: ...
+    @property
+    def overlay(self) -> bool: ...
+    @property
+    def plot(self) -> bool: ...
+    @property
+    def warmup(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredIndicator:
+    """An indicator read back from a run folder: `values` is `(lines, bars)`."""
+
+    name: str
+    values: np.ndarray
+    lines: tuple[str, ...]
+    overlay: bool
+    plot: bool
+    warmup: int
+
+
+def write_indicators(
+    directory: Path, index: np.ndarray, indicators: Iterable[IndicatorLike]
+) -> int:
+    """`indicators.csv` (time + a column per line) and `indicators.json`; returns the count.
+
+    Nothing is written for a run without indicators. Columns are addressed by position
+    in the JSON (`column`: the first line's), so equal line labels cannot be confused.
+    """
+    items = list(indicators)
+    if not items:
+        return 0
+    blocks: list[np.ndarray] = []
+    meta: list[dict[str, Any]] = []
+    for ind in items:
+        meta.append(
+            {
+                "name": ind.name,
+                "lines": list(ind.lines),
+                "column": sum(b.shape[0] for b in blocks),
+                "overlay": bool(ind.overlay),
+                "plot": bool(ind.plot),
+                "warmup": int(ind.warmup),
+            }
+        )
+        blocks.append(np.atleast_2d(ind.values))
+    frame = pd.DataFrame(
+        np.vstack(blocks).T,
+        index=pd.DatetimeIndex(index, name="time"),
+        columns=[line for ind in items for line in ind.lines],
+    )
+    frame.to_csv(directory / INDICATORS_CSV)
+    (directory / INDICATORS_JSON).write_text(
+        json.dumps({"indicators": meta}, indent=2) + "\n", encoding="utf-8"
+    )
+    return len(items)
+
+
+def read_indicators(run_dir: Path) -> list[StoredIndicator]:
+    """The indicators a run folder holds (none for a run that declared none)."""
+    meta_path = run_dir / INDICATORS_JSON
+    if not meta_path.is_file():
+        return []
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))["indicators"]
+        values = pd.read_csv(run_dir / INDICATORS_CSV, index_col=0).to_numpy(dtype="float64")
+        return [
+            StoredIndicator(
+                name=str(m["name"]),
+                values=values[:, m["column"] : m["column"] + len(m["lines"])].T.copy(),
+                lines=tuple(str(x) for x in m["lines"]),
+                overlay=bool(m["overlay"]),
+                plot=bool(m["plot"]),
+                warmup=int(m["warmup"]),
+            )
+            for m in meta
+        ]
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{run_dir}: {INDICATORS_JSON} or {INDICATORS_CSV} is unreadable ({exc}); "
+            "re-run the backtest to write them again"
+        ) from None

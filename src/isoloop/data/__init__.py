@@ -1,6 +1,6 @@
 """Market data: sources, validation, fingerprints and read-only sharing."""
 
-from isoloop.data.bars import OHLCV_COLUMNS, Bars, MarketData, freeze_array
+from isoloop.data.bars import OHLCV_COLUMNS, Bars, Columns, MarketData, extra_columns, freeze_array
 from isoloop.data.fingerprint import fingerprint
 from isoloop.data.slicing import slice_bars
 from isoloop.data.sources import (
@@ -9,6 +9,7 @@ from isoloop.data.sources import (
     load_frame,
     load_market_data,
     sample_path,
+    source_symbol,
     window,
 )
 from isoloop.data.synthetic import GbmSpec, gbm_frame, parse_gbm_query
@@ -19,9 +20,11 @@ __all__ = [
     "SAMPLE_NAMES",
     "SCHEMES",
     "Bars",
+    "Columns",
     "GbmSpec",
     "MarketData",
     "Origin",
+    "extra_columns",
     "fingerprint",
     "freeze_array",
     "gbm_frame",
@@ -31,5 +34,6 @@ __all__ = [
     "parse_gbm_query",
     "sample_path",
     "slice_bars",
+    "source_symbol",
     "window",
 ]

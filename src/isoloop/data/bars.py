@@ -2,19 +2,20 @@
 
 Arrays are made non-writeable when a `Bars` is built, so a strategy or component
 that tries to write into shared data gets an error instead of silently leaking
-state into the next run.
+state into the next run. Numeric columns beyond OHLCV (a P/E ratio, a funding
+rate) travel with the bars as `Bars.extra`, read-only too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["OHLCV_COLUMNS", "Bars", "MarketData", "freeze_array"]
+__all__ = ["OHLCV_COLUMNS", "Bars", "Columns", "MarketData", "extra_columns", "freeze_array"]
 
 OHLCV_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
 
@@ -29,9 +30,62 @@ def freeze_array(values: object, dtype: str = "float64") -> np.ndarray:
     return arr
 
 
+def extra_columns(frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """(name, float64 values) of the frame's columns beyond OHLCV that hold numbers.
+
+    Validation has already refused or dropped text columns of a loaded file; for a
+    frame built in code the same rule applies here, so `Bars.from_frame` and
+    `fingerprint` of one frame always see the same columns.
+    """
+    out = []
+    for pos, col in enumerate(frame.columns):
+        series = frame.iloc[:, pos]
+        dtype = series.dtype
+        if str(col) in OHLCV_COLUMNS or not pd.api.types.is_numeric_dtype(dtype):
+            continue
+        if pd.api.types.is_complex_dtype(dtype):
+            continue
+        out.append((str(col), series.to_numpy(dtype="float64", na_value=np.nan)))
+    return out
+
+
+class Columns(Mapping[str, np.ndarray]):
+    """Extra data columns by name (case as in the source), each a read-only float array.
+
+    An immutable mapping that pickles (a `MappingProxyType` does not), so bars with
+    extra columns still travel to Dask and Ray workers.
+    """
+
+    __slots__ = ("_cols",)
+
+    def __init__(
+        self, columns: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]] = ()
+    ) -> None:
+        items = columns.items() if isinstance(columns, Mapping) else columns
+        self._cols: dict[str, np.ndarray] = {str(k): freeze_array(v) for k, v in items}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._cols[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __reduce__(self) -> tuple[type[Columns], tuple[tuple[tuple[str, np.ndarray], ...]]]:
+        return (Columns, (tuple(self._cols.items()),))
+
+    def __repr__(self) -> str:
+        return f"Columns({list(self._cols)})"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:
-    """One symbol's bars as read-only NumPy arrays aligned on `index`."""
+    """One symbol's bars as read-only NumPy arrays aligned on `index`.
+
+    `extra` holds the source's other numeric columns (empty for plain OHLCV data).
+    """
 
     symbol: str
     index: np.ndarray  # datetime64[ns]
@@ -40,10 +94,14 @@ class Bars:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    extra: Columns = field(default_factory=Columns)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, symbol: str) -> Bars:
-        """Build from a frame with a DatetimeIndex and columns Open, High, Low, Close, Volume."""
+        """Build from a frame with a DatetimeIndex and columns Open, High, Low, Close, Volume.
+
+        Every other numeric column becomes an extra column (text columns are left out).
+        """
         index = pd.DatetimeIndex(frame.index).as_unit("ns").to_numpy()
         return cls(
             symbol=symbol,
@@ -53,6 +111,7 @@ class Bars:
             low=freeze_array(frame["Low"].to_numpy()),
             close=freeze_array(frame["Close"].to_numpy()),
             volume=freeze_array(frame["Volume"].to_numpy()),
+            extra=Columns(extra_columns(frame)),
         )
 
     def __len__(self) -> int:
@@ -67,6 +126,7 @@ class Bars:
                 "Low": self.low,
                 "Close": self.close,
                 "Volume": self.volume,
+                **self.extra,
             },
             index=pd.DatetimeIndex(self.index),
             copy=False,

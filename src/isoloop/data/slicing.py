@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isoloop.data.bars import Bars, MarketData
+from isoloop.data.bars import Bars, Columns, MarketData
 
 __all__ = ["slice_bars"]
 
@@ -17,12 +17,14 @@ _FIELDS = ("index", "open", "high", "low", "close", "volume")
 
 
 def slice_bars(md: MarketData, start: int, stop: int) -> MarketData:
-    """Read-only views of every symbol's bars on the primary's bar range [start, stop)."""
+    """Read-only views of every symbol's bars and extra columns on the primary's [start, stop)."""
     primary = next(iter(md))
     lo, hi = md[primary].index[start], md[primary].index[stop - 1]
     out = {}
     for sym, bars in md.items():
         a = int(np.searchsorted(bars.index, lo, side="left"))
         b = int(np.searchsorted(bars.index, hi, side="right"))
-        out[sym] = Bars(sym, *(getattr(bars, f)[a:b] for f in _FIELDS))
+        extra = Columns((name, values[a:b]) for name, values in bars.extra.items())
+        cut = {f: getattr(bars, f)[a:b] for f in _FIELDS}
+        out[sym] = Bars(symbol=sym, **cut, extra=extra)
     return MarketData(out)

@@ -36,6 +36,7 @@ __all__ = [
     "load_frame",
     "load_market_data",
     "sample_path",
+    "source_symbol",
     "window",
 ]
 
@@ -144,7 +145,7 @@ def _parser_problem(exc: Exception) -> str:
     return "cannot be read as CSV; check the file format (comma-separated, one header line)"
 
 
-def _read_csv(path: Path, source: str) -> pd.DataFrame:
+def _read_csv(path: Path, source: str, notes: list[str]) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})", first_line=2, unit="line")
     try:
         _scan_lines(path, origin)
@@ -156,10 +157,10 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
         raise origin.fail("the file is empty (rule: data must not be empty)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise origin.fail(_parser_problem(exc)) from None
-    return normalize_frame(raw, origin, first_column_is_index=True)
+    return normalize_frame(raw, origin, first_column_is_index=True, on_ignored=notes.append)
 
 
-def _read_parquet(path: Path, source: str) -> pd.DataFrame:
+def _read_parquet(path: Path, source: str, notes: list[str]) -> pd.DataFrame:
     origin = Origin(f"{source} ({path})")
     try:
         check_limit("data_bytes", path.stat().st_size, origin.name)
@@ -179,7 +180,7 @@ def _read_parquet(path: Path, source: str) -> pd.DataFrame:
         raise origin.fail("is not a readable parquet file; check the file format") from None
     if not isinstance(raw.index, pd.DatetimeIndex):
         raw = raw.reset_index(drop=isinstance(raw.index, pd.RangeIndex))
-    return normalize_frame(raw, origin, first_column_is_index=True)
+    return normalize_frame(raw, origin, first_column_is_index=True, on_ignored=notes.append)
 
 
 def _bound(value: TimeBound, *, end: bool) -> pd.Timestamp | None:
@@ -215,13 +216,40 @@ def load_frame(
     start: TimeBound = None,
     end: TimeBound = None,
 ) -> tuple[str, pd.DataFrame]:
-    """(symbol, validated OHLCV frame) for a source URI, cut to [start, end]."""
+    """(symbol, validated frame) for a source URI, cut to [start, end].
+
+    The frame holds Open..Volume and then the source's other numeric columns; a
+    column without numbers is left out with one `UserWarning` naming it.
+    """
+    notes: list[str] = []
     with _quiet():
-        return _load_frame(source, base_dir=base_dir, symbol=symbol, start=start, end=end)
+        loaded = _load_frame(
+            source, base_dir=base_dir, symbol=symbol, start=start, end=end, notes=notes
+        )
+    # Raised outside `_quiet`, which silences pandas' own warnings, not ours.
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return loaded
+
+
+def source_symbol(source: str) -> str:
+    """The symbol a source's bars get when `symbol:` is not given (nothing is read)."""
+    scheme, _, rest = source.partition(":")
+    if scheme == "sample":
+        return rest.strip().upper()
+    if scheme in ("csv", "parquet"):
+        return Path(rest).stem
+    return "GBM"
 
 
 def _load_frame(
-    source: str, *, base_dir: Path | None, symbol: str | None, start: TimeBound, end: TimeBound
+    source: str,
+    *,
+    base_dir: Path | None,
+    symbol: str | None,
+    start: TimeBound,
+    end: TimeBound,
+    notes: list[str],
 ) -> tuple[str, pd.DataFrame]:
     scheme, sep, rest = source.partition(":")
     if not sep or scheme not in SCHEMES:
@@ -231,19 +259,15 @@ def _load_frame(
         )
     if scheme == "sample":
         path = sample_path(rest)
-        name = rest.strip().upper()
-        frame = _read_csv(path, source)
+        frame = _read_csv(path, source, notes)
     elif scheme == "csv":
         path = _resolve(rest, base_dir, source)
-        name = path.stem
-        frame = _read_csv(path, source)
+        frame = _read_csv(path, source, notes)
     elif scheme == "parquet":
         path = _resolve(rest, base_dir, source)
-        name = path.stem
-        frame = _read_parquet(path, source)
+        frame = _read_parquet(path, source, notes)
     else:
         spec = parse_gbm_query(source, rest)
-        name = "GBM"
         frame = normalize_frame(gbm_frame(spec), Origin(source))
     if start is not None or end is not None:
         frame = window(frame, start, end)
@@ -252,15 +276,25 @@ def _load_frame(
                 f"{source}: no bars between start={start} and end={end}; widen the window "
                 "(data.start / data.end)"
             )
-    return (symbol or name), frame
+    return (symbol or source_symbol(source)), frame
 
 
 def load_market_data(
     configs: Sequence[DataConfig], base_dir: Path | None
 ) -> tuple[MarketData, dict[str, str]]:
-    """Read-only bars for every config plus a symbol → fingerprint map (sorted by symbol)."""
+    """Read-only bars for every config plus a symbol → fingerprint map (sorted by symbol).
+
+    `configs[0]` is the run's `data:` entry, the rest its `instruments:`; only the
+    first may choose the clock, and a clock naming a symbol must name a loaded one.
+    """
     if not configs:
         raise DataError("no data configured; set data.source (e.g. sample:GOOG)")
+    for n, cfg in enumerate(configs[1:]):
+        if cfg.clock != "primary":
+            raise DataError(
+                f"instruments[{n}].clock: the run has one clock, chosen in data.clock; "
+                "remove it here"
+            )
     bars: dict[str, Bars] = {}
     prints: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -276,4 +310,10 @@ def load_market_data(
         sources[symbol] = cfg.source
         bars[symbol] = Bars.from_frame(frame, symbol)
         prints[symbol] = fingerprint(bars[symbol])
+    clock = configs[0].clock
+    if clock not in ("primary", "union") and clock not in bars:
+        raise DataError(
+            f"data.clock: {shorten(repr(clock))} is not a loaded symbol (loaded: "
+            f"{', '.join(sorted(bars))}); use primary, union or one of those symbols"
+        )
     return MarketData(bars), {k: prints[k] for k in sorted(prints)}

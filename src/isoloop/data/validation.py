@@ -7,6 +7,9 @@ rule, so a user can fix the file without reading a traceback.
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +18,15 @@ import pandas as pd
 from isoloop.data.bars import OHLCV_COLUMNS
 from isoloop.errors import DataError
 
-__all__ = ["INDEX_NAMES", "MAX_PRICE", "MAX_VOLUME", "MIN_PRICE", "Origin", "normalize_frame"]
+__all__ = [
+    "INDEX_NAMES",
+    "MAX_PRICE",
+    "MAX_VOLUME",
+    "MIN_PRICE",
+    "Origin",
+    "normalize_frame",
+    "shown_column",
+]
 
 #: Column names (any case) that are taken as the timestamp column.
 INDEX_NAMES = ("date", "datetime", "time", "timestamp")
@@ -24,6 +35,9 @@ INDEX_NAMES = ("date", "datetime", "time", "timestamp")
 MIN_PRICE = 1e-100
 MAX_PRICE = 1e12
 MAX_VOLUME = 1e18
+# A header is file content: a column's name is repeated in a message only when it
+# looks like a plain column name (no `=`, quotes or long runs a secret would have).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .%/()+-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +149,42 @@ def _set_index(frame: pd.DataFrame, origin: Origin, *, first_column_is_index: bo
     return out.set_axis(index, axis=0)
 
 
-def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
+def shown_column(name: str, position: int) -> str:
+    """How a message names a data column: its name when plain, else its position."""
+    label = f"column {position}"
+    return f"{label} ({name!r})" if _PLAIN_NAME.fullmatch(name) else label
+
+
+def _numeric_extra(raw: pd.Series, name: str, position: int, origin: Origin) -> np.ndarray | None:
+    """The column as float64 (empty cells NaN), or None when it holds no number at all.
+
+    A column of numbers with one non-number among them is a typo in the data: an
+    error naming the row, not a silently dropped column.
+    """
+    dtype = raw.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return None
+    if pd.api.types.is_complex_dtype(dtype):
+        return None
+    values = pd.to_numeric(raw, errors="coerce")
+    given = raw.notna().to_numpy()
+    parsed = values.notna().to_numpy()
+    if given.any() and not parsed.any():
+        return None
+    bad = np.flatnonzero(given & ~parsed)
+    if len(bad):
+        pos = int(bad[0])
+        raise DataError(
+            f"{origin.where(pos, raw.index[pos])}: the value in extra "
+            f"{shown_column(name, position)} is not a number while the column's other "
+            "values are; fix the value, leave the cell empty for 'no value', or drop the column"
+        )
+    return np.asarray(values.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+
+
+def _normalize_columns(
+    frame: pd.DataFrame, origin: Origin, positions: dict[str, int], ignored: list[str]
+) -> pd.DataFrame:
     by_lower: dict[str, str] = {}
     for col in frame.columns:
         key = str(col).strip().lower()
@@ -168,6 +217,25 @@ def _normalize_columns(frame: pd.DataFrame, origin: Origin) -> pd.DataFrame:
                 "fix or drop the row"
             )
         out[name] = values.to_numpy(dtype="float64", na_value=np.nan)
+    ohlcv = {c.lower() for c in OHLCV_COLUMNS}
+    seen: dict[str, int] = {}
+    for pos, col in enumerate(frame.columns):
+        name = str(col).strip()
+        if name.lower() in ohlcv:
+            continue
+        where = positions.get(str(col), pos + 1)
+        if name in seen:
+            first = shown_column(name, seen[name])
+            raise origin.fail(
+                f"{first} and {shown_column(name, where)} have the same name (surrounding "
+                "spaces ignored); rename or drop one"
+            )
+        seen[name] = where
+        extra = _numeric_extra(frame.iloc[:, pos], name, where, origin)
+        if extra is None:
+            ignored.append(shown_column(name, where))
+        else:
+            out[name] = extra
     return out
 
 
@@ -235,17 +303,35 @@ def _check_rules(frame: pd.DataFrame, origin: Origin) -> None:
             raise DataError(f"{origin.where(pos, index[pos])}: {detail}; fix or drop the row")
 
 
-def normalize_frame(
-    raw: pd.DataFrame, origin: Origin, *, first_column_is_index: bool = False
-) -> pd.DataFrame:
-    """A float64 frame with a sorted unique naive DatetimeIndex and columns Open..Volume.
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=4)
 
-    Raises `DataError` naming the source, row and rule on the first violation.
+
+def normalize_frame(
+    raw: pd.DataFrame,
+    origin: Origin,
+    *,
+    first_column_is_index: bool = False,
+    on_ignored: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """A float64 frame with a sorted unique naive DatetimeIndex, columns Open..Volume,
+    then the source's other numeric columns (names as written, case kept).
+
+    A column with no number in it (a ticker, a note) is left out and reported once
+    through `on_ignored` (default: a `UserWarning`). Raises `DataError` naming the
+    source, row and rule on the first violation.
     """
     if raw.shape[0] == 0:
         raise origin.fail("no data rows (rule: data must not be empty); check the file/source")
+    positions = {str(c): i + 1 for i, c in enumerate(raw.columns)}
     frame = _set_index(raw, origin, first_column_is_index=first_column_is_index)
-    frame = _normalize_columns(frame, origin)
+    ignored: list[str] = []
+    frame = _normalize_columns(frame, origin, positions, ignored)
+    if ignored:
+        (on_ignored or _warn)(
+            f"{origin.name}: ignored {len(ignored)} column(s) with no numbers in them: "
+            f"{', '.join(ignored)}; only numeric columns reach the strategy"
+        )
     _check_rules(frame, origin)
     frame.index.name = None
     return frame

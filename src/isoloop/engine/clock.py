@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from isoloop.data.bars import MarketData
+from isoloop.data.sources import source_symbol
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import MarketView
 
@@ -20,17 +21,29 @@ __all__ = ["SimulatedClock", "WallClock"]
 
 
 class SimulatedClock:
-    """Bar-driven time over the run's `MarketView`; `bar` is the current clock bar."""
+    """Bar-driven time over the run's `MarketView`; `bar` is the current clock bar.
+
+    The primary symbol is `data:`'s (its `symbol`, else the name its source gives);
+    `data.clock` picks the bars the run steps through (see `MarketView`).
+    """
 
     def __init__(
         self,
         market_data: MarketData,
         config: RunConfig | None = None,
         primary: str | None = None,
+        clock: str | None = None,
     ) -> None:
         if primary is None and config is not None:
             primary = config.data.symbol
-        self.market = MarketView(market_data, primary)
+            if primary is None:
+                # The name `data.source` gives its bars; shared data keyed otherwise (a
+                # test's or a benchmark's) keeps the old rule: the first symbol.
+                named = source_symbol(config.data.source)
+                primary = named if named in market_data else None
+        if clock is None:
+            clock = config.data.clock if config is not None else "primary"
+        self.market = MarketView(market_data, primary, clock)
         self.bar = -1
         self.slept = 0.0
         self.n_bars = len(self.market)

@@ -1,4 +1,10 @@
-"""All symbols of a run aligned on one clock: the primary symbol's bar index.
+"""All symbols of a run aligned on one clock, chosen by `data.clock`.
+
+The clock is the primary symbol's bar index (the default), another symbol's, or
+the sorted union of every symbol's timestamps. A symbol without a bar at a clock
+step carries its last bar forward (NaN before its first bar) and `has_bar` says
+it did not trade there, so a venue fills its orders only on its own bars and its
+positions are marked at its last traded close.
 
 The per-bar path indexes plain Python lists (faster than NumPy scalar access);
 the read-only NumPy arrays stay available for vectorized work (`init`,
@@ -7,22 +13,31 @@ equity after the loop).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from isoloop.data.bars import Bars, MarketData, freeze_array
+from isoloop.data.bars import OHLCV_COLUMNS, Bars, Columns, MarketData, freeze_array
 from isoloop.errors import DataError
 
-__all__ = ["AlignedSymbol", "MarketView"]
+__all__ = ["CLOCKS", "AlignedSymbol", "MarketView"]
+
+#: The `data.clock` values that are not a symbol's name.
+CLOCKS = ("primary", "union")
+
+
+def _carry(arr: np.ndarray, valid: np.ndarray, safe: np.ndarray) -> np.ndarray:
+    return freeze_array(np.where(valid, arr[safe], np.nan))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class AlignedSymbol:
-    """One symbol's OHLCV on the run's clock (last known bar carried forward).
+    """One symbol's OHLCV and extra columns on the run's clock (last bar carried forward).
 
     `has_bar[i]` says whether the symbol really traded at clock bar `i`; a venue
     only fills there. NumPy arrays are read-only, lists are for the per-bar path.
+    `sym["PE"]` (or `sym.column("PE")`) is an extra column of the data as a
+    read-only array on the same clock; `sym["Close"]` is `sym.close`.
     """
 
     symbol: str
@@ -38,6 +53,7 @@ class AlignedSymbol:
     close_l: list[float]
     volume_l: list[float]
     has_bar_l: list[bool] | None  # None: trades on every clock bar
+    extra: Columns = field(default_factory=Columns)
 
     @classmethod
     def align(cls, bars: Bars, clock_index: np.ndarray) -> AlignedSymbol:
@@ -45,15 +61,17 @@ class AlignedSymbol:
         if same:
             cols = [bars.open, bars.high, bars.low, bars.close, bars.volume]
             has_bar = freeze_array(np.ones(len(clock_index), dtype=bool), "bool")
+            extra = bars.extra
         else:
             pos = np.searchsorted(bars.index, clock_index, side="right") - 1
             valid = pos >= 0
             safe = np.where(valid, pos, 0)
             has_bar_np = valid & (bars.index[safe] == clock_index)
-            cols = []
-            for arr in (bars.open, bars.high, bars.low, bars.close, bars.volume):
-                aligned = np.where(valid, arr[safe], np.nan)
-                cols.append(freeze_array(aligned))
+            cols = [
+                _carry(arr, valid, safe)
+                for arr in (bars.open, bars.high, bars.low, bars.close, bars.volume)
+            ]
+            extra = Columns((name, _carry(v, valid, safe)) for name, v in bars.extra.items())
             has_bar = freeze_array(has_bar_np, "bool")
         o, h, lo, c, v = cols
         return cls(
@@ -70,15 +88,61 @@ class AlignedSymbol:
             close_l=c.tolist(),
             volume_l=v.tolist(),
             has_bar_l=None if same else has_bar.tolist(),
+            extra=extra,
         )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column a strategy can read: Open..Volume, then the data's extra columns."""
+        return (*OHLCV_COLUMNS, *self.extra)
+
+    def column(self, name: str) -> np.ndarray:
+        """The column `name` (case as in the data) as a read-only array on the run's clock."""
+        values = self.extra.get(name)
+        if values is not None:
+            return values
+        if name in OHLCV_COLUMNS:
+            arr: np.ndarray = getattr(self, name.lower())
+            return arr
+        extra = ", ".join(self.extra) or "none"
+        raise DataError(
+            f"symbol {self.symbol!r} has no data column {name!r} (extra columns: {extra}); "
+            "add it to the data source or fix the name (case matters)"
+        )
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.column(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in OHLCV_COLUMNS or name in self.extra
+
+
+def _clock_index(market_data: MarketData, primary: str, clock: str) -> np.ndarray:
+    if clock == "primary":
+        return market_data[primary].index
+    if clock == "union":
+        stamps = np.unique(np.concatenate([b.index for b in market_data.values()]))
+        return freeze_array(stamps, "datetime64[ns]")
+    if clock not in market_data:
+        raise DataError(
+            f"data.clock: {clock!r} is not a loaded symbol (loaded: {', '.join(market_data)}); "
+            "use primary, union or one of those symbols"
+        )
+    return market_data[clock].index
 
 
 class MarketView:
-    """The run's market: a clock index (primary symbol) and every symbol aligned on it."""
+    """The run's market: a clock index and every symbol aligned on it.
 
-    __slots__ = ("days", "index", "primary", "symbols", "time_ns")
+    `primary` is the symbol orders default to (`data:`'s); `clock` how the index
+    was chosen: `primary`, `union` or a symbol's name.
+    """
 
-    def __init__(self, market_data: MarketData, primary: str | None = None) -> None:
+    __slots__ = ("clock", "days", "index", "primary", "symbols", "time_ns")
+
+    def __init__(
+        self, market_data: MarketData, primary: str | None = None, clock: str = "primary"
+    ) -> None:
         if len(market_data) == 0:
             raise DataError("no market data loaded: give `data.source` in the run config")
         if primary is None or primary not in market_data:
@@ -89,7 +153,8 @@ class MarketView:
                 f"(loaded: {', '.join(market_data)}); fix `data.symbol`"
             )
         self.primary = primary
-        self.index: np.ndarray = market_data[primary].index
+        self.clock = clock
+        self.index: np.ndarray = _clock_index(market_data, primary, clock)
         self.time_ns: list[int] = self.index.view("int64").tolist()
         self.days: list[int] = (self.index.view("int64") // 86_400_000_000_000).tolist()
         self.symbols: dict[str, AlignedSymbol] = {

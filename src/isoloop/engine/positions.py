@@ -131,6 +131,27 @@ class PositionMonitor:
             equity = equity + np.where(qty != 0.0, qty * close, 0.0)
         return equity
 
+    def cash_curve(self) -> np.ndarray:
+        """Cash of every venue together at each bar's close, from the change log."""
+        return self._series(self._cash_bars, self._cash_vals, self._cash0, len(self._market))
+
+    def value_curves(self) -> dict[str, np.ndarray]:
+        """Per symbol (sorted), its positions' value at each bar's close.
+
+        Every venue and position type of a symbol are summed; a bar where the symbol
+        did not trade marks it at its last traded close, like the equity curve, so
+        `cash_curve() + sum(value_curves().values())` adds up to `equity_curve()`. Every
+        symbol of the run has a curve, zero where nothing was held.
+        """
+        n = len(self._market)
+        out = {sym: np.zeros(n) for sym in sorted(self._market.symbols)}
+        for key in sorted(self._qty_bars):
+            sym = self._key_symbol[key]
+            qty = self._series(self._qty_bars[key], self._qty_vals[key], 0.0, n)
+            close = self._market.symbols[sym].close
+            out[sym] = out[sym] + np.where(qty != 0.0, qty * close, 0.0)
+        return out
+
     def health(self) -> Health:
         return health("healthy", keys=len(self.positions), venues=sorted(self.cash))
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from backtesting.test import GOOG
 
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, DataError
 from isoloop.examples.sma_cross import SmaCross
 from isoloop.model import StrategyParamError
 from support.harness import build, make_config, market
@@ -89,3 +90,120 @@ def test_strategy_param_error_surfaces_from_the_container() -> None:
             run.start()
     finally:
         coord.close()
+
+
+def _weekend_symbol() -> pd.DataFrame:
+    """Bars on Saturdays (never a GOOG day) and on some Mondays (GOOG days), with a P/E."""
+    stamps = pd.DatetimeIndex(["2004-08-21", "2004-08-23", "2004-08-28", "2004-09-04"])
+    return pd.DataFrame(
+        {
+            "Open": [10.0, 11.0, 12.0, 13.0],
+            "High": [10.5, 11.5, 12.5, 13.5],
+            "Low": [9.5, 10.5, 11.5, 12.5],
+            "Close": [10.2, 11.2, 12.2, 13.2],
+            "Volume": [1.0, 1.0, 1.0, 1.0],
+            "PE": [30.0, 31.0, 32.0, 33.0],
+        },
+        index=stamps,
+    )
+
+
+def test_union_clock_steps_through_every_symbols_timestamps() -> None:
+    goog = GOOG.iloc[:15]  # 2004-08-19 .. 2004-09-09, weekdays only
+    wkd = _weekend_symbol()
+    md = market(("GOOG", goog), ("WKD", wkd))
+    r = build(make_config(data__symbol="GOOG", data__clock="union"), md, Scripted, {})
+    market_view = r.clock.market
+    expected = goog.index.union(wkd.index)
+    assert list(pd.DatetimeIndex(market_view.index)) == list(expected)
+    assert len(expected) == 15 + 3  # the Monday 2004-08-23 is a GOOG day as well
+    assert market_view.primary == "GOOG" and r.strategy.data.symbol == "GOOG"
+    g, w = market_view["GOOG"], market_view["WKD"]
+    saturday = int(np.flatnonzero(expected == pd.Timestamp("2004-08-21"))[0])
+    assert not g.has_bar[saturday] and w.has_bar[saturday]
+    # GOOG carries its Friday close into the Saturday step; WKD has nothing before its first bar.
+    assert g.close[saturday] == goog["Close"].loc["2004-08-20"]
+    assert np.isnan(w.close[0]) and np.isnan(w["PE"][0])
+    monday = int(np.flatnonzero(expected == pd.Timestamp("2004-08-25"))[0])
+    assert not w.has_bar[monday] and w["PE"][monday] == 31.0  # carried from 2004-08-23
+
+
+def test_a_symbol_clock_uses_that_symbols_bars() -> None:
+    goog = GOOG.iloc[:15]
+    wkd = _weekend_symbol()
+    md = market(("GOOG", goog), ("WKD", wkd))
+    r = build(make_config(data__symbol="GOOG", data__clock="WKD"), md, Scripted, {})
+    assert list(pd.DatetimeIndex(r.clock.market.index)) == list(wkd.index)
+    assert r.strategy.symbol == "GOOG"
+    # GOOG's bar on the WKD Saturday is its Friday bar, carried forward.
+    assert r.clock.market["GOOG"].close[0] == goog["Close"].loc["2004-08-20"]
+
+
+def test_union_clock_fills_each_symbol_on_its_own_bars_and_splits_equity_by_symbol() -> None:
+    goog = GOOG.iloc[:15]
+    wkd = _weekend_symbol()
+    md = market(("GOOG", goog), ("WKD", wkd))
+    cfg = make_config(data__symbol="GOOG", data__clock="union", venue__cash=100_000.0)
+    index = goog.index.union(wkd.index)
+    sat = int(np.flatnonzero(index == pd.Timestamp("2004-08-21"))[0])
+    # Placed on Saturday: GOOG fills at Monday's open, WKD at its Monday bar's open too.
+    script = {sat: lambda s: (s.buy(10), s.buy(100, symbol="WKD"))[1]}
+    r = build(cfg, md, Scripted, {"script": script})
+    r.engine._finalize = False
+    out = r.engine.run()
+    goog_o, wkd_o = out.orders
+    monday = sat + 1
+    assert index[monday] == pd.Timestamp("2004-08-23")
+    assert (goog_o["last_fill_bar"], goog_o["avg_price"]) == (
+        monday,
+        goog["Open"].loc["2004-08-23"],
+    )
+    assert (wkd_o["last_fill_bar"], wkd_o["avg_price"]) == (monday, 11.0)
+    cash = r.positions.cash_curve()
+    values = r.positions.value_curves()
+    assert list(values) == ["GOOG", "WKD"]
+    last = len(index) - 1
+    spent = 10 * goog["Open"].loc["2004-08-23"] + 100 * 11.0
+    assert cash[last] == pytest.approx(100_000.0 - spent)
+    assert values["GOOG"][last] == pytest.approx(10 * goog["Close"].iloc[-1])
+    assert values["WKD"][last] == pytest.approx(100 * 13.2)  # marked at its last close
+    assert values["WKD"][sat] == 0.0 and cash[sat] == 100_000.0
+    np.testing.assert_allclose(cash + values["GOOG"] + values["WKD"], out.equity, rtol=1e-12)
+
+
+def test_strategy_reads_extra_columns_of_any_symbol_and_an_unknown_one_is_named() -> None:
+    goog = GOOG.iloc[:15].assign(PE=np.arange(15, dtype=float))
+    md = market(("GOOG", goog), ("WKD", _weekend_symbol()))
+    r = build(make_config(data__symbol="GOOG"), md, Scripted, {})
+    s = r.strategy
+    np.testing.assert_array_equal(s.data["PE"], np.arange(15.0))
+    assert s.data.column("Close") is s.data.close
+    assert s.data.columns == ("Open", "High", "Low", "Close", "Volume", "PE")
+    assert "PE" in s.data and "pe" not in s.data
+    with pytest.raises(ValueError, match="read-only"):
+        s.data["PE"][0] = 1.0
+    # WKD on GOOG's clock: its P/E carried forward from its last bar.
+    wkd_pe = s.market["WKD"]["PE"]
+    assert wkd_pe[list(goog.index).index(pd.Timestamp("2004-08-24"))] == 31.0
+    with pytest.raises(DataError, match=r"'GOOG' has no data column 'pe' \(extra columns: PE\)"):
+        s.data["pe"]
+
+
+def test_clock_errors_name_the_key() -> None:
+    from isoloop.config.models import DataConfig
+    from isoloop.data import load_market_data
+
+    with pytest.raises(DataError, match=r"data\.clock: 'BTC' is not a loaded symbol"):
+        load_market_data([DataConfig(source="sample:GOOG", clock="BTC")], None)
+    with pytest.raises(DataError, match=r"instruments\[0\]\.clock: the run has one clock"):
+        load_market_data(
+            [DataConfig(source="sample:GOOG"), DataConfig(source="sample:BTCUSD", clock="union")],
+            None,
+        )
+
+
+def test_the_primary_symbol_is_the_data_entrys_even_when_another_sorts_first() -> None:
+    md = market(("AAA", GOOG.iloc[:10]), ("GOOG", GOOG.iloc[:20]))
+    r = build(make_config(data__symbol=None), md, Scripted, {})
+    # data.source is sample:GOOG: its bars are GOOG's, though AAA sorts first.
+    assert r.strategy.symbol == "GOOG" and len(r.clock.market) == 20

@@ -9,10 +9,11 @@ small; trade markers are never dropped.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from isoloop.results.metrics import STATS_KEYS
+from isoloop.results.rundir import IndicatorLike
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -33,6 +35,8 @@ MAX_CANDLES = 3_000
 
 _LONG = "#1a9850"
 _SHORT = "#d73027"
+# Indicator lines: colours apart from the trade markers' green and red.
+_LINE_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
@@ -154,21 +158,60 @@ def _trade_traces(trades: pd.DataFrame, index: pd.DatetimeIndex) -> list[go.Scat
     return traces
 
 
+def _indicator_traces(
+    indicator: IndicatorLike, index: pd.DatetimeIndex, colors: Iterator[str]
+) -> list[go.Scatter]:
+    """One line per indicator line, named by it, grouped in the legend by the indicator."""
+    import plotly.graph_objects as go
+
+    matrix = np.atleast_2d(np.asarray(indicator.values, dtype="float64"))
+    if matrix.shape[1] != index.size:
+        raise ValueError(
+            f"indicator {indicator.name!r} has {matrix.shape[1]} values for {index.size} bars"
+        )
+    traces: list[go.Scatter] = []
+    for label, line in zip(indicator.lines, matrix, strict=True):
+        keep = decimate(line)
+        traces.append(
+            go.Scatter(
+                x=index[keep],
+                y=line[keep],
+                mode="lines",
+                name=label,
+                legendgroup=indicator.name,
+                line={"width": 1.2, "color": next(colors)},
+                hoverinfo="x+y+name",
+            )
+        )
+    return traces
+
+
 def _figure(
-    index: pd.DatetimeIndex, equity: np.ndarray, trades: pd.DataFrame, ohlc: pd.DataFrame
+    index: pd.DatetimeIndex,
+    equity: np.ndarray,
+    trades: pd.DataFrame,
+    ohlc: pd.DataFrame,
+    indicators: Sequence[IndicatorLike] = (),
 ) -> go.Figure:
     # Imported here so sweep workers importing isoloop.results do not pay for plotly.
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    drawn = [ind for ind in indicators if ind.plot]
+    overlays = [ind for ind in drawn if ind.overlay]
+    panels = [ind for ind in drawn if not ind.overlay]
+    # Price, then one panel per non-overlay indicator (below price, like the trades'
+    # context they explain), then equity and drawdown.
+    heights = [0.5, *([0.18] * len(panels)), 0.3, 0.2]
     fig = make_subplots(
-        rows=3,
+        rows=len(heights),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.04,
-        row_heights=[0.5, 0.3, 0.2],
-        subplot_titles=("Price and trades", "Equity", "Drawdown [%]"),
+        vertical_spacing=0.04 if not panels else 0.1 / len(heights),
+        row_heights=[h / sum(heights) for h in heights],
+        subplot_titles=("Price and trades", *(p.name for p in panels), "Equity", "Drawdown [%]"),
     )
+    eq_row = 2 + len(panels)
     price_index = pd.DatetimeIndex(ohlc.index)
     close = ohlc["Close"].to_numpy(dtype="float64")
     if len(ohlc) <= MAX_CANDLES:
@@ -201,6 +244,13 @@ def _figure(
             row=1,
             col=1,
         )
+    colors = itertools.cycle(_LINE_COLORS)
+    for ind in overlays:
+        for trace in _indicator_traces(ind, index, colors):
+            fig.add_trace(trace, row=1, col=1)
+    for row, ind in enumerate(panels, start=2):
+        for trace in _indicator_traces(ind, index, colors):
+            fig.add_trace(trace, row=row, col=1)
     for trace in _trade_traces(trades, price_index):
         fig.add_trace(trace, row=1, col=1)
 
@@ -213,7 +263,7 @@ def _figure(
             name="equity",
             line={"width": 1.5, "color": "#2166ac"},
         ),
-        row=2,
+        row=eq_row,
         col=1,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -228,11 +278,11 @@ def _figure(
             fill="tozeroy",
             line={"width": 1, "color": _SHORT},
         ),
-        row=3,
+        row=eq_row + 1,
         col=1,
     )
     fig.update_layout(
-        height=900,
+        height=900 + 180 * len(panels),
         margin={"l": 60, "r": 20, "t": 40, "b": 30},
         hovermode="closest",
         legend={"orientation": "h", "y": 1.06, "x": 0},
@@ -250,13 +300,18 @@ def write_report(
     trades: pd.DataFrame,
     ohlc: pd.DataFrame,
     stats: Mapping[str, float],
+    indicators: Sequence[IndicatorLike] = (),
 ) -> Path:
-    """Write the report (equity, drawdown, price with trades, stats table) and return its path."""
+    """Write the report (equity, drawdown, price with trades, stats table) and return its path.
+
+    `indicators` with `plot` set are drawn by name: `overlay` ones on the price chart,
+    each other one in its own panel under it.
+    """
     eq = np.asarray(equity, dtype="float64")
     idx = pd.DatetimeIndex(np.asarray(index, dtype="datetime64[ns]"))
     if idx.size != eq.size:
         raise ValueError(f"index ({idx.size}) and equity ({eq.size}) must have the same length")
-    figure = _figure(idx, eq, trades, ohlc)
+    figure = _figure(idx, eq, trades, ohlc, indicators)
     plot = figure.to_html(
         include_plotlyjs=True,
         full_html=False,

@@ -19,7 +19,7 @@ from isoloop.data import load_frame
 from isoloop.errors import ConfigError
 from isoloop.results.digest import file_sha256
 from isoloop.results.report import write_report
-from isoloop.results.rundir import REPORT, read_manifest
+from isoloop.results.rundir import REPORT, read_indicators, read_manifest
 
 __all__ = ["report_for_run_dir"]
 
@@ -61,4 +61,5 @@ def report_for_run_dir(run_dir: Path, manifest: Mapping[str, Any] | None = None)
         trades=trades,
         ohlc=ohlc,
         stats=manifest.get("stats", {}),
+        indicators=read_indicators(run_dir),
     )

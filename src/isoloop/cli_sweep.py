@@ -157,20 +157,39 @@ def _with_progress(
         )
 
 
+def _print_pareto(console: Console, result: SweepResult, params: list[str]) -> None:
+    """The Pareto front: every trial no other trial beats on every objective, by id."""
+    from rich.table import Table
+
+    names = [o.name for o in result.objectives]
+    shown = ", ".join(f"{o.name} {o.direction}" for o in result.objectives)
+    table = Table(title=f"Pareto front ({len(result.pareto_trials)} trials; {shown})")
+    for col in ["trial", *params, *names]:
+        table.add_column(col, justify="right")
+    for p in result.pareto_trials:
+        table.add_row(
+            str(p.trial_id),
+            *[str(p.params.get(k, "")) for k in params],
+            *[fmt("{:.3f}", p.values[n]) for n in names],
+        )
+    console.print(table)
+
+
 def print_sweep(
     console: Console, result: SweepResult, loaded: LoadedSweep, report_path: Path | None
 ) -> None:
     """The counts, the five best trials, then failures and warnings, digest and paths."""
     from rich.markup import escape
 
-    metric = loaded.config.objective.metric
+    objectives = loaded.config.objective_list()
+    metric = objectives[0].name
     console.print(
         f"sweep {result.sweep_id}: {result.total} trials, {result.done} done, "
         f"{result.failed} failed ({result.executed} run now, {result.resumed} resumed)"
     )
     ok = result.trials[result.trials["status"] == "ok"]
     if len(ok):
-        ascending = loaded.config.objective.direction == "minimize"
+        ascending = objectives[0].direction == "minimize"
         top = ok.sort_values([metric, "trial_id"], ascending=[ascending, True]).head(5)
         params = list(loaded.config.space)
         from rich.table import Table
@@ -185,6 +204,8 @@ def print_sweep(
                 fmt("{:d}", row["trades"]),
             )
         console.print(table)
+    if len(objectives) > 1:
+        _print_pareto(console, result, list(loaded.config.space))
     failures = result.failures
     if failures:
         console.print(f"failed trials by kind ({result.failed} of {result.done}):")

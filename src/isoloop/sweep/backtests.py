@@ -27,8 +27,8 @@ def sweep_definition(loaded: LoadedSweep, data_prints: Mapping[str, str]) -> dic
     return {
         "space": cfg.space_mapping(),
         "constraint": cfg.constraint,
-        "objective": cfg.objective.model_dump(),
-        "search": cfg.search.model_dump(),
+        **cfg.objective_definition(),
+        "search": cfg.search.definition(),
         "base": loaded.base.model_dump(mode="json", by_alias=True),
         "data": dict(data_prints),
     }
@@ -56,6 +56,7 @@ def sweep_backtests(
     (any status but `ok`) as well as the missing ones; `ok` trials are kept.
     """
     cfg = loaded.config
+    objectives = cfg.objective_list()
     return run_generic_sweep(
         BacktestTrial(),
         data,
@@ -63,10 +64,17 @@ def sweep_backtests(
         executor=executor,
         definition=sweep_definition(loaded, prints),
         base_seed=loaded.base.seed,
-        metric=cfg.objective.metric,
-        direction=cfg.objective.direction,
+        metric=objectives[0].name,
+        direction=objectives[0].direction,
+        objectives=objectives,
         store=store,
-        context=TrialBase.of(loaded.base, prints),
+        context=TrialBase.of(
+            loaded.base,
+            prints,
+            objectives=objectives,
+            folder=loaded.folder,
+            datasets=loaded.datasets,
+        ),
         timeout_s=cfg.executor.trial_timeout,
         retries=cfg.executor.retries,
         max_in_flight=cfg.executor.max_in_flight,

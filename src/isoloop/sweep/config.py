@@ -7,19 +7,29 @@ worker starts.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from isoloop.config.limits import check_limit
 from isoloop.errors import ConfigError, LimitExceeded
 from isoloop.sweep.constraint import Constraint, compile_constraint
+from isoloop.sweep.objective import Objective
 from isoloop.sweep.optuna_search import OptunaSearch
 from isoloop.sweep.search import GridSearch, RandomSearch, check_grid_size
 from isoloop.sweep.space import SearchSpace
 from isoloop.sweep.spec import STATS_KEYS
 
 __all__ = [
+    "DATA_SOURCE_KEY",
     "ChoiceSpec",
     "ExecutorSettings",
     "ObjectiveSettings",
@@ -32,6 +42,9 @@ __all__ = [
 
 Scalar = bool | int | float | str
 PositiveInt = Annotated[int, Field(ge=1)]
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: the space key that sweeps across data sets (each value a data source)
+DATA_SOURCE_KEY = "data.source"
 
 
 class _Model(BaseModel):
@@ -52,31 +65,97 @@ class ChoiceSpec(_Model):
 
 
 class ObjectiveSettings(_Model):
-    metric: str
+    """One objective: a stats key (`metric`, or `key`) or a function of the stats.
+
+    `function: "module:func"` names an importable function that gets the trial's
+    stats mapping and returns a number; its value is stored under `name` (default:
+    the function's name), which must not be a stats key.
+    """
+
+    metric: str | None = Field(default=None, validation_alias=AliasChoices("metric", "key"))
+    function: str | None = None
+    name: str | None = None
     direction: Literal["maximize", "minimize"] = "maximize"
 
     @field_validator("metric")
     @classmethod
-    def _known_metric(cls, value: str) -> str:
-        if value not in STATS_KEYS:
+    def _known_metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in STATS_KEYS:
             raise ValueError(f"unknown metric {value!r}; use one of {', '.join(STATS_KEYS)}")
         return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ObjectiveSettings:
+        if (self.metric is None) == (self.function is None):
+            raise ValueError(
+                "give exactly one of metric (a stats key, e.g. sharpe_ratio) or "
+                "function ('module:func', a function of the stats)"
+            )
+        if self.function is not None:
+            module, sep, attr = self.function.partition(":")
+            if not sep or not module or not _NAME.fullmatch(attr):
+                raise ValueError(
+                    f"function {self.function!r} must be an importable 'package.module:function'"
+                )
+        if self.name is not None:
+            if self.function is None:
+                raise ValueError("name applies to a function objective (a metric is its own name)")
+            if not _NAME.fullmatch(self.name) or self.name in STATS_KEYS:
+                raise ValueError(
+                    f"name {self.name!r} must be a plain name (letters, digits, _) that is "
+                    "not a stats key"
+                )
+        elif self.function is not None and self.function.partition(":")[2] in STATS_KEYS:
+            raise ValueError(
+                f"function {self.function!r} is named like a stats key; give it another `name:`"
+            )
+        return self
+
+    def objective(self) -> Objective:
+        if self.function is None:
+            assert self.metric is not None
+            return Objective(self.metric, self.direction)
+        name = self.name or self.function.partition(":")[2]
+        return Objective(name, self.direction, self.function)
+
+    def definition(self) -> dict[str, Any]:
+        """What the sweep key hashes (a metric objective hashes as it always did)."""
+        if self.function is None:
+            return {"metric": self.metric, "direction": self.direction}
+        return {"function": self.function, "name": self.name, "direction": self.direction}
 
 
 class SearchSettings(_Model):
     method: Literal["grid", "random", "optuna"] = "grid"
     trials: PositiveInt | None = None
     seed: int = 0
-    sampler: Literal["tpe", "random", "cmaes"] = "tpe"
+    sampler: Literal["tpe", "random", "cmaes", "nsga2"] = "tpe"
     batch_size: PositiveInt = 8  # optuna: asks per batch, independent of the worker count
+    # grid: run only this many distinct grid points (a float in (0, 1]: that fraction of
+    # the grid), drawn without replacement from SeedSequence(seed).
+    max_tries: PositiveInt | Annotated[float, Field(gt=0, le=1)] | None = None
 
     @model_validator(mode="after")
     def _trials_needed(self) -> SearchSettings:
         if self.method != "grid" and self.trials is None:
             raise ValueError(f"search.method {self.method!r} needs search.trials (e.g. 50)")
         if self.method == "grid" and self.trials is not None:
-            raise ValueError("search.trials applies to random/optuna only; remove it for grid")
+            raise ValueError(
+                "search.trials applies to random/optuna only; for a sample of the grid "
+                "use search.max_tries"
+            )
+        if self.method != "grid" and self.max_tries is not None:
+            raise ValueError(
+                f"search.max_tries applies to method grid; {self.method!r} runs search.trials"
+            )
         return self
+
+    def definition(self) -> dict[str, Any]:
+        """What the sweep key hashes (unset new settings hash as before they existed)."""
+        out = self.model_dump()
+        if self.max_tries is None:
+            del out["max_tries"]
+        return out
 
 
 class ExecutorSettings(_Model):
@@ -111,7 +190,8 @@ class SweepConfig(_Model):
     base: str | dict[str, Any]  # a path relative to the sweep file, or an inline run config
     space: dict[str, list[Scalar] | RangeSpec | ChoiceSpec]
     constraint: str | None = None
-    objective: ObjectiveSettings
+    objective: ObjectiveSettings | None = None
+    objectives: list[ObjectiveSettings] | None = Field(default=None, min_length=1)
     search: SearchSettings = Field(default_factory=SearchSettings)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     store: str | None = None
@@ -126,6 +206,22 @@ class SweepConfig(_Model):
     def search_space(self) -> SearchSpace:
         return SearchSpace.from_mapping(self.space_mapping())
 
+    def objective_list(self) -> tuple[Objective, ...]:
+        """The objectives in order (the first one ranks `best`)."""
+        settings = self.objectives if self.objectives is not None else [self.objective]
+        return tuple(o.objective() for o in settings if o is not None)
+
+    def objective_definition(self) -> dict[str, Any]:
+        if self.objectives is None:
+            assert self.objective is not None
+            return {"objective": self.objective.definition()}
+        return {"objectives": [o.definition() for o in self.objectives]}
+
+    @property
+    def sweeps_data(self) -> bool:
+        """The space varies `data.source`: every trial names its own data set."""
+        return DATA_SOURCE_KEY in self.space
+
     def compiled_constraint(self) -> Constraint | None:
         if self.constraint is None:
             return None
@@ -133,6 +229,27 @@ class SweepConfig(_Model):
 
     @model_validator(mode="after")
     def _compile(self) -> SweepConfig:
+        if (self.objective is None) == (self.objectives is None):
+            raise ValueError(
+                "give objective: {metric: KEY, direction: maximize} or objectives: [...] "
+                "(several, for a Pareto front), not both or neither"
+            )
+        names = [o.name for o in self.objective_list()]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"objectives name {', '.join(twice)} twice; give each once")
+        if self.sweeps_data:
+            values = self.space[DATA_SOURCE_KEY]
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ValueError(
+                    f"space.{DATA_SOURCE_KEY} must be a list of data sources "
+                    "(e.g. [sample:GOOG, csv:eurusd.csv])"
+                )
+            if self.walk_forward is not None:
+                raise ValueError(
+                    f"walk_forward slices one data set into windows; it cannot sweep "
+                    f"space.{DATA_SOURCE_KEY} (run one walk-forward per data set)"
+                )
         try:
             space = self.search_space()
             self.compiled_constraint()
@@ -162,7 +279,7 @@ def build_search(config: SweepConfig) -> GridSearch | RandomSearch | OptunaSearc
     constraint = config.compiled_constraint()
     settings = config.search
     if settings.method == "grid":
-        return GridSearch(space, constraint)
+        return GridSearch(space, constraint, settings.max_tries, settings.seed)
     assert settings.trials is not None  # checked by SearchSettings
     if settings.method == "random":
         return RandomSearch(space, settings.trials, settings.seed, constraint)
@@ -170,7 +287,7 @@ def build_search(config: SweepConfig) -> GridSearch | RandomSearch | OptunaSearc
         space,
         settings.trials,
         settings.seed,
-        direction=config.objective.direction,
+        directions=tuple(o.direction for o in config.objective_list()),
         sampler=settings.sampler,
         batch_size=settings.batch_size,
         constraint=constraint,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from isoloop.data import MarketData, load_market_data
+from isoloop.sweep.datasets import load_datasets
 from isoloop.sweep.loading import LoadedSweep
 
 __all__ = ["DataCache", "load_sweep_data"]
@@ -21,7 +22,8 @@ Loaded = tuple[MarketData, dict[str, str]]
 def _data_key(loaded: LoadedSweep) -> tuple[Any, ...]:
     """What identifies a sweep's data: each source and window, and a file's size and mtime."""
     parts: list[Any] = []
-    for dc in (loaded.base.data, *loaded.base.instruments):
+    primaries = [loaded.base.data.model_copy(update={"source": s}) for _, s in loaded.datasets]
+    for dc in (*(primaries or [loaded.base.data]), *loaded.base.instruments):
         stamp: tuple[int, int] | None = None
         scheme, _, rest = dc.source.partition(":")
         if scheme in ("csv", "parquet"):
@@ -32,7 +34,9 @@ def _data_key(loaded: LoadedSweep) -> tuple[Any, ...]:
 
 
 def load_sweep_data(loaded: LoadedSweep) -> Loaded:
-    """The sweep's bars (every instrument) and their fingerprints."""
+    """The sweep's bars (every instrument; every data set of the space) and fingerprints."""
+    if loaded.datasets:
+        return load_datasets(loaded.datasets, loaded.base.data, loaded.base.instruments)
     return load_market_data([loaded.base.data, *loaded.base.instruments], None)
 
 

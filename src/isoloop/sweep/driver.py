@@ -21,6 +21,7 @@ from isoloop.data.bars import MarketData
 from isoloop.errors import ConfigError
 from isoloop.results.digest import canonical_json, sweep_digest
 from isoloop.sweep.executors.base import Executor, TrialContext, TrialFn, freeze_context
+from isoloop.sweep.objective import Objective, ParetoTrial, objective_values, pareto_front
 from isoloop.sweep.optuna_search import OptunaSearch
 from isoloop.sweep.search import GridSearch, Params, RandomSearch
 from isoloop.sweep.spec import STATS_KEYS, TrialResult, TrialSpec, trial_seed
@@ -65,18 +66,15 @@ class SweepOutcome:
     resumed: int  # trials found finished in the store and not rerun
     executed: int  # trials run by this call
     peak_outstanding: int  # most specs handed out and not yet answered at any moment
+    # The trials no other ok trial beats on every objective, sorted by id (with one
+    # objective: the trials with the best value); recomputed from the store each run.
+    pareto: tuple[ParetoTrial, ...] = ()
+    objectives: tuple[Objective, ...] = ()
 
 
 def sweep_key(definition: Mapping[str, Any]) -> str:
     """SHA-256 of the sweep's canonical definition (space, constraint, search, base, seed)."""
     return hashlib.sha256(canonical_json(definition).encode("ascii")).hexdigest()
-
-
-def _objective(stats: Mapping[str, float], status: str, metric: str) -> float | None:
-    if status != "ok" or metric not in stats:
-        return None
-    value = float(stats[metric])
-    return value if math.isfinite(value) else None
 
 
 def _row_stats(row: Mapping[str, Any]) -> dict[str, float]:
@@ -88,11 +86,14 @@ def _row_stats(row: Mapping[str, Any]) -> dict[str, float]:
 
 @dataclass(slots=True)
 class _Tally:
-    metric: str
-    direction: Literal["maximize", "minimize"]
+    """Counts and the best trial so far (by the first objective; ties: the lowest id)."""
+
+    objectives: tuple[Objective, ...]
     done: int = 0
     failed: int = 0
     best: BestTrial | None = None
+    keep_values: bool = False
+    values: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
     def add(
         self, trial_id: int, params: Mapping[str, Any], status: str, stats: Mapping[str, float]
@@ -100,13 +101,17 @@ class _Tally:
         self.done += 1
         if status != "ok":
             self.failed += 1
-        value = _objective(stats, status, self.metric)
-        if value is None:
+        values = objective_values(self.objectives, stats, status)
+        if values is None:
             return
+        if self.keep_values:
+            self.values[trial_id] = values
+        value = values[0]
         best = self.best
+        maximize = self.objectives[0].direction == "maximize"
         better = (
             best is None
-            or (value > best.value if self.direction == "maximize" else value < best.value)
+            or (value > best.value if maximize else value < best.value)
             or (value == best.value and trial_id < best.trial_id)
         )
         if better:
@@ -127,6 +132,8 @@ class SweepDriver:
     metric: str
     direction: Literal["maximize", "minimize"] = "maximize"
     context: TrialContext = field(default_factory=dict)
+    # Overrides metric/direction: several objectives (a Pareto front), or functions.
+    objectives: tuple[Objective, ...] | None = None
     timeout_s: float | None = None
     retries: int = 2
     max_in_flight: int | None = None
@@ -175,6 +182,16 @@ class SweepDriver:
             self._progress(tally, total)
         return results
 
+    def objective_list(self) -> tuple[Objective, ...]:
+        return self.objectives or (Objective(self.metric, self.direction),)
+
+    def _values(self, stats: Mapping[str, float], status: str) -> float | tuple[float, ...] | None:
+        """What the Optuna study is told: one value per objective (a float for one)."""
+        values = objective_values(self.objective_list(), stats, status)
+        if values is None:
+            return None
+        return values[0] if len(values) == 1 else values
+
     def _progress(self, tally: _Tally, total: int) -> None:
         if self.on_progress is not None:
             self.on_progress(tally.done, tally.failed, len(self._outstanding), total, tally.best)
@@ -182,7 +199,7 @@ class SweepDriver:
     def run(self) -> SweepOutcome:
         key = sweep_key(self.definition)
         self.store.bind(key, self.definition)
-        tally = _Tally(self.metric, self.direction)
+        tally = _Tally(self.objective_list())
         finished = self.store.completed_ids(retry_failed=self.retry_failed)
         # Stream stored rows into the tally; keep them only for Optuna's replay (a
         # resumed 100k grid must not be loaded into memory).
@@ -223,20 +240,22 @@ class SweepDriver:
                     )
             todo = iter([(i, p) for i, p in batch if i not in stored])
             results = self._run(self._specs(todo, set()), handle, tally, total, keep=True)
-            values: dict[int, float | None] = {}
+            values: dict[int, float | tuple[float, ...] | None] = {}
             for trial_id, _ in batch:
                 if trial_id in results:
                     r = results[trial_id]
-                    values[trial_id] = _objective(r.stats, r.status, self.metric)
+                    values[trial_id] = self._values(r.stats, r.status)
                 else:
                     row = stored[trial_id]
-                    values[trial_id] = _objective(_row_stats(row), row["status"], self.metric)
+                    values[trial_id] = self._values(_row_stats(row), row["status"])
             search.tell_batch(values)
 
     def _outcome(self, key: str, resumed: int) -> SweepOutcome:
+        objectives = self.objective_list()
         frame = self.store.frame()
         records: list[dict[str, Any]] = []
-        tally = _Tally(self.metric, self.direction)
+        params: dict[int, Mapping[str, Any]] = {}
+        tally = _Tally(objectives, keep_values=True)
         for row in self.store.rows():
             records.append(
                 {
@@ -247,17 +266,42 @@ class SweepDriver:
                 }
             )
             tally.add(row["trial_id"], row["params"], row["status"], _row_stats(row))
+            if row["trial_id"] in tally.values:
+                params[row["trial_id"]] = row["params"]
+        names = [o.name for o in objectives]
+        front = pareto_front(tally.values.items(), objectives)
+        pareto = tuple(
+            ParetoTrial(i, dict(params[i]), dict(zip(names, tally.values[i], strict=True)))
+            for i in front
+        )
+        best = tally.best
+        if len(objectives) > 1 and pareto:
+            # Several objectives: the front's best on the first one (ties: the lowest id).
+            sign = objectives[0].sign()
+            top = min(pareto, key=lambda p: (-sign * p.values[names[0]], p.trial_id))
+            stats = _row_stats(self.store.row(top.trial_id))
+            best = BestTrial(top.trial_id, dict(top.params), top.values[names[0]], stats)
+        if len(frame):
+            for objective in objectives:
+                if objective.function is not None:  # its value lives in stats_extra
+                    frame[objective.name] = [
+                        float(extra.get(objective.name, math.nan)) for extra in frame["stats_extra"]
+                    ]
+            on_front = set(front)
+            frame["pareto"] = [int(i) in on_front for i in frame["trial_id"]]
         return SweepOutcome(
             trials=frame,
             total=self.search.total(),
             done=tally.done,
             failed=tally.failed,
-            best=tally.best,
+            best=best,
             sweep_digest=sweep_digest(records),
             sweep_key=key,
             resumed=resumed,
             executed=self._executed,
             peak_outstanding=self._peak,
+            pareto=pareto,
+            objectives=objectives,
         )
 
 
@@ -278,6 +322,7 @@ def run_generic_sweep(
     max_in_flight: int | None = None,
     on_progress: ProgressFn | None = None,
     retry_failed: bool = False,
+    objectives: tuple[Objective, ...] | None = None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep of `fn` over `search` on `executor`; see `SweepDriver`.
 
@@ -285,10 +330,12 @@ def run_generic_sweep(
     the store's sweep key): pass the space, constraint, search and base config.
     The executor is not closed here (the caller owns it; workers can be reused).
     """
-    if metric not in STATS_KEYS:
-        raise ConfigError(
-            f"objective.metric {metric!r} is not a stats key; use one of {', '.join(STATS_KEYS)}"
-        )
+    for objective in objectives or (Objective(metric, direction),):
+        if objective.function is None and objective.name not in STATS_KEYS:
+            raise ConfigError(
+                f"objective.metric {objective.name!r} is not a stats key; use one of "
+                f"{', '.join(STATS_KEYS)}"
+            )
     own_store = not isinstance(store, SweepStore)
     sweep_store = store if isinstance(store, SweepStore) else SweepStore(store)
     try:
@@ -308,6 +355,7 @@ def run_generic_sweep(
             max_in_flight=max_in_flight,
             on_progress=on_progress,
             retry_failed=retry_failed,
+            objectives=objectives,
         ).run()
     finally:
         if own_store:

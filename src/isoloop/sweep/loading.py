@@ -14,7 +14,8 @@ from typing import Any
 from isoloop.backtest.run import resolve_sources
 from isoloop.config import RunConfig, apply_overrides, load_run_config, read_yaml, validate_model
 from isoloop.errors import ConfigError, LimitExceeded
-from isoloop.sweep.config import SweepConfig
+from isoloop.sweep.config import DATA_SOURCE_KEY, SweepConfig
+from isoloop.sweep.objective import import_function
 
 __all__ = ["LoadedSweep", "load_sweep", "params_config", "trial_overrides"]
 
@@ -27,6 +28,11 @@ class LoadedSweep:
     base: RunConfig
     base_dir: Path
     source: str
+    # The sweep file's folder: relative data sources in the space and objective modules
+    # are found there.
+    folder: Path | None = None
+    # `space: {data.source: [...]}`: each value as written and its resolved source.
+    datasets: tuple[tuple[str, str], ...] = ()
 
 
 def trial_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,14 +73,39 @@ def load_sweep(
     else:
         base, base_dir = load_run_config(cfg.base, folder=folder)
     base = resolve_sources(base, base_dir)
-    for key in cfg.space:
-        dotted = next(iter(trial_overrides({key: None})))
+    space = cfg.search_space()
+    for dim in space.dimensions:
+        dotted = next(iter(trial_overrides({dim.key: None})))
         root = dotted.split(".")[0]
         if root not in RunConfig.model_fields and root != "class":
             raise ConfigError(
-                f"{source}: space key {key!r} does not name a run config key ({dotted})"
+                f"{source}: space key {dim.key!r} does not name a run config key ({dotted})"
             )
+        if "." in dim.key and dim.key != DATA_SOURCE_KEY:
+            # A nested key must make a valid run config (a typo is one line, before any
+            # trial runs; strategy parameters are checked by the strategy itself).
+            raw_trial = params_config(base, {dim.key: dim.values[0]})
+            validate_model(RunConfig, raw_trial, f"{source}: space key {dim.key!r}")
+    for objective in cfg.objective_list():
+        if objective.function is not None:
+            import_function(
+                objective.function,
+                where=f"{source}: objective {objective.name!r}",
+                search=(folder,),
+            )
+    datasets: tuple[tuple[str, str], ...] = ()
+    if cfg.sweeps_data:
+        datasets = tuple(
+            (value, _resolved_source(base, value, folder))
+            for value in cfg.space_mapping()[DATA_SOURCE_KEY]
+        )
     store_path = cfg.store
     if store_path is not None and not Path(store_path).is_absolute():
         cfg = cfg.model_copy(update={"store": str((folder / store_path).resolve())})
-    return LoadedSweep(cfg, base, base_dir, source)
+    return LoadedSweep(cfg, base, base_dir, source, folder, datasets)
+
+
+def _resolved_source(base: RunConfig, value: str, folder: Path) -> str:
+    """A data source of the space, with a relative file path made absolute (from `folder`)."""
+    data = base.data.model_copy(update={"source": value})
+    return resolve_sources(base.model_copy(update={"data": data}), folder).data.source

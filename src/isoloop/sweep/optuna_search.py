@@ -22,7 +22,7 @@ from isoloop.sweep.space import SearchSpace
 
 __all__ = ["Direction", "OptunaSearch", "Sampler"]
 
-Sampler = Literal["tpe", "random", "cmaes"]
+Sampler = Literal["tpe", "random", "cmaes", "nsga2"]
 Direction = Literal["maximize", "minimize"]
 
 
@@ -48,6 +48,8 @@ class OptunaSearch:
     seed: int
     direction: Direction = "maximize"
     sampler: Sampler = "tpe"
+    # Several directions make a multi-objective study (told one value per objective).
+    directions: tuple[Direction, ...] | None = None
     batch_size: int = 8
     constraint: Constraint | None = None
     max_asks_per_trial: int = 100
@@ -71,7 +73,14 @@ class OptunaSearch:
             "cmaes": lambda: optuna.samplers.CmaEsSampler(
                 seed=self.seed, warn_independent_sampling=False
             ),
+            "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=self.seed),
         }
+        directions = list(self.directions or (self.direction,))
+        if len(directions) > 1 and self.sampler == "cmaes":
+            raise ConfigError(
+                "search.sampler 'cmaes' optimizes one objective; with several objectives "
+                "use sampler: tpe, nsga2 or random"
+            )
         if self.sampler == "cmaes" and importlib.util.find_spec("cmaes") is None:
             raise ConfigError(
                 "search.sampler 'cmaes' needs the 'cmaes' package (pip install cmaes); "
@@ -79,10 +88,13 @@ class OptunaSearch:
             )
         if self.sampler not in samplers:
             raise ConfigError(
-                f"search.sampler must be one of tpe, random, cmaes; got {self.sampler!r}"
+                f"search.sampler must be one of tpe, random, cmaes, nsga2; got {self.sampler!r}"
             )
         sampler = samplers[self.sampler]()
-        self._study = optuna.create_study(direction=self.direction, sampler=sampler)
+        if len(directions) > 1:
+            self._study = optuna.create_study(directions=directions, sampler=sampler)
+        else:
+            self._study = optuna.create_study(direction=directions[0], sampler=sampler)
         dists = optuna.distributions
         for dim in self.space.dimensions:
             if dim.kind == "range" and dim.step is not None and len(dim) > 1:
@@ -134,18 +146,22 @@ class OptunaSearch:
             batch.append((trial.number, params))
         return batch
 
-    def tell_batch(self, values: Mapping[int, float | None]) -> None:
-        """Tell every pending trial in trial-number order (None or NaN → FAIL)."""
+    def tell_batch(self, values: Mapping[int, float | Sequence[float] | None]) -> None:
+        """Tell every pending trial in trial-number order (None or non-finite → FAIL).
+
+        A multi-objective study is told one value per objective.
+        """
         missing = sorted(set(self._pending) - set(values))
         if missing:
             raise ValueError(f"no result for pending optuna trials {missing}")
         for number in sorted(self._pending):
             trial = self._pending.pop(number)
             value = values[number]
-            if value is None or not math.isfinite(value):
+            told = [value] if isinstance(value, float | int) else value
+            if told is None or not all(math.isfinite(v) for v in told):
                 self._study.tell(trial, state=_trial_state().FAIL)
             else:
-                self._study.tell(trial, value)
+                self._study.tell(trial, told[0] if len(told) == 1 else list(told))
 
     def pending_ids(self) -> Sequence[int]:
         return sorted(self._pending)

@@ -11,6 +11,7 @@ with another store is refused (`OutputConflict`) instead of overwriting them.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import secrets
@@ -88,16 +89,44 @@ def write_sweep_outputs(result: SweepResult, loaded: LoadedSweep, out: Path) -> 
         best = {"params": dict(result.best.params), "value": result.best.value}
     equity = result.best_equity if result.best_equity is not None else result.oos_equity
     report = folder / "report.html"
-    _atomic(
-        report,
-        lambda p: write_sweep_report(
-            p,
+
+    def write(path: Path) -> None:
+        write_sweep_report(
+            path,
             title=f"Sweep {result.sweep_id}",
             trials=result.trials,
             params=params,
-            metric=loaded.config.objective.metric,
+            metric=loaded.config.objective_list()[0].name,
             best=best,
             best_equity=equity,
-        ),
-    )
+        )
+        if len(result.objectives) > 1:
+            _add_pareto_table(path, result)
+
+    _atomic(report, write)
     return report
+
+
+def _add_pareto_table(path: Path, result: SweepResult) -> None:
+    """The Pareto front (id, parameters, objective values) above the report's trials table."""
+    names = [o.name for o in result.objectives]
+    keys = list(dict.fromkeys(k for p in result.pareto_trials for k in p.params))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["trial_id", *keys, *names])
+    rows = "".join(
+        "<tr>"
+        + f"<td>{p.trial_id}</td>"
+        + "".join(f"<td>{html.escape(str(p.params.get(k, '')))}</td>" for k in keys)
+        + "".join(f"<td>{p.values[n]:.4g}</td>" for n in names)
+        + "</tr>"
+        for p in result.pareto_trials
+    )
+    directions = ", ".join(f"{html.escape(o.name)} ({o.direction})" for o in result.objectives)
+    section = (
+        f"<h2>Pareto front</h2><p>{len(result.pareto_trials)} trials that no other trial "
+        f"beats on every objective: {directions}</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n"
+    )
+    page = path.read_text(encoding="utf-8")
+    marker = "<h2>Trials</h2>"
+    page = page.replace(marker, section + marker, 1) if marker in page else page + section
+    path.write_text(page, encoding="utf-8")

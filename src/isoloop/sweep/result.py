@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from isoloop.errors import ConfigError
 from isoloop.sweep.driver import BestTrial
+from isoloop.sweep.objective import Objective, ParetoTrial
 from isoloop.sweep.spec import TRIAL_STATUSES
 
 __all__ = ["FailureKind", "SweepResult", "WalkForwardWindow", "failures_of"]
@@ -76,6 +78,9 @@ class SweepResult:
     report: Path | None = None
     # The objective's stats key (a warning says when every trial scored the same).
     metric: str | None = None
+    # Every objective (the first ranks `best`) and the trials on their Pareto front.
+    objectives: tuple[Objective, ...] = ()
+    pareto_trials: tuple[ParetoTrial, ...] = ()
     # The best trial's equity curve is re-run on first use (a report needs it, a
     # caller that only wants the table does not pay for it).
     best_equity_fn: Callable[[], pd.Series] | None = field(default=None, repr=False)
@@ -89,6 +94,46 @@ class SweepResult:
         if "best" not in self._cache:
             self._cache["best"] = self.best_equity_fn()
         return self._cache["best"]
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        """The trials no other ok trial beats on every objective, sorted by trial id.
+
+        With one objective: the trials with the best value. Rows of `trials`.
+        """
+        if "pareto" not in self.trials.columns:
+            return self.trials.iloc[0:0]
+        return self.trials[self.trials["pareto"].astype(bool)].reset_index(drop=True)
+
+    def heatmap(self, x: str, y: str, *, stat: str | None = None, agg: str = "max") -> pd.DataFrame:
+        """`stat` (default: the first objective) of the ok trials, aggregated over every
+        other parameter, with `x`'s values as rows and `y`'s as columns.
+
+        The shape of backtesting.py's `heatmap.groupby([x, y]).agg(agg).unstack()`;
+        `agg` is any pandas aggregation name ("max", "mean", "median", ...).
+        """
+        column = stat or self.metric
+        names = {x: self._param_column(x), y: self._param_column(y)}
+        if column is None or column not in self.trials.columns:
+            known = [c for c in self.trials.columns if not str(c).startswith("param.")]
+            raise ConfigError(
+                f"heatmap: stat {column!r} is not a column of the trials; use one of "
+                f"{', '.join(map(str, known))}"
+            )
+        ok = self.trials[self.trials["status"] == "ok"]
+        frame = ok[[names[x], names[y], column]].rename(columns={names[x]: x, names[y]: y})
+        grid = frame.groupby([x, y])[column].agg(agg).unstack()
+        grid.columns.name = y
+        return grid
+
+    def _param_column(self, name: str) -> str:
+        for column in (f"param.{name}", name):
+            if column.startswith("param.") and column in self.trials.columns:
+                return column
+        params = [c.removeprefix("param.") for c in self.trials.columns if c.startswith("param.")]
+        raise ConfigError(
+            f"heatmap: {name!r} is not a parameter of this sweep; use one of {', '.join(params)}"
+        )
 
     @property
     def all_failed(self) -> bool:
@@ -135,5 +180,10 @@ class SweepResult:
             "failures": {k: f.to_json() for k, f in self.failures.items()},
             "warnings": self.warnings,
             "store": None if self.store is None else str(self.store),
+            "objectives": [
+                {"name": o.name, "direction": o.direction, "function": o.function}
+                for o in self.objectives
+            ],
+            "pareto": [p.to_json() for p in self.pareto_trials],
         }
         return out

@@ -11,8 +11,9 @@ import pandas as pd
 from isoloop.data import MarketData
 from isoloop.errors import ConfigError
 from isoloop.sweep.backtests import sweep_backtests, sweep_id
-from isoloop.sweep.config import SweepConfig
+from isoloop.sweep.config import DATA_SOURCE_KEY, SweepConfig
 from isoloop.sweep.datacache import DataCache, load_sweep_data
+from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
 from isoloop.sweep.driver import BestTrial, ProgressFn
 from isoloop.sweep.executors import Executor, make_executor
 from isoloop.sweep.loading import LoadedSweep, load_sweep
@@ -79,7 +80,9 @@ def run_sweep(
         resumed=outcome.resumed,
         executed=outcome.executed,
         best_equity_fn=(lambda: _best_equity(loaded, best, data, prints)) if best else None,
-        metric=cfg.objective.metric,
+        metric=outcome.objectives[0].name,
+        objectives=outcome.objectives,
+        pareto_trials=outcome.pareto,
     )
 
 
@@ -87,7 +90,12 @@ def _best_equity(
     loaded: LoadedSweep, best: BestTrial, data: MarketData, prints: Mapping[str, str]
 ) -> pd.Series:
     """The best trial's equity curve, re-run in the driver (a report wants it)."""
-    return backtest_params(loaded.base, best.params, data, prints, f"best-{best.trial_id}").equity
+    params = dict(best.params)
+    if loaded.datasets:  # on its own data set, resolved as its trial's was
+        index = dataset_index(loaded.datasets, params[DATA_SOURCE_KEY])
+        params[DATA_SOURCE_KEY] = loaded.datasets[index][1]
+        data, prints = dataset_slice(data, index), dataset_prints(prints, index)
+    return backtest_params(loaded.base, params, data, prints, f"best-{best.trial_id}").equity
 
 
 class OptimizationExecutor:

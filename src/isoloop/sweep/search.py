@@ -36,27 +36,66 @@ def check_grid_size(space: SearchSpace) -> None:
 
 @dataclass(slots=True)
 class GridSearch:
-    """Every grid point that satisfies the constraint; ids 0..N-1 over the filtered points."""
+    """Every grid point that satisfies the constraint; ids 0..N-1 over the filtered points.
+
+    With `max_tries`, only that many distinct points (a float in (0, 1]: that fraction
+    of the filtered grid, at least one) drawn without replacement from
+    `SeedSequence(seed)`; they keep their grid ids, so a sampled trial is the same
+    trial as in the full grid, on every executor and on resume.
+    """
 
     space: SearchSpace
     constraint: Constraint | None = None
-    _total: int | None = field(default=None, init=False, repr=False)
+    max_tries: int | float | None = None
+    seed: int = 0
+    _grid_total: int | None = field(default=None, init=False, repr=False)
+    _chosen: frozenset[int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_grid_size(self.space)
 
-    def trials(self) -> Iterator[tuple[int, Params]]:
+    def _all(self) -> Iterator[tuple[int, Params]]:
         trial_id = 0
         for params in self.space.points():
             if self.constraint is None or self.constraint(params):
                 yield trial_id, params
                 trial_id += 1
 
-    def total(self) -> int:
-        if self._total is None:
+    def grid_total(self) -> int:
+        """Points of the grid that satisfy the constraint (before `max_tries`)."""
+        if self._grid_total is None:
             # One lazy pass over the grid (constraint evaluations only, nothing kept).
-            self._total = sum(1 for _ in self.trials())
-        return self._total
+            self._grid_total = sum(1 for _ in self._all())
+        return self._grid_total
+
+    def sample_size(self) -> int:
+        grid = self.grid_total()
+        tries = self.max_tries
+        if tries is None:
+            return grid
+        # A float is a fraction of the grid (whole trials, at least one): backtesting.py's rule.
+        count = max(1, int(tries * grid)) if isinstance(tries, float) else int(tries)
+        return min(count, grid)
+
+    def chosen(self) -> frozenset[int] | None:
+        """The sampled grid ids (None: every point)."""
+        if self.max_tries is None:
+            return None
+        if self._chosen is None:
+            grid, count = self.grid_total(), self.sample_size()
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed))
+            picked = rng.choice(grid, size=count, replace=False) if count < grid else range(grid)
+            self._chosen = frozenset(int(i) for i in picked)
+        return self._chosen
+
+    def trials(self) -> Iterator[tuple[int, Params]]:
+        chosen = self.chosen()
+        for trial_id, params in self._all():
+            if chosen is None or trial_id in chosen:
+                yield trial_id, params
+
+    def total(self) -> int:
+        return self.sample_size()
 
 
 @dataclass(slots=True)

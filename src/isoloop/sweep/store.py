@@ -202,11 +202,24 @@ class SweepStore:
             f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials ORDER BY trial_id"
         )
         for raw in cursor:
-            row = dict(zip(TRIAL_COLUMNS, raw, strict=True))
-            for key in ("params", "stats_extra", "extra"):
-                row[key] = json.loads(row[key])
-            row["recycled"] = bool(row["recycled"])
-            yield row
+            yield self._decode(raw)
+
+    def row(self, trial_id: int) -> dict[str, Any]:
+        """One trial's row (JSON columns decoded); KeyError when it has none."""
+        cursor = self._db.execute(
+            f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE trial_id = ?", (trial_id,)
+        )
+        raw = cursor.fetchone()
+        if raw is None:
+            raise KeyError(trial_id)
+        return self._decode(raw)
+
+    def _decode(self, raw: tuple[Any, ...]) -> dict[str, Any]:
+        row = dict(zip(TRIAL_COLUMNS, raw, strict=True))
+        for key in ("params", "stats_extra", "extra"):
+            row[key] = json.loads(row[key])
+        row["recycled"] = bool(row["recycled"])
+        return row
 
     def frame(self) -> pd.DataFrame:
         """The trials table: one column per parameter (`param.<key>`), sorted by trial id."""

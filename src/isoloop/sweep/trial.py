@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from isoloop.backtest.run import BacktestCoordinator, BacktestResult
 from isoloop.config import RunConfig, apply_overrides
+from isoloop.config.classpath import user_module_folder
 from isoloop.data import MarketData
 from isoloop.scope import SharedServices
+from isoloop.sweep.config import DATA_SOURCE_KEY
+from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
 from isoloop.sweep.loading import params_config, trial_overrides
+from isoloop.sweep.objective import Objective, evaluate_functions
 from isoloop.sweep.spec import TrialOutput, TrialSpec
 
 __all__ = ["BacktestTrial", "TrialBase", "backtest_params"]
@@ -36,23 +41,65 @@ class TrialBase:
 
     run_config_json: str
     fingerprints: tuple[tuple[str, str], ...]
+    # Function objectives `(name, module:function)`, evaluated in the trial on its stats,
+    # and the folder their modules may be found in (the sweep file's).
+    objective_functions: tuple[tuple[str, str], ...] = ()
+    objective_folder: str | None = None
+    # `data.source` in the space: (value as written, resolved source) per data set.
+    datasets: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, base: RunConfig, prints: Mapping[str, str]) -> TrialBase:
-        return cls(json.dumps(base.model_dump(mode="json", by_alias=True)), tuple(prints.items()))
+    def of(
+        cls,
+        base: RunConfig,
+        prints: Mapping[str, str],
+        *,
+        objectives: Sequence[Objective] = (),
+        folder: Path | None = None,
+        datasets: Sequence[tuple[str, str]] = (),
+    ) -> TrialBase:
+        functions = tuple((o.name, o.function) for o in objectives if o.function is not None)
+        return cls(
+            json.dumps(base.model_dump(mode="json", by_alias=True)),
+            tuple(prints.items()),
+            functions,
+            str(folder.resolve()) if functions and folder is not None else None,
+            tuple(datasets),
+        )
 
     @property
     def code_folders(self) -> tuple[str, ...]:
-        """The folder the strategy's module came from (`strategy.path`), for executors
-        that ship user code to their workers (dask, ray)."""
+        """The folders of user code (`strategy.path`, an objective's module folder), for
+        executors that ship user code to their workers (dask, ray)."""
         path = json.loads(self.run_config_json).get("strategy", {}).get("path")
-        return (path,) if isinstance(path, str) else ()
+        folders = [path] if isinstance(path, str) else []
+        if self.objective_folder is not None and any(
+            user_module_folder(ref.partition(":")[0], (self.objective_folder,))
+            for _, ref in self.objective_functions
+        ):
+            folders.append(self.objective_folder)
+        return tuple(folders)
 
     def trial_config(self, spec: TrialSpec) -> RunConfig:
         """The base with the trial's parameters and its own seed."""
-        raw = apply_overrides(json.loads(self.run_config_json), trial_overrides(spec.params))
+        overrides = trial_overrides(spec.params)
+        if self.datasets:  # the data set as resolved in the driver (a relative path made absolute)
+            index = dataset_index(self.datasets, spec.params[DATA_SOURCE_KEY])
+            overrides[DATA_SOURCE_KEY] = self.datasets[index][1]
+        raw = apply_overrides(json.loads(self.run_config_json), overrides)
         raw["seed"] = spec.seed
         return RunConfig.model_validate_json(json.dumps(raw))
+
+    def trial_data(
+        self, spec: TrialSpec, data: MarketData, slices: dict[int, MarketData]
+    ) -> tuple[MarketData, dict[str, str]]:
+        """The trial's own bars and fingerprints (its data set's, when the space has several)."""
+        if not self.datasets:
+            return data, dict(self.fingerprints)
+        index = dataset_index(self.datasets, spec.params[DATA_SOURCE_KEY])
+        if index not in slices:
+            slices[index] = dataset_slice(data, index)
+        return slices[index], dataset_prints(dict(self.fingerprints), index)
 
 
 class BacktestTrial:
@@ -65,11 +112,14 @@ class BacktestTrial:
     once; nothing is module-level — and it never crosses a process boundary.
     """
 
-    _MAX_CACHED = 4  # distinct data sets (walk-forward windows) kept per worker
+    _MAX_CACHED = 16  # distinct data sets (walk-forward windows, space data sets) per worker
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._coordinators: dict[int, tuple[MarketData, BacktestCoordinator]] = {}
+        # The space's data sets sliced out of the shared bars (for the data object `_of`).
+        self._of: MarketData | None = None
+        self._slices: dict[int, MarketData] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -98,11 +148,26 @@ class BacktestTrial:
                 self._coordinators[id(data)] = entry
             return entry[1]
 
+    def _trial_data(
+        self, spec: TrialSpec, data: MarketData, base: TrialBase
+    ) -> tuple[MarketData, dict[str, str]]:
+        with self._lock:
+            if self._of is not data:  # new shared bars: the old slices are stale
+                self._of, self._slices = data, {}
+            return base.trial_data(spec, data, self._slices)
+
     def __call__(self, spec: TrialSpec, data: MarketData, base: TrialBase) -> TrialOutput:
         cfg = base.trial_config(spec)
-        coordinator = self._coordinator(data, dict(base.fingerprints))
+        bars, prints = self._trial_data(spec, data, base)
+        coordinator = self._coordinator(bars, prints)
         result = coordinator.run_backtest(cfg, run_id=f"trial-{spec.trial_id}")
-        return TrialOutput(stats=result.stats, digest=result.digest)
+        stats = dict(result.stats)
+        if base.objective_functions:
+            folders = () if base.objective_folder is None else (base.objective_folder,)
+            stats.update(evaluate_functions(base.objective_functions, result.stats, folders))
+        # With several data sets, each trial records the fingerprints of the bars it ran on.
+        extra = {"data": prints} if base.datasets else {}
+        return TrialOutput(stats=stats, digest=result.digest, extra=extra)
 
 
 def backtest_params(

@@ -8,7 +8,7 @@ from typing import Any
 
 from isoloop.backtest.validate import validate_run_config
 from isoloop.errors import ConfigError
-from isoloop.sweep.config import build_search
+from isoloop.sweep.config import DATA_SOURCE_KEY, build_search
 from isoloop.sweep.datacache import load_sweep_data
 from isoloop.sweep.loading import load_sweep, params_config
 from isoloop.sweep.search import GridSearch
@@ -26,8 +26,11 @@ def validate_sweep_file(path: Path, overrides: Mapping[str, Any] | None = None) 
     if first is None:
         raise ConfigError(f"{path}: the space (after the constraint) has no trials")
     # The first point must make a valid run: config keys, data, blueprint, strategy params.
+    params = dict(first[1])
+    if loaded.datasets:  # the first data set as the trial would load it (path resolved)
+        params[DATA_SOURCE_KEY] = loaded.datasets[0][1]
     try:
-        validate_run_config(params_config(loaded.base, first[1]))
+        validate_run_config(params_config(loaded.base, params))
     except ConfigError as exc:
         raise ConfigError(f"{path}: trial {first[0]} {dict(first[1])}: {exc}") from None
     data, _ = load_sweep_data(loaded)

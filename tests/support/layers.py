@@ -18,11 +18,13 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"data"}),
     frozenset({"scope"}),
     frozenset({"engine", "venues", "results"}),
-    frozenset({"examples", "compat"}),
+    frozenset({"examples"}),
     frozenset({"backtest"}),
     frozenset({"sweep"}),
     frozenset({"live"}),
     frozenset({"validate", "notebook", "cli_sweep"}),
+    # compat's Backtest is built on the notebook's (backtesting.py users get the same runs).
+    frozenset({"compat"}),
     frozenset({"cli", "__init__", "__main__"}),
 )
 # Same-layer arrows the design allows: venues implement the Venue protocol engine owns,

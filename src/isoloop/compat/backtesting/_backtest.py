@@ -1,0 +1,190 @@
+"""backtesting.py's `Backtest(data, Strategy, cash=…, commission=…).run(**params)` on isoloop.
+
+Nothing here simulates: the settings become isoloop run settings and every
+`.run()` is one `isoloop.Backtest` run in a fresh, isolated run scope (the same
+digest as the CLI for the same bars and settings); `.optimize()` is an isoloop
+sweep; `.plot()` writes isoloop's HTML report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from isoloop.compat.backtesting._optimize import optimize_settings
+from isoloop.compat.backtesting._stats import RunStrategy, labelled_stats
+from isoloop.compat.backtesting._strategy import Strategy
+from isoloop.config import RunConfig
+from isoloop.errors import ConfigError
+from isoloop.notebook import Backtest as NotebookBacktest
+from isoloop.notebook import NotebookResult, Report
+
+__all__ = ["Backtest"]
+
+
+def _commission(value: Any) -> Any:
+    """backtesting.py's commission forms as an isoloop `venue.commission` setting."""
+    if isinstance(value, bool):
+        raise ConfigError(f"Backtest: commission={value!r}: give a rate, (fixed, relative) or f")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, tuple) and len(value) == 2:
+        fixed, relative = value
+        return {"model": "fixed_relative", "fixed": fixed, "relative": relative}
+    if callable(value):
+        module = getattr(value, "__module__", None)
+        qualname = getattr(value, "__qualname__", "")
+        if not module or not qualname.isidentifier():
+            raise ConfigError(
+                f"Backtest: commission={value!r}: a commission function must be defined at "
+                "the top level of a module (runs import it by name, a lambda or nested "
+                "function cannot be imported)"
+            )
+        return {"model": "function", "function": f"{module}:{qualname}"}
+    raise ConfigError(
+        f"Backtest: commission={value!r}: give a rate (0.002), a (fixed, relative) tuple "
+        "or a function f(size, price) -> fee"
+    )
+
+
+class Backtest:
+    """Run a `isoloop.compat.backtesting.Strategy` over a DataFrame of OHLCV bars.
+
+    The keyword arguments are backtesting.py's, with its defaults (notably
+    `finalize_trades=False`: trades still open at the end stay open and out of
+    the trade statistics). Any other keyword is an `isoloop.Backtest` setting
+    (`seed=`, `risk={...}`, `symbol=`, …).
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        strategy: type[Strategy],
+        *,
+        cash: float = 10_000,
+        spread: float = 0.0,
+        commission: Any = 0.0,
+        margin: float = 1.0,
+        trade_on_close: bool = False,
+        hedging: bool = False,
+        exclusive_orders: bool = False,
+        finalize_trades: bool = False,
+        **settings: Any,
+    ) -> None:
+        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+            hint = ""
+            if isinstance(strategy, type) and strategy.__module__.split(".")[0] != "isoloop":
+                hint = (
+                    "; if it subclasses backtesting.Strategy, import Strategy from "
+                    "isoloop.compat.backtesting instead"
+                )
+            raise ConfigError(
+                f"Backtest: strategy must be a subclass of isoloop.compat.backtesting.Strategy, "
+                f"got {strategy!r}{hint}"
+            )
+        self._strategy = strategy
+        venue: dict[str, Any] = {"cash": cash, "spread": spread}
+        venue["commission"] = _commission(commission)
+        # Only what differs from the defaults, so the run's config reads like a native one.
+        if margin != 1:
+            venue["margin"] = margin
+        if hedging:
+            venue["hedging"] = True
+        if exclusive_orders:
+            venue["exclusive_orders"] = True
+        if trade_on_close:
+            venue["fill"] = "close"
+        if "finalize_trades" in RunConfig.model_fields:
+            settings.setdefault("finalize_trades", bool(finalize_trades))
+        self._finalize = bool(finalize_trades)
+        self._bt = NotebookBacktest(data, strategy, **venue, **settings)
+        self._results: pd.Series | None = None
+        self._last: NotebookResult | None = None
+
+    @property
+    def native(self) -> NotebookBacktest:
+        """The `isoloop.Backtest` underneath (digests, sweep configs, native results)."""
+        return self._bt
+
+    def run(self, **params: Any) -> pd.Series:
+        """One backtest with these strategy parameters (class attributes otherwise)."""
+        result = self._bt.run(**params)
+        self._last = result
+        res = result.result
+        self._results = labelled_stats(
+            res.stats, res.equity, res.trades, RunStrategy(self._strategy, params)
+        )
+        return self._results
+
+    def optimize(
+        self,
+        *,
+        maximize: str | Callable[..., Any] = "SQN",
+        method: str = "grid",
+        max_tries: int | float | None = None,
+        constraint: str | Callable[..., Any] | None = None,
+        return_heatmap: bool = False,
+        return_optimization: bool = False,
+        random_state: int | None = None,
+        executor: str = "serial",
+        workers: int = 2,
+        **space: Any,
+    ) -> Any:
+        """A sweep over `space`; returns the best run's stats (and the heatmap if asked).
+
+        `maximize` is a backtesting.py label ("SQN", "Equity Final [$]") or an isoloop
+        stats key; `constraint` a function of the parameters (`lambda p: p.n1 < p.n2`)
+        written as one comparison expression, or isoloop's expression string. The
+        sweep runs on isoloop's executors (`executor="process"` for several cores).
+        """
+        if return_optimization:
+            raise ConfigError(
+                "Backtest.optimize: return_optimization=True is backtesting.py's SAMBO "
+                "result object; isoloop has none (use method='grid' or the native "
+                "isoloop.Backtest.optimize result)"
+            )
+        kwargs, metric = optimize_settings(
+            space,
+            maximize=maximize,
+            method=method,
+            max_tries=max_tries,
+            constraint=constraint,
+            random_state=random_state,
+        )
+        sweep = self._bt.optimize(executor=executor, workers=workers, **kwargs)
+        best = sweep.best
+        if best is None:
+            raise ConfigError(
+                "Backtest.optimize: no trial finished (every parameter combination failed "
+                "or was excluded by the constraint)"
+            )
+        stats = self.run(**dict(best.params))
+        if not return_heatmap:
+            return stats
+        names = list(space)
+        ok = sweep.trials
+        if "status" in ok.columns:
+            ok = ok[ok["status"] == "ok"]
+        cols = [f"param.{k}" for k in names]
+        heatmap = ok.set_index(cols)[metric].rename(metric)
+        heatmap.index.names = names
+        return stats, heatmap.sort_index()
+
+    def plot(
+        self, *, results: pd.Series | None = None, filename: str | None = None, **_ignored: Any
+    ) -> Report:
+        """isoloop's HTML report of the last run (runs with default parameters if none)."""
+        if results is not None and results is not self._results:
+            strategy = results.get("_strategy")
+            params = strategy.params if isinstance(strategy, RunStrategy) else {}
+            self.run(**params)
+        last = self._last
+        if last is None:
+            self.run()
+            last = self._last
+        if last is None:  # run() always sets it; this only narrows the type
+            raise ConfigError("Backtest.plot: no run to plot")
+        return last.plot(Path(filename) if filename else None)

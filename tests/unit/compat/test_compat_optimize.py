@@ -1,0 +1,59 @@
+"""`Backtest.optimize` as backtesting.py users call it, against backtesting.py's own optimize."""
+
+from __future__ import annotations
+
+import warnings
+
+import backtesting
+import numpy as np
+import pytest
+from backtesting.test import GOOG
+from test_compat_parity import OracleSmaCross, SmaCross
+
+from isoloop.compat.backtesting import Backtest
+from isoloop.compat.backtesting._optimize import constraint_expression
+from isoloop.errors import ConfigError
+
+DATA = GOOG.iloc[:900]
+
+
+def test_grid_optimize_with_a_lambda_constraint_equals_backtesting_py() -> None:
+    space = {"n1": [5, 10, 15], "n2": range(10, 40, 10)}
+    ours, heat = Backtest(DATA, SmaCross, finalize_trades=True).optimize(
+        **space,
+        maximize="Equity Final [$]",
+        constraint=lambda p: p.n1 < p.n2,
+        return_heatmap=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, their_heat = backtesting.Backtest(
+            DATA, OracleSmaCross, finalize_trades=True
+        ).optimize(
+            **space,
+            maximize="Equity Final [$]",
+            constraint=lambda p: p.n1 < p.n2,
+            return_heatmap=True,
+        )
+    # The same parameter combinations (the constraint left out n1=10/15, n2=10), same values.
+    assert list(heat.index) == list(their_heat.index)
+    assert heat.index.names == their_heat.index.names
+    np.testing.assert_allclose(heat.to_numpy(), their_heat.to_numpy(), rtol=1e-9)
+    assert str(ours["_strategy"]) == str(theirs["_strategy"]).replace("Oracle", "")
+    assert ours["Equity Final [$]"] == pytest.approx(theirs["Equity Final [$]"], rel=1e-9)
+
+
+def test_constraint_functions_become_sweep_expressions() -> None:
+    def spaced(params):  # type: ignore[no-untyped-def]
+        return params["fast"] * 2 <= params.slow
+
+    assert constraint_expression(lambda p: p.n1 < p.n2) == "n1 < n2"
+    assert constraint_expression(spaced) == "fast * 2 <= slow"
+    assert constraint_expression("a < b") == "a < b"
+    with pytest.raises(ConfigError, match="one expression over"):
+        constraint_expression(lambda p: len(p) > 1)
+
+
+def test_unknown_statistic_to_maximize_lists_the_labels() -> None:
+    with pytest.raises(ConfigError, match=r"'Sharp Ratio' is not a statistic.*'Sharpe Ratio'"):
+        Backtest(DATA, SmaCross).optimize(n1=[5, 10], maximize="Sharp Ratio")

@@ -269,8 +269,10 @@ class IndicatorMixin:
         symbols = getattr(market, "symbols", {}) if market is not None else {}
         primary = getattr(market, "primary", None)
         for symbol, data in symbols.items():
-            for attr, short in _COLUMN_LABELS:
-                if value is getattr(data, attr, None):
+            named = [(short, getattr(data, attr, None)) for attr, short in _COLUMN_LABELS]
+            named += list(getattr(data, "extra", {}).items())  # extra data columns: `PE`
+            for short, column in named:
+                if value is column:
                     return short if symbol == primary else f"{symbol}.{short}"
         if isinstance(value, pd.DataFrame):
             return "df"

@@ -228,6 +228,21 @@ def test_default_names_spell_the_function_and_its_arguments() -> None:
     assert out.indicators["sma(C,10) #2"].lines == ("sma(C,10) #2",)
 
 
+def test_default_names_spell_extra_columns_and_other_symbols() -> None:
+    goog = GOOG.copy()
+    goog["PE"] = np.linspace(20.0, 30.0, len(goog))
+
+    class Uses(IndicatorMixin, Strategy):
+        def init(self) -> None:
+            self.I(sma, self.data["PE"], 5)
+            self.I(sma, self.market["EURUSD"].close, 5)
+
+    cfg = make_config(data__symbol="GOOG")
+    data = market(("GOOG", goog), ("EURUSD", EURUSD))
+    out = build(cfg, data, Uses, {}, log=QUIET).engine.run()
+    assert list(out.indicators) == ["sma(PE,5)", "sma(EURUSD.C,5)"]
+
+
 def test_several_lines_in_any_orientation_and_labelled() -> None:
     n = len(GOOG)
 

@@ -57,3 +57,11 @@ def test_constraint_functions_become_sweep_expressions() -> None:
 def test_unknown_statistic_to_maximize_lists_the_labels() -> None:
     with pytest.raises(ConfigError, match=r"'Sharp Ratio' is not a statistic.*'Sharpe Ratio'"):
         Backtest(DATA, SmaCross).optimize(n1=[5, 10], maximize="Sharp Ratio")
+
+
+def test_max_tries_samples_that_many_grid_points() -> None:
+    _, heat = Backtest(DATA, SmaCross, finalize_trades=True).optimize(
+        n1=[5, 10, 15, 20], n2=[25, 30, 35, 40], max_tries=5, return_heatmap=True
+    )
+    assert len(heat) == 5
+    assert heat.index.names == ["n1", "n2"]

@@ -158,3 +158,27 @@ def test_lib_helpers_agree_with_backtesting_lib() -> None:
         if len(a) > 1:
             assert quantile(a) == oracle.quantile(a)
             assert quantile(a, 0.3) == pytest.approx(oracle.quantile(a, 0.3))
+
+
+class ReadsExtra(Strategy):
+    def next(self) -> None:
+        SEEN.append(
+            {
+                "n": len(self.data),
+                "pe": self.data.PE.copy(),
+                "by_key": float(self.data["PE"][-1]),
+                "df_cols": list(self.data.df.columns),
+            }
+        )
+
+
+def test_extra_data_columns_grow_like_ohlcv() -> None:
+    frame = DATA.assign(PE=np.arange(len(DATA), dtype=float) / 10)
+    SEEN.clear()
+    Backtest(frame, ReadsExtra).run()
+    assert SEEN, "next() never ran"
+    for row in SEEN:
+        n = row["n"]
+        np.testing.assert_array_equal(row["pe"], frame["PE"].to_numpy()[:n])
+        assert row["by_key"] == frame["PE"].iloc[n - 1]
+        assert row["df_cols"] == ["Open", "High", "Low", "Close", "Volume", "PE"]

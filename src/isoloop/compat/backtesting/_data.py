@@ -14,9 +14,10 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-__all__ = ["Array", "Data", "Indicator"]
+from isoloop.data.bars import OHLCV_COLUMNS
+from isoloop.engine.market import AlignedSymbol
 
-_OHLCV = ("Open", "High", "Low", "Close", "Volume")
+__all__ = ["Array", "Data", "Indicator"]
 
 
 class Array(np.ndarray):  # type: ignore[type-arg, unused-ignore]
@@ -184,11 +185,9 @@ class Data:
         return f"<Data i={i} ({self._index[i]}) {values}>"
 
 
-def ohlcv_columns(aligned: Any) -> dict[str, np.ndarray]:
-    """A run symbol's read-only arrays under backtesting.py's column names (extra ones too)."""
-    columns: dict[str, np.ndarray] = {name: getattr(aligned, name.lower()) for name in _OHLCV}
-    extra = getattr(aligned, "extra", None)
-    if isinstance(extra, Mapping):
-        for name, values in extra.items():
-            columns.setdefault(str(name), values)
+def ohlcv_columns(aligned: AlignedSymbol) -> dict[str, np.ndarray]:
+    """A run symbol's read-only arrays under backtesting.py's column names, extra ones after."""
+    columns: dict[str, np.ndarray] = {name: aligned.column(name) for name in OHLCV_COLUMNS}
+    for name, values in aligned.extra.items():
+        columns.setdefault(name, values)
     return columns

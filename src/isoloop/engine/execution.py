@@ -9,17 +9,17 @@ in sequence as one unit and unwind filled legs when a later leg fails (EXEC-006)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from isoloop.config.models import ExecutionConfig
+from isoloop.engine.blocks import BlockExecution, InstructionBlock
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.venue_manager import VenueInterfaceManager
-from isoloop.errors import AtomicGroupError, ReconciliationError
+from isoloop.errors import ReconciliationError
 from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent, PositionUpdate
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import PositionKey
@@ -34,18 +34,7 @@ _DENIED = OrderStatus.DENIED
 _FILLED = OrderStatus.FILLED
 
 
-@dataclass(slots=True)
-class InstructionBlock:
-    """Orders executed in sequence as one unit at the next bar."""
-
-    id: str
-    legs: list[Order]
-    status: str = "pending"  # pending | filled | rolled_back | denied
-    unwinds: list[Order] = field(default_factory=list)
-    error: AtomicGroupError | None = None
-
-
-class ExecutionManager:
+class ExecutionManager(BlockExecution):
     def __init__(
         self,
         *,
@@ -82,6 +71,11 @@ class ExecutionManager:
         )
         self.retries = 0
         self.failed: ReconciliationError | None = None
+        # Venues that keep trades number their SL/TP orders through the run.
+        for v in self._venue_list:
+            bind = getattr(v, "bind_orders", None)
+            if bind is not None:
+                bind(self._new_bracket)
 
     @property
     def default_venue(self) -> str:
@@ -116,6 +110,9 @@ class ExecutionManager:
         position_type: str = "spot",
         reduce_only: bool = False,
         tag: str | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
+        parent_trade: str | None = None,
     ) -> Order:
         """A RECEIVED order with the run's next id (ids are per run and deterministic)."""
         self._seq += 1
@@ -144,10 +141,16 @@ class ExecutionManager:
             submitted_bar=self._clock.bar,
             tag=tag,
             reduce_only=reduce_only,
+            sl=sl,
+            tp=tp,
+            parent_trade=parent_trade,
         )
 
     def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order:
-        """Run one order through the tight loop; returns it in its post-handshake state."""
+        """Run one order through the tight loop; returns it in its post-handshake state.
+
+        `front` queues it ahead of the venue's working orders (closes, like
+        backtesting.py's, go first)."""
         self.orders.append(order)
         if not skip_risk:
             reason = self._risk.pre_trade(order)
@@ -184,7 +187,7 @@ class ExecutionManager:
 
     def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
         if hs.deltas or hs.cash_delta:
-            self._updates.update_state(hs)
+            self._updates.update_state(hs, order.tag)
         # StrEnum members render as their value; no per-call list building on this path.
         self._debug(
             "execution_handshake",
@@ -264,6 +267,83 @@ class ExecutionManager:
             problems = self._updates.reconcile(venue)
         self._log.info("reconciliation_recovered", venue=venue, order_id=order.id, attempts=attempt)
 
+    # -- trades: brackets, closes, exclusive orders ---------------------------------
+    def _new_bracket(
+        self,
+        symbol: str,
+        side: Side,
+        size: float,
+        *,
+        venue: str,
+        stop: float | None,
+        limit: float | None,
+        tag: str | None,
+        trade_id: str,
+    ) -> Order:
+        """A trade's SL (stop) or TP (limit), numbered and registered by this run.
+
+        Brackets protect a position, so they skip the pre-trade checks (a kill
+        switch never strands a position without its stop); they are routed by the
+        venue that keeps the trade."""
+        order = self.new_order(symbol, side, size, venue=venue, stop=stop, limit=limit, tag=tag)
+        self.orders.append(order)
+        order.transition(_VALIDATED)
+        order.transition(OrderStatus.ROUTED)
+        self._updates.trades.note_bracket(
+            trade_id, "sl" if stop is not None else "tp", stop or limit
+        )
+        return order
+
+    def _trade_venue(self, venue: str) -> Any:
+        v = self._venues.get(venue)
+        if getattr(v, "book", None) is None:
+            raise ValueError(
+                f"venue {venue!r} ({type(v).__name__}) does not keep trades: SL/TP brackets "
+                "and trade closes need a simulated or paper venue"
+            )
+        return v
+
+    def set_bracket(self, venue: str, trade_id: str, kind: str, price: float | None) -> None:
+        """Replace (or cancel, with None) an open trade's stop-loss or take-profit."""
+        v = self._trade_venue(venue)
+        v.set_bracket(trade_id, kind, price, self._clock.bar)
+        self._updates.trades.note_bracket(trade_id, kind, price)
+
+    def close_trade(self, venue: str, trade_id: str, portion: float = 1.0) -> Order | None:
+        """A market order closing `portion` of one trade, queued first, through risk.
+
+        A whole-unit trade closes whole units (at least one); a fractional one
+        closes exactly `portion` of it."""
+        trade = self._trade_venue(venue).book.get(trade_id)
+        if trade is None:
+            return None
+        units = abs(trade.size)
+        size = units * portion
+        if units == round(units):
+            size = float(max(1, round(size)))
+        order = self.new_order(
+            trade.symbol,
+            Side.SELL if trade.size > 0 else Side.BUY,
+            min(size, units),
+            venue=venue,
+            position_type=trade.key.split(":", 2)[1],
+            reduce_only=True,
+            tag=trade.tag,
+            parent_trade=trade.id,
+        )
+        return self.submit(order, front=True)
+
+    def make_room(self, symbol: str, venue: str) -> None:
+        """`exclusive_orders`: cancel the symbol's other orders and close its open trades."""
+        v = self._venues.get(venue)
+        for order in tuple(v.working):
+            if order.symbol == symbol and not order.contingent and order.is_active:
+                self.cancel(order, "exclusive_orders: replaced by a new order")
+        book = getattr(v, "book", None)
+        for trade in list(book or ()):
+            if trade.symbol == symbol:
+                self.close_trade(venue, trade.id)
+
     # -- bars -------------------------------------------------------------------
     def process_bar(self, bar: int, final: bool = False) -> None:
         """Blocks first, then every venue's working orders, each order through the loop."""
@@ -338,89 +418,6 @@ class ExecutionManager:
         for order in self.orders:
             if order.status is _VALIDATED:
                 order.transition(OrderStatus.CANCELLED, reason)
-
-    # -- instruction blocks --------------------------------------------------------
-    def submit_block(self, legs: list[Order]) -> InstructionBlock:
-        """Queue legs to execute in sequence as one unit at the next bar.
-
-        Every leg passes the pre-trade checks now; if one is denied, the whole
-        block is denied and nothing is sent.
-        """
-        self._block_seq += 1
-        block = InstructionBlock(f"B{self._block_seq:05d}", list(legs))
-        self.blocks.append(block)
-        reasons = []
-        for leg in legs:
-            self.orders.append(leg)
-            r = self._risk.pre_trade(leg)
-            reasons.append(r)
-        if any(r is not None for r in reasons):
-            first = next(r for r in reasons if r is not None)
-            for leg, r in zip(legs, reasons, strict=True):
-                self._deny(leg, r if r is not None else f"block {block.id} denied: {first}")
-            block.status = "denied"
-            return block
-        for leg in legs:
-            leg.transition(_VALIDATED)
-        self._pending_blocks.append(block)
-        self._log.debug("block_queued", block=block.id, legs=[leg.id for leg in legs])
-        return block
-
-    def _run_block(self, block: InstructionBlock, bar: int) -> None:
-        done: list[Order] = []
-        for n, leg in enumerate(block.legs):
-            venue = self._venues.find(leg.venue)
-            if venue is None:
-                hs = self._venues.route_to_venue(leg)
-            else:
-                leg.transition(OrderStatus.ROUTED)
-                hs = venue.execute_now(leg, bar)
-            self._apply(leg, hs)
-            if leg.status is _FILLED:
-                done.append(leg)
-                continue
-            self._rollback(block, done, leg, n, bar)
-            return
-        block.status = "filled"
-
-    def _rollback(
-        self, block: InstructionBlock, done: list[Order], failed: Order, n: int, bar: int
-    ) -> None:
-        for rest in block.legs[n + 1 :]:
-            rest.transition(OrderStatus.CANCELLED, f"block {block.id} rolled back")
-        for leg in reversed(done):
-            unwind = self.new_order(
-                leg.symbol,
-                Side.SELL if leg.side is Side.BUY else Side.BUY,
-                leg.filled,
-                venue=leg.venue,
-                position_type=leg.position_type,
-                tag=f"unwind:{leg.id}",
-            )
-            unwind.submitted_bar = bar - 1
-            self.orders.append(unwind)
-            unwind.transition(_VALIDATED)
-            unwind.transition(OrderStatus.ROUTED)
-            self._apply(unwind, self._venues.get(leg.venue).execute_now(unwind, bar))
-            block.unwinds.append(unwind)
-        err = AtomicGroupError(
-            f"block {block.id}: leg {failed.id} ({failed.symbol}@{failed.venue}) ended "
-            f"{failed.status.value} ({failed.reason}); unwound {len(done)} filled leg(s)",
-            block=block.id,
-        )
-        block.status = "rolled_back"
-        block.error = err
-        self._log.error(
-            "atomic_group_rollback",
-            code=err.code,
-            block=block.id,
-            failed_leg=failed.id,
-            failed_status=failed.status.value,
-            reason=failed.reason,
-            unwound=[leg.id for leg in done],
-            unwind_orders=[u.id for u in block.unwinds],
-            unwind_status=[u.status.value for u in block.unwinds],
-        )
 
     # -- results ---------------------------------------------------------------------
     def order_records(self) -> list[dict[str, Any]]:

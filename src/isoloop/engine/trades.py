@@ -1,13 +1,17 @@
-"""Round-trip trades derived from fills, FIFO per position key.
+"""Round-trip trades derived from fills: the books' side of the venue's trades.
 
-The same accounting as backtesting.py without hedging: a fill against the
-position closes the oldest lots first (a lot partly closed is split), the rest
-opens a new lot; each closed trade carries its share of the entry fee plus its
-share of the exit fee.
+A fill that names a trade (`Fill.trade_id`, the simulated venue's one fill per
+trade touched) closes part of that trade if it is open, or opens it. A fill
+without one pairs FIFO per position key, as backtesting.py does without
+hedging: it closes the oldest opposite lots first (a lot partly closed is
+split) and opens a new lot with the rest. Each closed trade carries its share
+of the entry fee plus its exit fee, its tag, and the stop-loss and take-profit
+it last had.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +19,7 @@ import pandas as pd
 
 from isoloop.model.events import Fill
 
-__all__ = ["TRADE_COLUMNS", "ClosedTrade", "TradeLedger"]
+__all__ = ["TRADE_COLUMNS", "ClosedTrade", "OpenLot", "TradeLedger"]
 
 TRADE_COLUMNS = (
     "symbol",
@@ -30,15 +34,25 @@ TRADE_COLUMNS = (
     "pnl",
     "commission",
     "return_pct",
+    "tag",
+    "sl",
+    "tp",
 )
 
 
 @dataclass(slots=True)
-class _Lot:
+class OpenLot:
+    """An open trade as the books see it (`size` signed; `fee` the entry fee still unassigned)."""
+
+    id: str
+    key: str
+    symbol: str
+    venue: str
     size: float
     price: float
     bar: int
     fee: float
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,59 +67,120 @@ class ClosedTrade:
     pnl: float
     commission: float
     return_pct: float
+    id: str = ""
+    tag: str | None = None
+    sl: float | None = None
+    tp: float | None = None
 
 
 class TradeLedger:
     def __init__(self) -> None:
-        self._lots: dict[str, list[_Lot]] = {}
+        self._lots: dict[str, list[OpenLot]] = {}
+        self._by_id: dict[str, OpenLot] = {}
+        # The SL/TP each trade last had (kept after it closes, for the trades table).
+        self._brackets: dict[str, list[float | None]] = {}
+        self._seq = 0
         self.closed: list[ClosedTrade] = []
 
-    def on_fill(self, key: str, fill: Fill) -> None:
+    # -- brackets --------------------------------------------------------------------
+    def note_bracket(self, trade_id: str, kind: str, price: float | None) -> None:
+        pair = self._brackets.setdefault(trade_id, [None, None])
+        pair[0 if kind == "sl" else 1] = price
+
+    def brackets(self, trade_id: str) -> tuple[float | None, float | None]:
+        pair = self._brackets.get(trade_id)
+        return (None, None) if pair is None else (pair[0], pair[1])
+
+    # -- fills -------------------------------------------------------------------------
+    def on_fill(self, key: str, fill: Fill, tag: str | None = None) -> None:
         lots = self._lots.setdefault(key, [])
+        tid = fill.trade_id
+        if tid is not None:
+            lot = self._by_id.get(tid)
+            if lot is not None and lot.size * fill.qty < 0:
+                self._close(lots, lot, abs(fill.qty), fill, abs(fill.qty))
+            else:
+                self._open(lots, key, fill, fill.qty, fill.fee, tag, tid)
+            return
         qty = fill.qty
         total = abs(qty)
         remaining = qty
         while remaining and lots and lots[0].size * remaining < 0:
             lot = lots[0]
-            lot_abs = abs(lot.size)
-            n = min(abs(remaining), lot_abs)
-            entry_fee = lot.fee if n == lot_abs else lot.fee * (n / lot_abs)
-            exit_fee = fill.fee if n == total else fill.fee * (n / total)
-            size = n if lot.size > 0 else -n
-            commission = entry_fee + exit_fee
-            gross = 1.0 if size > 0 else -1.0
-            self.closed.append(
-                ClosedTrade(
-                    symbol=fill.symbol,
-                    venue=fill.venue,
-                    size=size,
-                    entry_bar=lot.bar,
-                    exit_bar=fill.bar,
-                    entry_price=lot.price,
-                    exit_price=fill.price,
-                    pnl=size * (fill.price - lot.price) - commission,
-                    commission=commission,
-                    return_pct=gross * (fill.price / lot.price - 1.0)
-                    - commission / (n * lot.price),
-                )
-            )
-            if n == lot_abs:
-                lots.pop(0)
-            else:
-                lot.size -= size
-                lot.fee -= entry_fee
-            remaining += size
+            n = min(abs(remaining), abs(lot.size))
+            remaining += n if lot.size > 0 else -n
+            self._close(lots, lot, n, fill, total)
         if remaining:
             fee = fill.fee if abs(remaining) == total else fill.fee * (abs(remaining) / total)
-            lots.append(_Lot(remaining, fill.price, fill.bar, fee))
+            self._open(lots, key, fill, remaining, fee, tag, None)
 
+    def _open(
+        self,
+        lots: list[OpenLot],
+        key: str,
+        fill: Fill,
+        size: float,
+        fee: float,
+        tag: str | None,
+        tid: str | None,
+    ) -> None:
+        if tid is None:
+            self._seq += 1
+            tid = f"L{self._seq:06d}"
+        lot = OpenLot(tid, key, fill.symbol, fill.venue, size, fill.price, fill.bar, fee, tag)
+        lots.append(lot)
+        self._by_id[tid] = lot
+
+    def _close(self, lots: list[OpenLot], lot: OpenLot, n: float, fill: Fill, total: float) -> None:
+        """Close `n` units of `lot` with (`n`/`total` of) `fill`."""
+        lot_abs = abs(lot.size)
+        entry_fee = lot.fee if n == lot_abs else lot.fee * (n / lot_abs)
+        exit_fee = fill.fee if n == total else fill.fee * (n / total)
+        size = n if lot.size > 0 else -n
+        commission = entry_fee + exit_fee
+        gross = 1.0 if size > 0 else -1.0
+        sl, tp = self.brackets(lot.id)
+        self.closed.append(
+            ClosedTrade(
+                symbol=fill.symbol,
+                venue=fill.venue,
+                size=size,
+                entry_bar=lot.bar,
+                exit_bar=fill.bar,
+                entry_price=lot.price,
+                exit_price=fill.price,
+                pnl=size * (fill.price - lot.price) - commission,
+                commission=commission,
+                return_pct=gross * (fill.price / lot.price - 1.0) - commission / (n * lot.price),
+                id=lot.id,
+                tag=lot.tag,
+                sl=sl,
+                tp=tp,
+            )
+        )
+        if n == lot_abs:
+            lots.remove(lot)
+            del self._by_id[lot.id]
+        else:
+            lot.size -= size
+            lot.fee -= entry_fee
+
+    # -- views -------------------------------------------------------------------------
     def open_lots(self) -> dict[str, float]:
         return {k: sum(lot.size for lot in v) for k, v in self._lots.items() if v}
+
+    def open_trades(self) -> list[OpenLot]:
+        """Open trades across keys, oldest first (by entry bar, then opening order)."""
+        return list(self._by_id.values())
+
+    def lot(self, trade_id: str) -> OpenLot | None:
+        return self._by_id.get(trade_id)
 
     def frame(self, index: np.ndarray) -> pd.DataFrame:
         t = self.closed
         entry = np.array([x.entry_bar for x in t], dtype=np.int64)
         exit_ = np.array([x.exit_bar for x in t], dtype=np.int64)
+        nan = math.nan
         return pd.DataFrame(
             {
                 "symbol": pd.Series([x.symbol for x in t], dtype=object),
@@ -120,6 +195,9 @@ class TradeLedger:
                 "pnl": np.array([x.pnl for x in t], dtype=np.float64),
                 "commission": np.array([x.commission for x in t], dtype=np.float64),
                 "return_pct": np.array([x.return_pct for x in t], dtype=np.float64),
+                "tag": pd.Series([x.tag for x in t], dtype=object),
+                "sl": np.array([nan if x.sl is None else x.sl for x in t], dtype=np.float64),
+                "tp": np.array([nan if x.tp is None else x.tp for x in t], dtype=np.float64),
             },
             columns=list(TRADE_COLUMNS),
         )

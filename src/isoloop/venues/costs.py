@@ -7,11 +7,15 @@ it without branching on the model kind per fill.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from isoloop.config.classpath import import_function
 from isoloop.config.models import (
     FixedCommission,
+    FixedRelativeCommission,
+    FunctionCommission,
     PercentCommission,
     PerShareCommission,
     SlippageConfig,
@@ -23,6 +27,8 @@ __all__ = [
     "CommissionModel",
     "FixedBpsSlippage",
     "FixedCommissionModel",
+    "FixedRelativeCommissionModel",
+    "FunctionCommissionModel",
     "NoSlippage",
     "PerShareCommissionModel",
     "PercentCommissionModel",
@@ -37,7 +43,10 @@ __all__ = [
 
 class CommissionModel(Protocol):
     def fee(self, qty: float, price: float, first_fill: bool) -> float:
-        """Fee for a fill of `qty` units (sign ignored) at `price`."""
+        """Fee for a fill of `qty` units at `price`.
+
+        `qty` is signed like backtesting.py's commission argument: the order's size
+        for an entry, the closed trade's size for an exit. Most models use |qty|."""
         ...
 
 
@@ -94,6 +103,34 @@ class TieredCommissionModel:
 
 
 @dataclass(frozen=True, slots=True)
+class FixedRelativeCommissionModel:
+    """`fixed` cash plus `relative` × traded value on every trade entry and exit."""
+
+    fixed: float
+    relative: float
+
+    def fee(self, qty: float, price: float, first_fill: bool = True) -> float:
+        return self.fixed + abs(qty) * price * self.relative
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCommissionModel:
+    """A user function `function(size, price) -> fee` (size signed), named by its path."""
+
+    path: str
+    function: Callable[[float, float], float]
+
+    def fee(self, qty: float, price: float, first_fill: bool = True) -> float:
+        fee = float(self.function(qty, price))
+        if not math.isfinite(fee):
+            raise ValueError(
+                f"commission function {self.path} returned {fee!r} for size {qty!r} at "
+                f"price {price!r}; it must return a finite number"
+            )
+        return fee
+
+
+@dataclass(frozen=True, slots=True)
 class NoSlippage:
     def adjust(self, price: float, sign: int, qty: float, bar_volume: float) -> float:
         return price
@@ -138,6 +175,11 @@ def commission_from_config(settings: VenueConfig) -> CommissionModel:
         return PerShareCommissionModel(c.per_share, c.minimum)
     if isinstance(c, FixedCommission):
         return FixedCommissionModel(c.amount)
+    if isinstance(c, FixedRelativeCommission):
+        return FixedRelativeCommissionModel(c.fixed, c.relative)
+    if isinstance(c, FunctionCommission):
+        fn = import_function(c.function, where="venue.commission.function")
+        return FunctionCommissionModel(c.function, fn)
     if isinstance(c, TieredCommission):
         return TieredCommissionModel(tuple((float(a), float(b)) for a, b in c.tiers))
     raise TypeError(f"unknown commission model {c!r}")  # pragma: no cover - config forbids it

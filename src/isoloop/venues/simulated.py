@@ -11,7 +11,6 @@ in whole units from the available margin.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from isoloop.config.models import VenueConfig
@@ -19,15 +18,17 @@ from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.venue import HandshakeSink
-from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
+from isoloop.model.events import AccountSnapshot, ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus, TimeInForce
-from isoloop.model.positions import PositionKey, position_key
+from isoloop.model.positions import PositionKey
+from isoloop.venues.accounting import OrderFactory, TradeAccounting
 from isoloop.venues.costs import (
     CommissionModel,
     SlippageModel,
     commission_from_config,
     slippage_from_config,
 )
+from isoloop.venues.tradebook import TradeBook
 
 __all__ = ["SimulatedVenue"]
 
@@ -40,8 +41,8 @@ _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
 
 
-class SimulatedVenue:
-    """One simulated account: cash, netted positions and a queue of working orders.
+class SimulatedVenue(TradeAccounting):
+    """One simulated account: cash, positions made of trades, and a queue of working orders.
 
     `settlement_delay` (seconds of the run's clock) makes the reported cash lag
     the true cash after a fill, the way a real venue's account endpoint can; the
@@ -65,6 +66,12 @@ class SimulatedVenue:
         self.cash = float(settings.cash)
         self.positions: dict[str, float] = {}
         self.working: list[Order] = []
+        self.book = TradeBook(self.name)
+        self._leverage = 1.0 / settings.margin
+        self._hedging = settings.hedging
+        self.exclusive_orders = settings.exclusive_orders
+        self._reprocess = False
+        self._make_order: OrderFactory | None = None
         self._key_close: dict[str, list[float]] = {}
         self.commission: CommissionModel = commission_from_config(settings)
         self.slippage: SlippageModel = slippage_from_config(settings.slippage, settings.spread)
@@ -82,14 +89,25 @@ class SimulatedVenue:
         self.rejections = 0
 
     # -- account ---------------------------------------------------------------
+    def bind_orders(self, make_order: OrderFactory) -> None:
+        """Let the run's execution manager number and register the orders this venue
+        creates itself (a trade's stop-loss and take-profit)."""
+        self._make_order = make_order
+
     def restore(
         self, cash: float, positions: dict[str, float], working: list[Order], fills: int
     ) -> None:
-        """Resume an account kept elsewhere (a persisted paper account after a restart)."""
+        """Resume an account kept elsewhere (a persisted paper account after a restart).
+
+        Each restored position becomes one trade at the last close (its entry
+        price is not kept by the store)."""
         self.cash = cash
         self.positions = {k: q for k, q in positions.items() if q}
-        for key in self.positions:
-            self._key_close[key] = self._market[PositionKey.parse(key).symbol].close_l
+        for key, qty in self.positions.items():
+            symbol = PositionKey.parse(key).symbol
+            closes = self._key_close[key] = self._market[symbol].close_l
+            bar = max(self._clock.bar, 0)
+            self.book.add(key, symbol, qty, closes[bar], bar, None)
         self.working = working
         self.fills = fills
 
@@ -115,16 +133,6 @@ class SimulatedVenue:
             if qty:
                 eq += qty * self._key_close[key][bar]
         return eq
-
-    def _margin_available(self, bar: int) -> float:
-        eq = self.cash
-        used = 0.0
-        for key, qty in self.positions.items():
-            if qty:
-                c = self._key_close[key][bar]
-                eq += qty * c
-                used += abs(qty) * c
-        return max(0.0, eq - used)
 
     # -- order entry -----------------------------------------------------------
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
@@ -163,11 +171,17 @@ class SimulatedVenue:
 
     # -- matching ----------------------------------------------------------------
     def process_bar(self, bar: int, sink: HandshakeSink, final: bool = False) -> None:
-        for order in tuple(self.working):
-            if order.is_active:
-                hs = self._try_fill(order, bar, final)
-                if hs is not None:
-                    sink(order, hs)
+        # Orders in queue order; a market entry that got brackets asks for another
+        # pass so they can fill in the bar it entered (backtesting.py's rule).
+        while True:
+            self._reprocess = False
+            for order in tuple(self.working):
+                if order.is_active:
+                    hs = self._try_fill(order, bar, final)
+                    if hs is not None:
+                        sink(order, hs)
+            if not self._reprocess:
+                return
 
     def execute_now(self, order: Order, bar: int) -> ExecutionHandshake:
         """Fill a ROUTED market order at `bar`'s fill price now (a leg of a block)."""
@@ -258,7 +272,9 @@ class SimulatedVenue:
             price = min(ref, limit) if sign > 0 else max(ref, limit)
             time_index = i
         else:
-            if self._on_close:
+            # A trade's SL/TP (contingent) fills in the bar, never at the previous close.
+            on_close = self._on_close and not order.contingent
+            if on_close:
                 price = sym.close_l[i - 1]
             elif self._vwap:
                 price = (sym.open_l[i] + high + low + sym.close_l[i]) / 4.0
@@ -266,143 +282,10 @@ class SimulatedVenue:
                 price = sym.open_l[i]
             if stop is not None:
                 price = max(price, stop) if sign > 0 else min(price, stop)
-            time_index = i - 1 if (self._on_close and stop is None) else i
+            time_index = i - 1 if (on_close and stop is None) else i
         return self._execute(
             order, sym, i, time_index=time_index, price=price, sign=sign, final=final
         )
-
-    def _execute(
-        self,
-        order: Order,
-        sym: AlignedSymbol,
-        i: int,
-        *,
-        time_index: int,
-        price: float,
-        sign: int,
-        final: bool = False,
-    ) -> ExecutionHandshake | None:
-        key = position_key(self.name, order.position_type, order.symbol)
-        if key not in self._key_close:
-            self._key_close[key] = sym.close_l
-        pos = self.positions.get(key, 0.0)
-        volume = sym.volume_l[i]
-        entry_price = price * (1.0 + sign * self._entry_spread) if self._entry_spread else price
-        frac = order.equity_fraction
-        first_fill = order.filled == 0.0
-
-        if frac is not None and first_fill and order.size == 0.0:
-            unit = entry_price + self.commission.fee(frac, price, True) / frac
-            units = float(int(self._margin_available(i) * frac // unit))
-            if not units:
-                order.transition(_REJECTED, "insufficient margin for even one unit")
-                self.working.remove(order)
-                self.rejections += 1
-                return ExecutionHandshake(
-                    order.id, self.name, _REJECTED, bar=i, reason=order.reason
-                )
-            order.size = units
-
-        qty = order.size - order.filled
-        if order.reduce_only:
-            if pos * sign >= 0:
-                return self.cancel(order, "nothing to reduce")
-            qty = min(qty, abs(pos))
-        # The end-of-run liquidation closes completely (bookkeeping, like finalize_trades).
-        if self._volume_limit is not None and not (final and order.reduce_only):
-            if self._taken_bar != i:
-                self._taken.clear()
-                self._taken_bar = i
-            cap = math.floor(self._volume_limit * volume - self._taken.get(order.symbol, 0.0))
-            if cap < qty:
-                if order.tif is _FOK or cap <= 0:
-                    return self._unfilled(order, "not enough volume in the bar")
-                qty = float(cap)
-            self._taken[order.symbol] = self._taken.get(order.symbol, 0.0) + qty
-        elif order.tif is _FOK and order.reduce_only and qty < order.size - order.filled:
-            return self.cancel(order, "FOK: cannot fill completely")
-
-        closing = min(qty, abs(pos)) if pos * sign < 0 else 0.0
-        opening = qty - closing
-        fills: list[Fill] = []
-        cash_delta = 0.0
-        fees = 0.0
-        slip = self.slippage
-        if closing:
-            px = slip.adjust(price, sign, closing, volume)
-            fee = self.commission.fee(closing, px, first_fill)
-            cash_delta -= sign * closing * px + fee
-            fees += fee
-            fills.append(
-                Fill(order.id, order.symbol, self.name, sign * closing, px, fee, time_index)
-            )
-        cancel_reason = None
-        if opening:
-            px = slip.adjust(entry_price, sign, opening, volume)
-            ref = frac if frac is not None else order.size
-            unit = px + self.commission.fee(ref, price, first_fill) / ref
-            # Margin after the closing part, as backtesting.py checks the remainder.
-            cash_after = self.cash + cash_delta
-            pos_after = pos + sign * closing
-            margin = self._margin_after(i, key, pos_after, cash_after)
-            if opening * unit > margin:
-                cancel_reason = "insufficient margin"
-                opening = 0.0
-            else:
-                fee = self.commission.fee(opening, px, first_fill and not closing)
-                cash_delta -= sign * opening * px + fee
-                fees += fee
-                fills.append(
-                    Fill(order.id, order.symbol, self.name, sign * opening, px, fee, time_index)
-                )
-        filled = closing + opening
-        if not filled:
-            self.rejections += 1
-            order.transition(_CANCELLED if order.filled else _REJECTED, cancel_reason)
-            self.working.remove(order)
-            return ExecutionHandshake(
-                order.id, self.name, order.status, bar=i, reason=cancel_reason
-            )
-
-        avg = (
-            sum(f.qty * f.price for f in fills) / (sign * filled)
-            if len(fills) > 1
-            else fills[0].price
-        )
-        self.cash += cash_delta
-        self.positions[key] = pos + sign * filled
-        if self._settlement_delay:
-            self._unsettled.append((self._clock.now() + self._settlement_delay, cash_delta))
-        self.fills += len(fills)
-        order.record_fill(filled, avg, time_index)
-        if order.reduce_only and order.status is OrderStatus.PARTIAL and self.positions[key] == 0.0:
-            order.transition(_CANCELLED, "position closed")
-        elif cancel_reason is not None or (order.tif is _IOC and order.is_active):
-            order.transition(_CANCELLED, cancel_reason or "IOC remainder cancelled")
-        if not order.is_active:
-            self.working.remove(order)
-        return ExecutionHandshake(
-            order.id,
-            self.name,
-            order.status,
-            tuple(fills),
-            ((key, sign * filled),),
-            cash_delta,
-            fees,
-            i,
-            order.reason,
-        )
-
-    def _margin_after(self, bar: int, key: str, pos_after: float, cash_after: float) -> float:
-        eq = cash_after
-        used = 0.0
-        for k, held in self.positions.items():
-            qty = pos_after if k == key else held
-            if qty:
-                c = self._key_close[k][bar]
-                eq += qty * c
-                used += abs(qty) * c
-        return max(0.0, eq - used)
 
     def health(self) -> Health:
         return health(

@@ -194,7 +194,8 @@ class AccountStore:
         db.executemany(
             "INSERT INTO venue_fills(account, seq, order_id, symbol, venue, qty, price, fee, bar) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
-            [(a, fill_seq0 + n, *f) for n, f in enumerate(fills)],
+            # The first seven fields: the stored fill predates `trade_id`.
+            [(a, fill_seq0 + n, *f[:7]) for n, f in enumerate(fills)],
         )
 
     # -- container side ----------------------------------------------------------

@@ -187,7 +187,8 @@ class PositionUpdateHandler:
     def monitor(self) -> PositionMonitor:
         return self._positions
 
-    def update_state(self, handshake: ExecutionHandshake) -> None:
+    def update_state(self, handshake: ExecutionHandshake, tag: str | None = None) -> None:
+        """Apply one handshake's deltas; `tag` (the order's) names the trades it opens."""
         self._positions.apply(handshake.venue, handshake.deltas, handshake.cash_delta)
         self.fees += handshake.fees
         self.updates += 1
@@ -195,7 +196,7 @@ class PositionUpdateHandler:
         if handshake.fills:
             key = handshake.deltas[0][0]
             for fill in handshake.fills:
-                on_fill(key, fill)
+                on_fill(key, fill, tag)
 
     def reconcile(self, venue_name: str) -> list[str]:
         """Differences between the books and `venue_name`'s account; empty when they agree."""

@@ -13,6 +13,7 @@ from backtesting.test import GOOG
 
 from isoloop.config.models import DataConfig
 from isoloop.data import OHLCV_COLUMNS, Bars, fingerprint, load_frame, load_market_data, slice_bars
+from isoloop.engine import Strategy
 from isoloop.errors import DataError
 
 SECRET = "SECRET_TOKEN=sk-live-7f3a9c0d1e2b4a68"
@@ -123,3 +124,30 @@ def test_extra_columns_survive_pickling_and_walk_forward_slices(tmp_path: Path) 
     window = slice_bars(md, 10, 20)["g"]
     np.testing.assert_array_equal(window.extra["PE"], pe_ratio()[10:20])
     assert len(window.extra["PE"]) == len(window) == 10
+
+
+class BuyWhenCheap(Strategy):
+    """Buys 1 unit on the first bar whose P/E is below `below` (reads an extra column)."""
+
+    def init(self) -> None:
+        self.cheap = np.flatnonzero(self.data["PE"] < self.params["below"])
+
+    def on_bar(self, i: int) -> None:
+        if len(self.cheap) and i == self.cheap[0]:
+            self.buy(1)
+
+
+def test_notebook_backtest_gives_the_strategy_the_frames_extra_columns() -> None:
+    import isoloop
+
+    pe = pe_ratio()
+    frame = goog_with(PE=pe)
+    below = 18.0
+    first = int(np.flatnonzero(pe < below)[0])
+    result = isoloop.Backtest(frame, BuyWhenCheap, symbol="GOOG", cash=10_000).run(below=below)
+    assert int(result.trades["entry_bar"].iloc[0]) == first + 1
+    # A different P/E is different data: the fingerprint changes, OHLCV alone does not do it.
+    other = isoloop.Backtest(goog_with(PE=pe + 1.0), BuyWhenCheap, symbol="GOOG")
+    plain = isoloop.Backtest(goog_with(), BuyWhenCheap, symbol="GOOG")
+    fp = isoloop.Backtest(frame, BuyWhenCheap, symbol="GOOG").fingerprint
+    assert len({fp, other.fingerprint, plain.fingerprint}) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,9 +15,11 @@ from backtesting._util import _indicator_warmup_nbars
 from backtesting.lib import crossover
 from backtesting.test import BTCUSD, EURUSD, GOOG
 
+from isoloop import run_backtest
+from isoloop.results import backtesting_stats
 from isoloop.results.metrics import STATS_KEYS, compute_stats
 from support.oracle import OracleSmaCross as SmaCross
-from support.oracle import bt_trades_frame
+from support.oracle import bt_trades_frame, oracle_run
 
 #: backtesting.py stat name -> isoloop stats key.
 ORACLE_NAMES = {
@@ -41,6 +44,19 @@ ORACLE_NAMES = {
     "SQN": "sqn",
     "Exposure Time [%]": "exposure_pct",
     "Commissions [$]": "commissions",
+    "CAGR [%]": "cagr_pct",
+    "Alpha [%]": "alpha_pct",
+    "Beta": "beta",
+    "Kelly Criterion": "kelly_criterion",
+}
+
+#: backtesting.py's duration stats (Timedeltas) -> isoloop stats keys (days).
+ORACLE_DURATIONS = {
+    "Duration": "duration_days",
+    "Max. Drawdown Duration": "max_drawdown_duration_days",
+    "Avg. Drawdown Duration": "avg_drawdown_duration_days",
+    "Max. Trade Duration": "max_trade_duration_days",
+    "Avg. Trade Duration": "avg_trade_duration_days",
 }
 
 
@@ -84,6 +100,13 @@ def assert_matches_oracle(ours: dict[str, float], oracle: pd.Series) -> None:
             assert math.isnan(got), (key, got)
         else:
             assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), (name, got, expected)
+    for name, key in ORACLE_DURATIONS.items():
+        span = oracle[name]
+        if isinstance(span, pd.Timedelta):
+            # Exactly the oracle's span in days: no tolerance.
+            assert ours[key] == span.value / 86_400e9, (name, ours[key], span)
+        else:  # no trade or no drawdown: backtesting.py has no Timedelta to show
+            assert math.isnan(ours[key]), (name, ours[key], span)
 
 
 CASES = [
@@ -165,3 +188,65 @@ def test_weekly_and_weekend_data_match_oracle() -> None:
     oracle = run_oracle(seven_day, SmaCross, 0.0)
     ours = compute_stats(close=seven_day["Close"].to_numpy(), **to_inputs(oracle, "EURUSD"))
     assert_matches_oracle(ours, oracle)
+
+
+# --- backtesting.py's labels: isoloop's own run, shown as backtesting.py shows it ----------
+
+GOOG_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "goog_sma.yaml"
+
+
+def assert_same_value(label: str, got: Any, expected: Any) -> None:
+    """Timestamps/Timedeltas exactly and of the same type, ints as ints, floats to 1e-9."""
+    if isinstance(expected, pd.Timestamp | pd.Timedelta):
+        assert type(got) is type(expected), (label, got, expected)
+        assert got == expected, (label, got, expected)
+    elif isinstance(expected, int | np.integer):
+        assert isinstance(got, int | np.integer), (label, got, expected)
+        assert got == expected, (label, got, expected)
+    elif pd.isna(expected):
+        assert pd.isna(got), (label, got)
+    else:
+        assert got == pytest.approx(float(expected), rel=1e-9, abs=1e-12), (label, got, expected)
+
+
+@pytest.mark.parametrize(
+    ("params", "commission"),
+    [
+        pytest.param({"fast": 10, "slow": 30}, 0.0, id="GOOG-10-30"),
+        pytest.param({"fast": 5, "slow": 20}, 0.002, id="GOOG-5-20-shorts-commission"),
+    ],
+)
+def test_labelled_view_of_an_isoloop_run_equals_backtesting_py(
+    params: dict[str, int], commission: float
+) -> None:
+    oracle = oracle_run(GOOG, params["fast"], params["slow"], cash=10_000, commission=commission)
+    result = run_backtest(
+        GOOG_CONFIG,
+        report=False,
+        **{f"strategy.params.{k}": v for k, v in params.items()},
+        **{"venue.commission": commission},
+    )
+    view = backtesting_stats(result.stats, result.trades, equity=result.equity)
+
+    shown = [label for label in oracle.index if not label.startswith("_")]
+    ours = [label for label in view.index if not label.startswith("_")]
+    assert ours == shown  # same labels, same order: nothing missing, nothing extra
+    for label in shown:
+        assert_same_value(label, view[label], oracle[label])
+
+    trades, expected = view["_trades"], oracle["_trades"]
+    assert list(trades.columns) == [
+        c for c in expected.columns if not c.startswith(("Entry_", "Exit_"))
+    ]
+    assert len(trades) == len(expected) > 10
+    for column in trades.columns:
+        for got, want in zip(trades[column], expected[column], strict=True):
+            assert_same_value(column, got, want)
+
+    curve, expected_curve = view["_equity_curve"], oracle["_equity_curve"]
+    assert list(curve.columns) == list(expected_curve.columns)
+    assert (curve.index == expected_curve.index).all()
+    np.testing.assert_allclose(curve["Equity"], expected_curve["Equity"], rtol=1e-9)
+    np.testing.assert_allclose(curve["DrawdownPct"], expected_curve["DrawdownPct"], rtol=1e-9)
+    spans = curve["DrawdownDuration"].astype("timedelta64[ns]")
+    assert spans.equals(expected_curve["DrawdownDuration"].astype("timedelta64[ns]"))

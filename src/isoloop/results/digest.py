@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "DIGEST_STATS_KEYS",
     "canonical",
     "canonical_json",
     "file_sha256",
@@ -32,6 +33,38 @@ _ORDERS = b"isoloop-orders-v1\n"
 _RUN = b"isoloop-run-v1\n"
 _SWEEP = b"isoloop-sweep-v1\n"
 _TRIAL_KEYS = ("id", "params", "status", "digest")
+
+#: The stats a run digest covers: the stats contract as it was when run digests were
+#: first published. Stats added to the contract later (duration, CAGR, alpha, beta,
+#: drawdown and trade durations, Kelly) are derived from the same equity curve and
+#: trades, so they add no evidence about the run, and hashing them would change
+#: every digest ever published: `isoloop verify` of a run folder written by an
+#: earlier release, and the golden digests in the docs, must keep matching. Never
+#: add keys here; a new stat is reported, not hashed.
+DIGEST_STATS_KEYS: tuple[str, ...] = (
+    "equity_final",
+    "equity_peak",
+    "return_pct",
+    "buy_hold_return_pct",
+    "return_ann_pct",
+    "volatility_ann_pct",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown_pct",
+    "avg_drawdown_pct",
+    "trades",
+    "win_rate_pct",
+    "best_trade_pct",
+    "worst_trade_pct",
+    "avg_trade_pct",
+    "profit_factor",
+    "expectancy_pct",
+    "sqn",
+    "exposure_pct",
+    "commissions",
+)
+_DIGESTED = frozenset(DIGEST_STATS_KEYS)
 
 
 def _float(value: float) -> float | str:
@@ -135,13 +168,17 @@ def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
     return digest.hexdigest()
 
 
-def run_digest(order_list_hash: str, equity: np.ndarray, stats: Mapping[str, float]) -> str:
-    """SHA-256 over the order list hash, the equity curve (little-endian float64) and the stats."""
+def run_digest(order_list_hash: str, equity: np.ndarray, stats: Mapping[str, object]) -> str:
+    """SHA-256 over the order list hash, the equity curve (little-endian float64) and the stats.
+
+    Only the stats named in `DIGEST_STATS_KEYS` are hashed; any other key is ignored.
+    """
     digest = hashlib.sha256(_RUN)
     _record(digest, order_list_hash.encode("ascii"))
     curve = np.ascontiguousarray(np.asarray(equity, dtype="float64").ravel(), dtype="<f8")
     _record(digest, curve.tobytes())
-    _record(digest, canonical_json(stats).encode("ascii"))
+    hashed = {key: value for key, value in stats.items() if key in _DIGESTED}
+    _record(digest, canonical_json(hashed).encode("ascii"))
     return digest.hexdigest()
 
 

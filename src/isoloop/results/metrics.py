@@ -38,9 +38,21 @@ STATS_KEYS: tuple[str, ...] = (
     "sqn",
     "exposure_pct",
     "commissions",
+    # Added after the first release; run digests hash only the keys above
+    # (results.digest.DIGEST_STATS_KEYS), so earlier run folders still verify.
+    "duration_days",
+    "cagr_pct",
+    "alpha_pct",
+    "beta",
+    "max_drawdown_duration_days",
+    "avg_drawdown_duration_days",
+    "max_trade_duration_days",
+    "avg_trade_duration_days",
+    "kelly_criterion",
 )
 
 _NAN = float("nan")
+_DAY_NS = 86_400 * 10**9
 
 
 def geometric_mean(returns: np.ndarray) -> float:
@@ -58,16 +70,23 @@ def _or_nan(value: float) -> float:
     return _NAN if value == 0 else value
 
 
-def _avg_drawdown_peak(dd: np.ndarray) -> float:
-    """Mean of each drawdown's deepest point, drawdowns delimited by zero-drawdown bars."""
-    n = dd.size
-    zeros = np.unique(np.r_[np.flatnonzero(dd == 0), n - 1])
+def _drawdown_segments(dd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each drawdown as (last zero-drawdown bar before it, bar it ends on).
+
+    A drawdown ends on the next zero-drawdown bar or on the last bar; one that
+    starts and ends on adjacent bars does not count (backtesting.py's rule).
+    """
+    zeros = np.unique(np.r_[np.flatnonzero(dd == 0), dd.size - 1])
     prev, end = zeros[:-1], zeros[1:]
     keep = end > prev + 1
-    if not keep.any():
+    return prev[keep], end[keep]
+
+
+def _avg_drawdown_peak(dd: np.ndarray, prev: np.ndarray, end: np.ndarray) -> float:
+    """Mean of each drawdown's deepest point."""
+    if not prev.size:
         nonzero = dd[(dd != 0) & ~np.isnan(dd)]
         return float(nonzero.mean()) if nonzero.size else _NAN
-    prev, end = prev[keep], end[keep]
     # Segments [prev, end] are disjoint apart from shared endpoints; reduceat takes
     # maxima over [start_i, stop_i) so interleave starts and stops and keep every other one.
     padded = np.r_[dd, 0.0]
@@ -77,6 +96,32 @@ def _avg_drawdown_peak(dd: np.ndarray) -> float:
     peaks = np.fmax.reduceat(padded, bounds)[0::2]
     peaks = peaks[~np.isnan(peaks)]
     return float(peaks.mean()) if peaks.size else _NAN
+
+
+def _duration_days(span: object, resolution: str | None) -> float:
+    """A Timedelta in days, first rounded up to the bars' resolution (NaT gives NaN).
+
+    backtesting.py rounds its duration stats up to the resolution of the bar
+    period (whole days for daily bars, hours for hourly ones), so the same
+    rounding keeps the day counts equal to its Timedeltas.
+    """
+    if not isinstance(span, pd.Timedelta):
+        return _NAN
+    if resolution is not None:
+        span = span.ceil(resolution)
+    return float(span.value / _DAY_NS)
+
+
+def _max_and_mean_days(spans_ns: np.ndarray, resolution: str | None) -> tuple[float, float]:
+    """Longest and mean of durations given in ns, in days (NaN when there are none)."""
+    if spans_ns.size == 0:
+        return _NAN, _NAN
+    # pandas' Timedelta mean: a float64 sum over the count, truncated to whole ns.
+    mean_ns = int(np.int64(spans_ns.sum(dtype=np.float64) / spans_ns.size))
+    return (
+        _duration_days(pd.Timedelta(int(spans_ns.max()), "ns"), resolution),
+        _duration_days(pd.Timedelta(mean_ns, "ns"), resolution),
+    )
 
 
 def _exposure(entry: np.ndarray, exit_: np.ndarray, n: int) -> float:
@@ -91,11 +136,20 @@ def _exposure(entry: np.ndarray, exit_: np.ndarray, n: int) -> float:
     return float((np.cumsum(delta[:n]) > 0).mean() * 100)
 
 
-def _period_returns(equity: np.ndarray, index: pd.DatetimeIndex) -> tuple[np.ndarray, float]:
+def _bar_period(stamps: np.ndarray) -> pd.Timedelta | None:
+    """The bars' spacing: the median step over the last 100 bars (None for a single bar)."""
+    steps = np.diff(stamps[-100:])
+    if steps.size == 0:
+        return None
+    # Truncated to whole ns, as pandas' median of Timedeltas is.
+    return pd.Timedelta(int(np.int64(np.median(steps.astype(np.float64)))), "ns")
+
+
+def _period_returns(
+    equity: np.ndarray, index: pd.DatetimeIndex, period: pd.Timedelta | None
+) -> tuple[np.ndarray, float]:
     """Equity returns at daily/weekly/monthly/yearly resolution and periods per year."""
-    tail = index[-100:]
-    period = pd.Series(tail).diff().dropna().median()
-    freq_days = int(pd.Timedelta(period).days) if len(tail) > 1 else 0
+    freq_days = int(period.days) if period is not None else 0
     weekday = index.day_of_week.to_numpy()
     have_weekends = bool(((weekday >= 5).mean()) > 2 / 7 * 0.6)
     annual = {7: 52.0, 31: 12.0, 365: 1.0}.get(freq_days, 365.0 if have_weekends else 252.0)
@@ -110,6 +164,28 @@ def _period_returns(equity: np.ndarray, index: pd.DatetimeIndex) -> tuple[np.nda
     with np.errstate(divide="ignore", invalid="ignore"):
         returns = closes[1:] / closes[:-1] - 1.0
     return returns[~np.isnan(returns)], annual
+
+
+def _beta(equity: np.ndarray, close: np.ndarray) -> float:
+    """Covariance of the equity's and the market's bar log returns over the market's variance."""
+    if equity.size != close.size or equity.size < 3:
+        return _NAN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ours = np.log(equity[1:] / equity[:-1])
+        market = np.log(close[1:] / close[:-1])
+        cov = np.cov(ours, market)
+        return float(cov[0, 1] / cov[1, 1])
+
+
+def _cagr_pct(equity: np.ndarray, span: pd.Timedelta) -> float:
+    """Compound annual growth over the calendar span of the bars (years of 365.25 days)."""
+    years = (span.days + span.seconds / 86_400) / 365.25
+    if not years:
+        return _NAN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # NumPy's power, so a negative final equity gives NaN rather than a complex number.
+        growth = np.float64(equity[-1]) / np.float64(equity[0])
+        return float((np.power(growth, 1.0 / years) - 1.0) * 100)
 
 
 def _column(trades: pd.DataFrame, name: str) -> np.ndarray:
@@ -153,9 +229,20 @@ def compute_stats(
     n_trades = len(trades)
     entry = _column(trades, "entry_bar")
     exit_ = _column(trades, "exit_bar")
+    closed = ~np.isnan(entry) & ~np.isnan(exit_)
     exit_ = np.where(np.isnan(exit_), n - 1, exit_)
 
-    day_returns, annual = _period_returns(eq, idx)
+    stamps = idx.asi8
+    span = pd.Timedelta(int(stamps[-1] - stamps[0]), "ns")
+    period = _bar_period(stamps)
+    resolution = period.resolution_string if period is not None else None
+    dd_prev, dd_end = _drawdown_segments(dd)
+    max_dd_days, avg_dd_days = _max_and_mean_days(stamps[dd_end] - stamps[dd_prev], resolution)
+    held = np.clip(exit_[closed], 0, n - 1).astype(np.int64)
+    opened = np.clip(entry[closed], 0, n - 1).astype(np.int64)
+    max_trade_days, avg_trade_days = _max_and_mean_days(stamps[held] - stamps[opened], resolution)
+
+    day_returns, annual = _period_returns(eq, idx, period)
     gmean = geometric_mean(day_returns)
     annualized = (1.0 + gmean) ** annual - 1.0
     var = float(day_returns.var(ddof=1)) if day_returns.size > 1 else _NAN
@@ -178,6 +265,10 @@ def compute_stats(
     pl_ok = pl[~np.isnan(pl)]
     pl_std = float(np.std(pl_ok, ddof=1)) if pl_ok.size > 1 else _NAN
     first = c[warmup_bars] if c.size > warmup_bars else _NAN
+    return_pct = float((eq[-1] - eq[0]) / eq[0] * 100)
+    buy_hold_pct = float((c[-1] - first) / first * 100) if c.size else _NAN
+    beta = _beta(eq, c)
+    win_rate = float((pl > 0).mean()) if n_trades else _NAN
 
     def nan_stat(values: np.ndarray, fn: str) -> float:
         finite = values[~np.isnan(values)]
@@ -186,17 +277,17 @@ def compute_stats(
     stats: dict[str, float] = {
         "equity_final": float(eq[-1]),
         "equity_peak": float(eq.max()),
-        "return_pct": float((eq[-1] - eq[0]) / eq[0] * 100),
-        "buy_hold_return_pct": float((c[-1] - first) / first * 100) if c.size else _NAN,
+        "return_pct": return_pct,
+        "buy_hold_return_pct": buy_hold_pct,
         "return_ann_pct": float(return_ann_pct),
         "volatility_ann_pct": volatility,
         "sharpe_ratio": float((return_ann_pct - risk_free_rate * 100) / _or_nan(volatility)),
         "sortino_ratio": sortino,
         "calmar_ratio": float(annualized / _or_nan(-max_dd)),
         "max_drawdown_pct": max_dd * 100,
-        "avg_drawdown_pct": -_avg_drawdown_peak(dd) * 100,
+        "avg_drawdown_pct": -_avg_drawdown_peak(dd, dd_prev, dd_end) * 100,
         "trades": n_trades,
-        "win_rate_pct": float((pl > 0).mean() * 100) if n_trades else _NAN,
+        "win_rate_pct": win_rate * 100,
         "best_trade_pct": nan_stat(returns, "max") * 100,
         "worst_trade_pct": nan_stat(returns, "min") * 100,
         "avg_trade_pct": geometric_mean(returns) * 100,
@@ -205,6 +296,19 @@ def compute_stats(
         "sqn": float(np.sqrt(n_trades) * nan_stat(pl, "mean") / _or_nan(pl_std)),
         "exposure_pct": _exposure(entry.astype(np.int64), exit_.astype(np.int64), n),
         "commissions": float(commission.sum()) if commission.size else 0.0,
+        "duration_days": float(span.value / _DAY_NS),
+        "cagr_pct": _cagr_pct(eq, span),
+        "alpha_pct": return_pct
+        - risk_free_rate * 100
+        - beta * (buy_hold_pct - risk_free_rate * 100),
+        "beta": beta,
+        "max_drawdown_duration_days": max_dd_days,
+        "avg_drawdown_duration_days": avg_dd_days,
+        "max_trade_duration_days": max_trade_days,
+        "avg_trade_duration_days": avg_trade_days,
+        # Kelly fraction: win rate less loss rate over the average win/loss ratio.
+        "kelly_criterion": win_rate
+        - (1 - win_rate) / (nan_stat(pl[pl > 0], "mean") / -nan_stat(pl[pl < 0], "mean")),
     }
     return {key: stats[key] for key in STATS_KEYS}
 

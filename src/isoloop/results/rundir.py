@@ -38,10 +38,12 @@ __all__ = [
     "REPORT",
     "SAFE_NAME_PATTERN",
     "TRACKED_DISTRIBUTIONS",
+    "VALUE_PREFIX",
     "IndicatorLike",
     "StoredIndicator",
     "check_name",
     "discard_staging",
+    "equity_table",
     "export_events_csv",
     "finalize_run_dir",
     "hash_run_files",
@@ -58,6 +60,8 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+#: The equity table's column of one symbol's position value: `value:GOOG`.
+VALUE_PREFIX = "value:"
 REPORT = "report.html"
 # A run's declared indicators: one column per line, and what each indicator is.
 INDICATORS_CSV = "indicators.csv"
@@ -221,12 +225,16 @@ def write_run_files(
     trades: pd.DataFrame,
     orders: list[dict[str, Any]],
     indicators: Iterable[IndicatorLike] = (),
+    cash: np.ndarray | None = None,
+    values: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Trades and equity as Parquet and CSV, orders as JSON lines (the manifest comes last).
 
     Declared indicators (if any) go to `indicators.csv` and `indicators.json`.
+    With the books' `cash` and per-symbol `values`, the equity table also holds
+    them (see `equity_table`).
     """
-    eq = pd.DataFrame({"equity": equity}, index=pd.DatetimeIndex(index, name="time"))
+    eq = equity_table(index, equity, cash, values)
     eq.to_parquet(directory / "equity.parquet")
     eq.to_csv(directory / "equity.csv")
     trades.to_parquet(directory / "trades.parquet", index=False)
@@ -235,6 +243,26 @@ def write_run_files(
         for order in orders:
             fh.write(json.dumps(order, sort_keys=True, default=str) + "\n")
     write_indicators(directory, index, indicators)
+
+
+def equity_table(
+    index: np.ndarray,
+    equity: np.ndarray,
+    cash: np.ndarray | None = None,
+    values: Mapping[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The equity over time: `equity` (the account total, the curve digests hash) first.
+
+    Given the books' `cash` and each symbol's position value (`value:<symbol>`,
+    marked at its last traded close), those columns follow, so a portfolio reads
+    as cash plus one column per symbol: `equity = cash + sum of value:* columns`.
+    """
+    eq = pd.DataFrame({"equity": equity}, index=pd.DatetimeIndex(index, name="time"))
+    if cash is not None:
+        eq["cash"] = cash
+    for symbol, curve in (values or {}).items():
+        eq[f"{VALUE_PREFIX}{symbol}"] = curve
+    return eq
 
 
 def hash_run_files(directory: Path) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -207,3 +208,33 @@ def test_the_primary_symbol_is_the_data_entrys_even_when_another_sorts_first() -
     r = build(make_config(data__symbol=None), md, Scripted, {})
     # data.source is sample:GOOG: its bars are GOOG's, though AAA sorts first.
     assert r.strategy.symbol == "GOOG" and len(r.clock.market) == 20
+
+
+def test_equity_file_gets_cash_and_a_value_column_per_symbol(tmp_path: Path) -> None:
+    from isoloop.results.rundir import write_run_files
+
+    goog = GOOG.iloc[:15]
+    md = market(("GOOG", goog), ("WKD", _weekend_symbol()))
+    cfg = make_config(data__symbol="GOOG", data__clock="union", venue__cash=50_000.0)
+    script = {2: lambda s: (s.buy(5), s.buy(50, symbol="WKD"))[1]}
+    r = build(cfg, md, Scripted, {"script": script})
+    r.engine._finalize = False
+    out = r.engine.run()
+    write_run_files(
+        tmp_path,
+        index=out.index,
+        equity=out.equity,
+        trades=out.trades,
+        orders=out.orders,
+        cash=r.positions.cash_curve(),
+        values=r.positions.value_curves(),
+    )
+    table = pd.read_csv(tmp_path / "equity.csv", index_col="time", parse_dates=True)
+    assert list(table.columns) == ["equity", "cash", "value:GOOG", "value:WKD"]
+    np.testing.assert_allclose(
+        table["cash"] + table["value:GOOG"] + table["value:WKD"], table["equity"], rtol=1e-12
+    )
+    held = table.iloc[-1]
+    assert held["value:GOOG"] == pytest.approx(5 * goog["Close"].iloc[-1])
+    assert held["value:WKD"] == pytest.approx(50 * 13.2)
+    assert pd.read_parquet(tmp_path / "equity.parquet").equals(table.astype("float64"))

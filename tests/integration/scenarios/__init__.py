@@ -1,0 +1,1 @@
+"""backtesting.py's behavioural test scenarios, re-created and run in both engines."""

@@ -206,4 +206,7 @@ def backtesting_trades(trades: pd.DataFrame) -> pd.DataFrame:
         out["Size"] = size.astype(np.int64)
     for label in ("SL", "TP"):
         out[label] = pd.to_numeric(out[label], errors="coerce").astype("float64")
+    # A missing tag is None, as backtesting.py has it (pandas may hold it as NaN).
+    tags = out["Tag"].astype(object)
+    out["Tag"] = tags.where(tags.notna(), None)
     return out

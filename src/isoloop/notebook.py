@@ -19,7 +19,7 @@ an importable module of the user's.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,10 @@ from isoloop.errors import BlueprintError, ConfigError, DataError
 from isoloop.results.report import write_report
 from isoloop.results.rundir import check_name
 from isoloop.scope import SharedServices
+from isoloop.sweep.config import DATA_SOURCE_KEY
 from isoloop.sweep.datacache import DataCache
 from isoloop.sweep.loading import LoadedSweep
+from isoloop.sweep.objective import function_ref
 from isoloop.sweep.result import SweepResult
 from isoloop.sweep.run import run_sweep
 
@@ -105,6 +107,21 @@ def _space_value(name: str, values: Any) -> Any:
         f"Backtest.optimize: {name}={values!r}: give a list of values, a range() "
         "or {'range': [start, stop, step]}"
     )
+
+
+def _objective_entry(objective: object) -> dict[str, Any]:
+    """A stats key, a mapping or a module-level function → a sweep objective entry."""
+    where = "Backtest.optimize: the objective"
+    if isinstance(objective, str):
+        return {"metric": objective}
+    if isinstance(objective, Mapping):
+        entry = dict(objective)
+        if callable(entry.get("function")):
+            entry["function"] = function_ref(entry["function"], where=where)
+        return entry
+    if callable(objective):
+        return {"function": function_ref(objective, where=where)}
+    raise ConfigError(f"{where}: expected a stats key, a function or a mapping, got {objective!r}")
 
 
 class Report:
@@ -277,7 +294,7 @@ class Backtest:
         space: Mapping[str, Any],
         *,
         constraint: str | None = None,
-        objective: str | Mapping[str, Any] = "sharpe_ratio",
+        objective: str | Mapping[str, Any] | Sequence[Any] = "sharpe_ratio",
         search: Mapping[str, Any] | None = None,
         executor: str = "process",
         workers: int = 2,
@@ -288,12 +305,21 @@ class Backtest:
         self._check_importable()
         if not space:
             raise ConfigError("Backtest.optimize: give at least one parameter to vary")
+        if DATA_SOURCE_KEY in space:
+            raise ConfigError(
+                f"Backtest.optimize: {DATA_SOURCE_KEY} cannot vary here (the bars are this "
+                "Backtest's DataFrame); sweep data sets with a sweep config whose space has "
+                f"{DATA_SOURCE_KEY}: [...]"
+            )
+        many = isinstance(objective, Sequence) and not isinstance(objective, str)
         return {
             "kind": "sweep",
             "base": self._base.model_dump(mode="json", by_alias=True),
             "space": {k: _space_value(k, v) for k, v in space.items()},
             "constraint": constraint,
-            "objective": {"metric": objective} if isinstance(objective, str) else dict(objective),
+            ("objectives" if many else "objective"): (
+                [_objective_entry(o) for o in objective] if many else _objective_entry(objective)
+            ),
             "search": dict(search or {"method": "grid"}),
             "executor": {"kind": executor, "workers": workers, **executor_settings},
             "store": str(Path(store).resolve()) if store is not None else None,
@@ -304,22 +330,37 @@ class Backtest:
         space: Mapping[str, Any] | None = None,
         *,
         constraint: str | None = None,
-        objective: str | Mapping[str, Any] = "sharpe_ratio",
+        objective: str | Mapping[str, Any] | Sequence[Any] = "sharpe_ratio",
         search: Mapping[str, Any] | None = None,
         executor: str = "process",
         workers: int = 2,
         store: str | Path | None = None,
+        maximize: str | Callable[..., float] | None = None,
+        minimize: str | Callable[..., float] | None = None,
+        max_tries: float | None = None,
         **params: Any,
     ) -> SweepResult:
         """A sweep over `space` (or keyword parameters: `fast=[5, 10]`, `slow=range(10, 70, 5)`).
 
         `constraint` is the sweep's safe expression (`"fast < slow"`); `objective` a
-        stats key or `{"metric": ..., "direction": "minimize"}`; `executor` one of
-        serial, thread, process, dask, ray; with `store`, an SQLite store that a
-        rerun resumes from. The result's digest equals `isoloop sweep`'s for the
-        same bars, base settings and space.
+        stats key, `{"metric": ..., "direction": "minimize"}`, or a list of them (a
+        Pareto front: `result.pareto`); `maximize=`/`minimize=` a stats key or a
+        module-level function of the stats; `max_tries` samples that many grid points
+        (a float in (0, 1]: that fraction). `executor` one of serial, thread, process,
+        dask, ray; with `store`, an SQLite store that a rerun resumes from. The result
+        (`.trials`, `.best`, `.pareto`, `.heatmap(x, y)`, `.digest`) equals
+        `isoloop sweep`'s for the same bars, base settings and space.
         """
         merged = {**dict(space or {}), **params}
+        if maximize is not None or minimize is not None:
+            if maximize is not None and minimize is not None:
+                raise ConfigError("Backtest.optimize: give maximize= or minimize=, not both")
+            target, direction = (
+                (maximize, "maximize") if maximize is not None else (minimize, "minimize")
+            )
+            objective = {**_objective_entry(target), "direction": direction}
+        if max_tries is not None:
+            search = {"method": "grid", **dict(search or {}), "max_tries": max_tries}
         config = self.sweep_config(
             merged,
             constraint=constraint,

@@ -34,6 +34,7 @@ __all__ = [
     "IsoloopError",
     "LimitExceeded",
     "LiveError",
+    "OrderArgumentError",
     "OrderRejected",
     "OutputConflict",
     "ReconciliationError",
@@ -216,6 +217,14 @@ class AtomicGroupError(EngineError):
 
 class ExecutionTimeout(EngineError):
     code = "EXEC-007"
+
+
+class OrderArgumentError(IsoloopError, ValueError):
+    """A strategy placed an order with arguments that cannot mean one thing (a size that
+    is neither a fraction nor whole units, SL/TP on the wrong side of the price…).
+
+    A bug in the strategy's code, raised where it calls `buy`/`sell`: the run fails
+    (exit 1) with the message naming the argument and the spelling that fixes it."""
 
 
 class StrategyParamError(ConfigError):

@@ -18,6 +18,7 @@ from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
+from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
 from isoloop.errors import ReconciliationError
 from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent, PositionUpdate
@@ -84,6 +85,21 @@ class ExecutionManager(BlockExecution):
     @property
     def risk(self) -> RiskManager:
         return self._risk
+
+    @property
+    def ledger(self) -> TradeLedger:
+        """The books' trades (open lots, closed trades, brackets), read by trade views."""
+        return self._updates.trades
+
+    @property
+    def clock(self) -> SimulatedClock:
+        return self._clock
+
+    def venue_setting(self, venue: str | None, name: str, default: Any) -> Any:
+        """A venue's setting (`spread`, `exclusive_orders`…) or `default` if it has none."""
+        v = self._venues.get(venue or self._venues.default)
+        settings = getattr(v, "settings", None)
+        return getattr(settings, name, default)
 
     @property
     def order_seq(self) -> int:

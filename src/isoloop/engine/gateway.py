@@ -9,22 +9,48 @@ never exposes the execution manager, the books or the risk manager.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+
+import pandas as pd
 
 from isoloop.engine.books import BlockView, OrderView, order_of
 from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.positions import PositionMonitor
+from isoloop.engine.trades import OpenLot
+from isoloop.engine.tradeview import TradeView
+from isoloop.errors import OrderArgumentError
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import position_key
 
-__all__ = ["OrderGateway"]
+__all__ = ["OrderGateway", "check_portion"]
+
+
+def check_portion(portion: float) -> None:
+    if not (0.0 < portion <= 1.0):
+        raise OrderArgumentError(
+            f"portion must be a fraction with 0 < portion <= 1 (1 closes all), got {portion!r}"
+        )
 
 
 class OrderGateway:
     """`submit`, `leg` + `block`, `cancel` and `close` for one run's strategy."""
 
-    __slots__ = ("_cancel", "_drafts", "_held", "_new_order", "_submit", "_submit_block", "_venue")
+    __slots__ = (
+        "_cancel",
+        "_closed_views",
+        "_drafts",
+        "_exclusive",
+        "_exec",
+        "_held",
+        "_ledger",
+        "_market",
+        "_new_order",
+        "_submit",
+        "_submit_block",
+        "_venue",
+    )
 
     def __init__(self, execution: ExecutionManager, positions: PositionMonitor) -> None:
         # Only the calls a strategy may make are kept (resolved once: this is the
@@ -37,6 +63,13 @@ class OrderGateway:
         self._held: Mapping[str, float] = MappingProxyType(positions.positions)
         # Legs drafted with `leg` and not yet sent in a block, by order id.
         self._drafts: dict[str, Order] = {}
+        # Trades: the execution manager is kept for the trade calls only (brackets,
+        # trade closes, exclusive orders); the strategy never sees it.
+        self._exec = execution
+        self._ledger = execution.ledger
+        self._market = execution.clock.market
+        self._closed_views: list[TradeView] = []
+        self._exclusive = bool(execution.venue_setting(None, "exclusive_orders", False))
 
     @property
     def default_venue(self) -> str:
@@ -57,11 +90,55 @@ class OrderGateway:
         position_type: str = "spot",
         reduce_only: bool = False,
         tag: str | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
     ) -> OrderView:
         """A new order with the run's next id, through the pre-trade checks and the tight loop.
 
         A denied order comes back DENIED with the reason; nothing reached a venue.
+        `sl`/`tp` attach a stop-loss/take-profit to the trade the order opens.
         """
+        return self._place(
+            symbol,
+            side,
+            size,
+            venue=venue,
+            type=type,
+            tif=tif,
+            limit=limit,
+            stop=stop,
+            equity_fraction=equity_fraction,
+            position_type=position_type,
+            reduce_only=reduce_only,
+            tag=tag,
+            sl=sl,
+            tp=tp,
+        )
+
+    def _place(
+        self,
+        symbol: str,
+        side: Side,
+        size: float = 0.0,
+        *,
+        venue: str | None = None,
+        type: OrderType | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        limit: float | None = None,
+        stop: float | None = None,
+        equity_fraction: float | None = None,
+        position_type: str = "spot",
+        reduce_only: bool = False,
+        tag: str | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
+        front: bool = False,
+    ) -> OrderView:
+        # `front` (queue ahead) is for this gateway's closes only, never a strategy's orders.
+        if sl is not None or tp is not None:
+            self._check_brackets(symbol, side, venue, limit, stop, sl, tp)
+        if self._exclusive and not reduce_only:
+            self._exec.make_room(symbol, venue or self._venue)
         order = self._new_order(
             symbol,
             side,
@@ -75,8 +152,10 @@ class OrderGateway:
             position_type=position_type,
             reduce_only=reduce_only,
             tag=tag,
+            sl=sl,
+            tp=tp,
         )
-        return OrderView(self._submit(order))
+        return OrderView(self._submit(order, front=front))
 
     def close(
         self,
@@ -84,12 +163,25 @@ class OrderGateway:
         venue: str | None = None,
         position_type: str = "spot",
         tag: str | None = None,
+        portion: float = 1.0,
     ) -> OrderView | None:
-        """Flatten a position with a reduce-only market order (through risk); None when flat."""
-        qty = self._held.get(position_key(venue or self._venue, position_type, symbol), 0.0)
+        """Close `portion` of a position (through risk), queued ahead of other orders.
+
+        The whole of a netted position goes in one reduce-only market order (None
+        when flat); a part, or a hedged position, closes that part of each of its
+        trades (returns None: the orders are in `working_orders`)."""
+        check_portion(portion)
+        key = position_key(venue or self._venue, position_type, symbol)
+        hedged = bool(self._exec.venue_setting(venue, "hedging", False))
+        if portion < 1.0 or hedged:
+            for lot in self._ledger.open_trades():
+                if lot.key == key:
+                    self.close_trade(lot, portion)
+            return None
+        qty = self._held.get(key, 0.0)
         if not qty:
             return None
-        return self.submit(
+        return self._place(
             symbol,
             Side.SELL if qty > 0 else Side.BUY,
             abs(qty),
@@ -97,7 +189,68 @@ class OrderGateway:
             position_type=position_type,
             reduce_only=True,
             tag=tag,
+            front=True,
         )
+
+    # -- trades -----------------------------------------------------------------------
+    def trades(self) -> tuple[TradeView, ...]:
+        """Open trades, oldest first."""
+        return tuple(TradeView(self, lot) for lot in self._ledger.open_trades())
+
+    def closed_trades(self) -> tuple[TradeView, ...]:
+        """Closed trades (a partly closed trade's closed part is one), in closing order."""
+        views = self._closed_views
+        closed = self._ledger.closed
+        if len(views) < len(closed):
+            views.extend(TradeView(self, closed=c) for c in closed[len(views) :])
+        return tuple(views)
+
+    def brackets(self, trade_id: str) -> tuple[float | None, float | None]:
+        return self._ledger.brackets(trade_id)
+
+    def set_bracket(self, lot: OpenLot, kind: str, price: float | None) -> None:
+        if price is not None:
+            price = float(price)
+            if not (0.0 < price < math.inf):
+                raise OrderArgumentError(
+                    f"trade {lot.id}: {kind} must be a price > 0 (or None to cancel it), "
+                    f"got {price!r}"
+                )
+        self._exec.set_bracket(lot.venue, lot.id, kind, price)
+
+    def close_trade(self, lot: OpenLot, portion: float = 1.0) -> None:
+        check_portion(portion)
+        self._exec.close_trade(lot.venue, lot.id, portion)
+
+    def last_close(self, symbol: str) -> float:
+        return self._market.symbols[symbol].close_l[self._exec.clock.bar]
+
+    def time_of(self, bar: int) -> pd.Timestamp:
+        return pd.Timestamp(self._market.index[bar])
+
+    def _check_brackets(
+        self,
+        symbol: str,
+        side: Side,
+        venue: str | None,
+        limit: float | None,
+        stop: float | None,
+        sl: float | None,
+        tp: float | None,
+    ) -> None:
+        """backtesting.py's rule: long SL < entry < TP, short TP < entry < SL, where the
+        entry is the limit, else the stop, else the current close adjusted for spread."""
+        spread = float(self._exec.venue_setting(venue, "spread", 0.0))
+        ref = limit if limit is not None else stop
+        if ref is None:
+            ref = self.last_close(symbol) * (1.0 + side.sign * spread)
+        lo, hi = (sl, tp) if side is Side.BUY else (tp, sl)
+        if not ((lo if lo is not None else -math.inf) < ref < (hi if hi is not None else math.inf)):
+            order = "SL < entry < TP" if side is Side.BUY else "TP < entry < SL"
+            raise OrderArgumentError(
+                f"{side.value.lower()} {symbol}: brackets must satisfy {order}; got sl={sl!r}, "
+                f"entry={ref!r}, tp={tp!r}"
+            )
 
     def leg(
         self,

@@ -13,6 +13,7 @@ from the run's execution manager and position monitor but keeps neither.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,13 +27,56 @@ from isoloop.engine.gateway import OrderGateway
 from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.positions import PositionMonitor
+from isoloop.engine.tradeview import TradeView
+from isoloop.errors import OrderArgumentError
 from isoloop.model.orders import Side, TimeInForce
 from isoloop.model.positions import position_key
 
-__all__ = ["ALL_EQUITY", "Strategy"]
+__all__ = ["ALL_EQUITY", "Strategy", "resolve_size"]
 
 # backtesting.py's default size (1 − ε): all available margin, in whole units.
 ALL_EQUITY = 1.0 - sys.float_info.epsilon
+
+
+def resolve_size(
+    size: float | None, units: float | None = None, fraction: float | None = None
+) -> tuple[float, float | None]:
+    """(units, equity fraction) of an order, by backtesting.py's rule for `size`.
+
+    Nothing given: all available margin. `0 < size < 1`: that fraction of the
+    available margin, in whole units at the fill. `size >= 1`, whole: units. Any
+    other size is refused rather than guessed; `units=` (exact, fractional
+    allowed) and `fraction=` (0 < f <= 1) say what is meant.
+    """
+    given = [
+        n for n, v in (("size", size), ("units", units), ("fraction", fraction)) if v is not None
+    ]
+    if len(given) > 1:
+        raise OrderArgumentError(f"give one of size=, units=, fraction= (got {', '.join(given)})")
+    if units is not None:
+        u = float(units)
+        if not (0.0 < u < math.inf):
+            raise OrderArgumentError(f"units must be a number > 0, got {units!r}")
+        return u, None
+    if fraction is not None:
+        f = float(fraction)
+        if not (0.0 < f <= 1.0):
+            raise OrderArgumentError(
+                f"fraction must satisfy 0 < fraction <= 1 (of available margin), got {fraction!r}"
+            )
+        return 0.0, f
+    if size is None:
+        return 0.0, ALL_EQUITY
+    z = float(size)
+    if 0.0 < z < 1.0:
+        return 0.0, z
+    if 1.0 <= z < math.inf and z == round(z):
+        return z, None
+    raise OrderArgumentError(
+        f"size={size!r} is neither a fraction of equity (0 < size < 1) nor whole units "
+        f"(size >= 1); write units={size!r} for fractional units, or fraction= for a "
+        "share of equity"
+    )
 
 
 class Strategy:
@@ -98,26 +142,34 @@ class Strategy:
         side: Side,
         size: float | None = None,
         *,
+        units: float | None = None,
+        fraction: float | None = None,
         symbol: str | None = None,
         venue: str | None = None,
         limit: float | None = None,
         stop: float | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
         tif: TimeInForce = TimeInForce.GTC,
         position_type: str = "spot",
         tag: str | None = None,
     ) -> OrderView:
-        """`size` in units; `None` means all available equity (sized at the fill)."""
+        """A new order; `size` follows backtesting.py (see `resolve_size`), `units=` and
+        `fraction=` say the same unambiguously. `sl`/`tp` bracket the trade it opens."""
+        qty, frac = resolve_size(size, units, fraction)
         return self._submit(
             symbol or self.symbol,
             side,
-            0.0 if size is None else size,
+            qty,
             venue=venue,
             tif=tif,
             limit=limit,
             stop=stop,
-            equity_fraction=ALL_EQUITY if size is None else None,
+            equity_fraction=frac,
             position_type=position_type,
             tag=tag,
+            sl=sl,
+            tp=tp,
         )
 
     def buy(self, size: float | None = None, **kw: Any) -> OrderView:
@@ -127,10 +179,39 @@ class Strategy:
         return self.order(Side.SELL, size, **kw)
 
     def close(
-        self, symbol: str | None = None, venue: str | None = None, position_type: str = "spot"
+        self,
+        symbol: str | None = None,
+        venue: str | None = None,
+        position_type: str = "spot",
+        *,
+        portion: float = 1.0,
     ) -> OrderView | None:
-        """Flatten the position at the next fill (a reduce-only market order, through risk)."""
-        return self.gateway.close(symbol or self.symbol, venue, position_type)
+        """Close `portion` of the position at the next fill (through risk, queued first)."""
+        return self.gateway.close(symbol or self.symbol, venue, position_type, portion=portion)
+
+    # -- trades and account ------------------------------------------------------------
+    @property
+    def trades(self) -> tuple[TradeView, ...]:
+        """Open trades, oldest first; `trade.sl`/`trade.tp` may be assigned, `trade.close()`."""
+        return self.gateway.trades()
+
+    @property
+    def closed_trades(self) -> tuple[TradeView, ...]:
+        return self.gateway.closed_trades()
+
+    @property
+    def orders(self) -> tuple[OrderView, ...]:
+        """Orders still working (SL/TP brackets included), by id."""
+        return self.books.working_orders()
+
+    @property
+    def equity(self) -> float:
+        """Cash plus positions at the current bar's close."""
+        return self.books.equity()
+
+    @property
+    def cash(self) -> float:
+        return self.books.total_cash()
 
     def target(
         self,
@@ -145,7 +226,7 @@ class Strategy:
             return None
         return self.order(
             Side.BUY if diff > 0 else Side.SELL,
-            abs(diff),
+            units=abs(diff),
             symbol=symbol,
             venue=venue,
             position_type=position_type,

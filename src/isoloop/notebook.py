@@ -80,6 +80,28 @@ def _setting_key(name: str) -> str:
     )
 
 
+def _commission_setting(value: Any) -> Any:
+    """backtesting.py's spellings of `commission`: `(fixed, relative)` and a function.
+
+    A function is recorded by its import path (the run's manifest must name it,
+    and sweep trials import it in their own process), so it must be a module-level
+    function; a lambda or a nested function is refused."""
+    if isinstance(value, tuple | list) and len(value) == 2:
+        fixed, relative = value
+        return {"model": "fixed_relative", "fixed": fixed, "relative": relative}
+    if callable(value) and not isinstance(value, type):
+        module = getattr(value, "__module__", None)
+        name = getattr(value, "__qualname__", "")
+        if not module or not name.isidentifier():
+            raise ConfigError(
+                f"Backtest: commission={value!r} must be a module-level function in an "
+                "importable module (it is recorded as 'module:function' in the run's manifest); "
+                "define it in a .py file and import it, or use (fixed, relative)"
+            )
+        return {"model": "function", "function": f"{module}:{name}"}
+    return value
+
+
 def _set(raw: dict[str, Any], dotted: str, value: Any) -> None:
     node = raw
     parts = dotted.split(".")
@@ -258,7 +280,7 @@ class Backtest:
             dotted = _setting_key(key)
             if dotted == "venue.fill" and isinstance(value, str):
                 dotted = "venue.fill.on"
-            _set(raw, dotted, value)
+            _set(raw, dotted, _commission_setting(value) if dotted == "venue.commission" else value)
         self._raw = raw
         self._base = self._config({})
         self._last: NotebookResult | None = None

@@ -30,6 +30,7 @@ import psutil
 
 from isoloop.errors import ConfigError, UnsafePathError
 from isoloop.results.digest import file_sha256
+from isoloop.results.trades import trades_table
 
 __all__ = [
     "INDICATORS_CSV",
@@ -237,8 +238,9 @@ def write_run_files(
     eq = equity_table(index, equity, cash, values)
     eq.to_parquet(directory / "equity.parquet")
     eq.to_csv(directory / "equity.csv")
-    trades.to_parquet(directory / "trades.parquet", index=False)
-    trades.to_csv(directory / "trades.csv", index=False)
+    table = trades_table(trades)  # with `duration`, as `.trades` shows it
+    table.to_parquet(directory / "trades.parquet", index=False)
+    table.to_csv(directory / "trades.csv", index=False)
     with (directory / "orders.jsonl").open("w", encoding="utf-8") as fh:
         for order in orders:
             fh.write(json.dumps(order, sort_keys=True, default=str) + "\n")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from isoloop import run_backtest
 from isoloop.results.trades import trades_table
+
+GOOG_CONFIG = Path(__file__).resolve().parents[3] / "configs" / "goog_sma.yaml"
 
 
 def engine_trades(**extra: list[object]) -> pd.DataFrame:
@@ -63,3 +68,15 @@ def test_a_trade_without_exit_time_has_no_duration_and_empty_tables_get_the_colu
     assert pd.isna(trades_table(source)["duration"].iloc[2])
     empty = trades_table(source.iloc[:0])
     assert "duration" in empty.columns and len(empty) == 0
+
+
+def test_a_run_folder_publishes_the_duration_of_every_trade(tmp_path: Path) -> None:
+    result = run_backtest(GOOG_CONFIG, out=tmp_path, report=False)
+    folder = next(tmp_path.iterdir())
+    csv = pd.read_csv(folder / "trades.csv", parse_dates=["entry_time", "exit_time"])
+    parquet = pd.read_parquet(folder / "trades.parquet")
+    assert len(csv) == len(parquet) == len(result.trades) == 66
+    spans = pd.to_timedelta(csv["duration"])
+    assert (spans == csv["exit_time"] - csv["entry_time"]).all()
+    assert (parquet["duration"] == parquet["exit_time"] - parquet["entry_time"]).all()
+    assert spans.max() == pd.Timedelta(days=183)  # backtesting.py's "Max. Trade Duration"

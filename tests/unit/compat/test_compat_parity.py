@@ -66,10 +66,11 @@ def oracle(data: pd.DataFrame, strategy: type, params: dict[str, Any], **kw: Any
 
 
 def assert_same_run(ours: pd.Series, theirs: pd.Series) -> None:
-    """Every label both show is equal (1e-9), and so are the trades and the equity curve."""
-    shared = [k for k in theirs.index if k in ours.index and not k.startswith("_")]
-    # The labels isoloop has computed since before issue 10, at the least:
-    assert {"Equity Final [$]", "Return [%]", "Sharpe Ratio", "SQN", "# Trades"} <= set(shared)
+    """The same labels in the same order, every value equal (1e-9), and so are the trades
+    and the equity curve."""
+    labels = [k for k in theirs.index if not k.startswith("_")]
+    assert [k for k in ours.index if not k.startswith("_")] == labels
+    shared = labels
     for label in shared:
         a, b = ours[label], theirs[label]
         if isinstance(b, pd.Timestamp | pd.Timedelta):
@@ -101,17 +102,17 @@ def assert_same_run(ours: pd.Series, theirs: pd.Series) -> None:
     ("name", "params", "settings"),
     [
         ("GOOG", {}, {}),
+        ("GOOG", {}, {"finalize_trades": True}),
         ("GOOG", {"n1": 5, "n2": 30}, {"commission": 0.002}),
         ("GOOG", {}, {"spread": 0.001, "trade_on_close": True}),
-        ("EURUSD", {"n1": 20, "n2": 50}, {"cash": 100_000, "commission": 0.0005}),
+        ("EURUSD", {"n1": 20, "n2": 50}, {"cash": 100_000, "commission": (1.0, 0.0005)}),
     ],
-    ids=["goog-defaults", "goog-commission", "goog-spread-close", "eurusd"],
+    ids=["goog-defaults", "goog-finalized", "goog-commission", "goog-spread-close", "eurusd"],
 )
 def test_ported_sma_cross_equals_backtesting_py(
     name: str, params: dict[str, Any], settings: dict[str, Any]
 ) -> None:
     data = {"GOOG": GOOG, "EURUSD": EURUSD}[name]
-    settings = {"finalize_trades": True, **settings}
     ours = Backtest(data, SmaCross, **settings).run(**params)
     theirs = oracle(data, OracleSmaCross, params, **settings)
     assert_same_run(ours, theirs)

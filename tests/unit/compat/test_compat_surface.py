@@ -138,7 +138,7 @@ def test_commission_forms() -> None:
     rate = Backtest(GOOG, WithParams, commission=0.001, finalize_trades=True).run()
     pair = Backtest(GOOG, WithParams, commission=(0.0, 0.001), finalize_trades=True).run()
     assert pair["Commissions [$]"] == pytest.approx(rate["Commissions [$]"], rel=1e-12)
-    with pytest.raises(ConfigError, match="top level of a module"):
+    with pytest.raises(ConfigError, match="module-level function"):
         Backtest(GOOG, WithParams, commission=lambda size, price: 1.0)
 
 
@@ -182,3 +182,14 @@ def test_extra_data_columns_grow_like_ohlcv() -> None:
         np.testing.assert_array_equal(row["pe"], frame["PE"].to_numpy()[:n])
         assert row["by_key"] == frame["PE"].iloc[n - 1]
         assert row["df_cols"] == ["Open", "High", "Low", "Close", "Volume", "PE"]
+
+
+def test_plot_writes_the_html_report_of_the_run_asked_for(tmp_path: Any) -> None:
+    bt = Backtest(DATA, WithParams)
+    first = bt.run(slow=20)
+    bt.run(slow=30)
+    report = bt.plot(results=first, filename=str(tmp_path / "first.html"))
+    assert report.path == tmp_path / "first.html"
+    html = report.path.read_text(encoding="utf-8")
+    assert "<html" in html.lower() and "WithParams" in html
+    assert 'iframe srcdoc="' in report._repr_html_()

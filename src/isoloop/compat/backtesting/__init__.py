@@ -11,11 +11,14 @@ the stats under backtesting.py's labels. See docs/porting.md for what differs.
 
 from __future__ import annotations
 
+# `lib` too, for backtesting.py's `backtesting.lib.crossover` spelling.
+from isoloop.compat.backtesting import lib
 from isoloop.compat.backtesting._backtest import Backtest
 from isoloop.compat.backtesting._data import Array, Data, Indicator
 from isoloop.compat.backtesting._orders import Order, Position
 from isoloop.compat.backtesting._stats import RunStrategy
 from isoloop.compat.backtesting._strategy import Strategy
+from isoloop.compat.backtesting.lib import crossover
 
 __all__ = [
     "Array",
@@ -26,4 +29,6 @@ __all__ = [
     "Position",
     "RunStrategy",
     "Strategy",
+    "crossover",
+    "lib",
 ]

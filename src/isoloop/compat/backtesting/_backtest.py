@@ -8,6 +8,7 @@ sweep; `.plot()` writes isoloop's HTML report.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,33 +22,9 @@ from isoloop.config import RunConfig
 from isoloop.errors import ConfigError
 from isoloop.notebook import Backtest as NotebookBacktest
 from isoloop.notebook import NotebookResult, Report
+from isoloop.scope.blueprint import find_blueprint
 
 __all__ = ["Backtest"]
-
-
-def _commission(value: Any) -> Any:
-    """backtesting.py's commission forms as an isoloop `venue.commission` setting."""
-    if isinstance(value, bool):
-        raise ConfigError(f"Backtest: commission={value!r}: give a rate, (fixed, relative) or f")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, tuple) and len(value) == 2:
-        fixed, relative = value
-        return {"model": "fixed_relative", "fixed": fixed, "relative": relative}
-    if callable(value):
-        module = getattr(value, "__module__", None)
-        qualname = getattr(value, "__qualname__", "")
-        if not module or not qualname.isidentifier():
-            raise ConfigError(
-                f"Backtest: commission={value!r}: a commission function must be defined at "
-                "the top level of a module (runs import it by name, a lambda or nested "
-                "function cannot be imported)"
-            )
-        return {"model": "function", "function": f"{module}:{qualname}"}
-    raise ConfigError(
-        f"Backtest: commission={value!r}: give a rate (0.002), a (fixed, relative) tuple "
-        "or a function f(size, price) -> fee"
-    )
 
 
 class Backtest:
@@ -86,8 +63,9 @@ class Backtest:
                 f"got {strategy!r}{hint}"
             )
         self._strategy = strategy
-        venue: dict[str, Any] = {"cash": cash, "spread": spread}
-        venue["commission"] = _commission(commission)
+        # isoloop.Backtest takes backtesting.py's commission forms: a rate, (fixed,
+        # relative), or a module-level function f(size, price).
+        venue: dict[str, Any] = {"cash": cash, "spread": spread, "commission": commission}
         # Only what differs from the defaults, so the run's config reads like a native one.
         if margin != 1:
             venue["margin"] = margin
@@ -97,12 +75,39 @@ class Backtest:
             venue["exclusive_orders"] = True
         if trade_on_close:
             venue["fill"] = "close"
-        if "finalize_trades" in RunConfig.model_fields:
-            settings.setdefault("finalize_trades", bool(finalize_trades))
         self._finalize = bool(finalize_trades)
+        self._blueprint_dir: tempfile.TemporaryDirectory[str] | None = None
+        if "finalize_trades" in RunConfig.model_fields:
+            settings.setdefault("finalize_trades", self._finalize)
+        elif not self._finalize and "container" not in settings:
+            settings["container"] = self._open_end_blueprint()
         self._bt = NotebookBacktest(data, strategy, **venue, **settings)
         self._results: pd.Series | None = None
         self._last: NotebookResult | None = None
+
+    def _open_end_blueprint(self) -> str:
+        """The standard backtest container with the engine told to leave trades open.
+
+        (Until the run config has a `finalize_trades` key: the engine already takes
+        the argument, and a blueprint may pass it. The file lives as long as this
+        object; sweeps on other machines need the config key.)
+        """
+        text = Path(str(find_blueprint("backtest"))).read_text(encoding="utf-8")
+        engine = "engine: isoloop.backtest.driver:BacktestEngine"
+        if engine not in text:
+            raise ConfigError(
+                "Backtest: finalize_trades=False needs the standard backtest container; "
+                "pass finalize_trades=True or container=<a blueprint of yours>"
+            )
+        text = text.replace(
+            engine,
+            "engine:\n    class: isoloop.backtest.driver:BacktestEngine\n"
+            "    args: {finalize_trades: false}",
+        )
+        self._blueprint_dir = tempfile.TemporaryDirectory(prefix="isoloop-compat-")
+        path = Path(self._blueprint_dir.name) / "backtest_open_end.yaml"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
 
     @property
     def native(self) -> NotebookBacktest:

@@ -16,18 +16,20 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from isoloop.compat.backtesting._stats import LABELS
 from isoloop.errors import ConfigError
+from isoloop.results import BACKTESTING_STATS_LABELS, STATS_KEYS
 
 __all__ = ["constraint_expression", "objective_key", "optimize_settings"]
 
 
 def objective_key(maximize: str) -> str:
     """A backtesting.py label ("SQN", "Return [%]") or an isoloop stats key → the stats key."""
-    for key, label in LABELS:
-        if maximize in (label, key):
+    if maximize in STATS_KEYS:
+        return maximize
+    for label, key in BACKTESTING_STATS_LABELS:
+        if maximize == label and key in STATS_KEYS:
             return key
-    known = ", ".join(repr(label) for _, label in LABELS)
+    known = ", ".join(repr(label) for label, key in BACKTESTING_STATS_LABELS if key in STATS_KEYS)
     raise ConfigError(f"Backtest.optimize: maximize={maximize!r} is not a statistic; use {known}")
 
 

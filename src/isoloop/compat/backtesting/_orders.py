@@ -45,12 +45,12 @@ class Position:
     def pl(self) -> float:
         """Unrealized profit of the open trades at the current close (commissions not included)."""
         price = self._strategy._last_close()
-        return float(sum(t.size * (price - t.entry_price) for t in self._strategy._open_trades()))
+        return float(sum(t.size * (price - t.entry_price) for t in self._strategy.trades))
 
     @property
     def pl_pct(self) -> float:
         """`pl` in percent of what the open trades cost at entry (0 when flat)."""
-        invested = sum(abs(t.size) * t.entry_price for t in self._strategy._open_trades())
+        invested = sum(abs(t.size) * t.entry_price for t in self._strategy.trades)
         return self.pl / invested * 100.0 if invested else 0.0
 
     @property
@@ -69,7 +69,7 @@ class Position:
         self._strategy._close_portion(portion)
 
     def __repr__(self) -> str:
-        return f"<Position: {self.size} ({len(self._strategy._open_trades())} trades)>"
+        return f"<Position: {self.size} ({len(self._strategy.trades)} trades)>"
 
 
 class Order:
@@ -115,7 +115,7 @@ class Order:
         trade_id = getattr(self._view, "parent_trade", None)
         if trade_id is None:
             return None
-        for trade in self._strategy._open_trades():
+        for trade in self._strategy.trades:
             if trade.id == trade_id:
                 return trade
         return None

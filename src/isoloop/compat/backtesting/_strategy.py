@@ -205,33 +205,16 @@ class Strategy(IndicatorMixin, NativeStrategy):
     def _units(self, symbol: str | None, venue: str | None, position_type: str) -> float:
         return NativeStrategy.position(self, symbol, venue, position_type)
 
-    def _open_trades(self) -> tuple[Any, ...]:
-        """The native open trades (`TradeView`s), oldest first."""
-        # Read by name until the native trade views are part of the base class.
-        return tuple(getattr(self, "trades", ()))
-
     def _last_close(self) -> float:
         return self._aligned.close_l[self.clock.bar]
 
     @property
-    def equity(self) -> float:
-        """Cash plus open positions at the current bar's close."""
-        return self.books.equity()
-
-    @property
-    def orders(self) -> tuple[Order, ...]:
+    def orders(self) -> tuple[Order, ...]:  # type: ignore[override]  # backtesting.py's shape
         """Orders still working (entries, closes, stop-loss and take-profit)."""
         return tuple(Order(self, v) for v in self.books.working_orders())
 
     def _close_portion(self, portion: float) -> None:
-        if not 0 < portion <= 1:
-            raise StrategyParamError(
-                f"position.close({portion!r}): portion must be a fraction in (0, 1]"
-            )
-        if portion == 1:
-            NativeStrategy.close(self)
-        else:
-            NativeStrategy.close(self, portion=portion)  # type: ignore[call-arg]
+        NativeStrategy.close(self, portion=portion)
 
     # -- orders -----------------------------------------------------------------------
     def buy(  # type: ignore[override]

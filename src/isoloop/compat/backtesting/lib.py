@@ -103,11 +103,11 @@ class SignalStrategy(Strategy):
         exit_ = getattr(self, "_signal_exit", None)
         portion = float(exit_[-1]) if exit_ is not None and len(exit_) else 0.0
         if portion > 0:
-            for trade in self._open_trades():
+            for trade in self.trades:
                 if trade.is_long:
                     trade.close(portion)
         elif portion < 0:
-            for trade in self._open_trades():
+            for trade in self.trades:
                 if trade.is_short:
                     trade.close(-portion)
         entry = getattr(self, "_signal_entry", None)
@@ -154,7 +154,7 @@ class TrailingStrategy(Strategy):
         i = len(self.data) - 1
         close = float(self.data.Close[-1])
         distance = self._trail_atr[i] * self._trail_n_atr
-        for trade in self._open_trades():
+        for trade in self.trades:
             if trade.is_long:
                 trade.sl = max(trade.sl or -np.inf, close - distance)
             else:

@@ -28,7 +28,7 @@ class Array(np.ndarray):  # type: ignore[type-arg, unused-ignore]
     """
 
     name: Any
-    _index: pd.Index
+    _index: pd.Index | None
     _opts: dict[str, Any]
 
     def __new__(cls, values: Any, *, name: Any, index: pd.Index, **opts: Any) -> Array:
@@ -39,10 +39,11 @@ class Array(np.ndarray):  # type: ignore[type-arg, unused-ignore]
         return obj
 
     def __array_finalize__(self, obj: Any) -> None:
+        # Runs on every slice (once per column per bar): keep it to attribute copies.
         if obj is not None:
             self.name = getattr(obj, "name", "")
-            self._index = getattr(obj, "_index", pd.RangeIndex(0))
-            self._opts = getattr(obj, "_opts", {})
+            self._index = getattr(obj, "_index", None)
+            self._opts = getattr(obj, "_opts", None) or {}
 
     def __bool__(self) -> bool:
         if self.ndim and self.shape[-1]:
@@ -58,7 +59,7 @@ class Array(np.ndarray):  # type: ignore[type-arg, unused-ignore]
     def s(self) -> pd.Series:
         """The (first line of the) values as a Series on the bars' timestamps so far."""
         values = np.atleast_2d(np.asarray(self))
-        return pd.Series(values[0], index=self._index[: values.shape[1]], name=self.name)
+        return pd.Series(values[0], index=self._bar_index(values.shape[1]), name=self.name)
 
     def to_series(self) -> pd.Series:
         return self.s
@@ -68,7 +69,11 @@ class Array(np.ndarray):  # type: ignore[type-arg, unused-ignore]
         """Every line of the values as DataFrame columns on the bars' timestamps so far."""
         values = np.atleast_2d(np.asarray(self))
         names = self.name if isinstance(self.name, list | tuple) else [self.name] * len(values)
-        return pd.DataFrame(values.T, index=self._index[: values.shape[1]], columns=list(names))
+        return pd.DataFrame(values.T, index=self._bar_index(values.shape[1]), columns=list(names))
+
+    def _bar_index(self, n: int) -> pd.Index:
+        """The bars' timestamps so far (positions 0..n-1 for an array made outside a run)."""
+        return pd.RangeIndex(n) if self._index is None else self._index[:n]
 
 
 class Indicator(Array):

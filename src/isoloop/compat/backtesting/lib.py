@@ -27,9 +27,11 @@ __all__ = [
 
 
 def _last_two(series: Any) -> Any:
+    if isinstance(series, np.ndarray):  # the common case in next(): checked first, it is hot
+        return series
     if isinstance(series, pd.Series):
         return series.to_numpy()
-    if isinstance(series, Number):
+    if isinstance(series, int | float | Number):
         return (series, series)  # a constant level crosses like a flat line
     return series
 

@@ -26,6 +26,7 @@ import backtesting
 import backtesting.lib
 import numpy as np
 import pandas as pd
+import pytest
 
 import isoloop
 
@@ -137,6 +138,8 @@ class Scenario:
     params: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     symbol: str = "GOOG"
+    #: engine -> the difference seen: those runs wait in pending/ (not collected).
+    pending: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,8 @@ def native_outcome(s: Scenario) -> Outcome:
 def compat_outcome(s: Scenario) -> Outcome:
     """The oracle's own strategy code over `isoloop.compat.backtesting` (the one-line port)."""
     compat = importlib.import_module("isoloop.compat.backtesting")
-    ns = build(compat.Strategy, compat.crossover)
+    lib = importlib.import_module("isoloop.compat.backtesting.lib")
+    ns = build(compat.Strategy, lib.crossover)
     settings = dict(s.settings)
     settings.setdefault("finalize_trades", True)
     with warnings.catch_warnings():
@@ -267,7 +271,12 @@ def compat_outcome(s: Scenario) -> Outcome:
 
 
 def _number(value: Any) -> float | None:
-    """A stat as a float: Timedelta in days, Timestamp in ns; None when not a quantity."""
+    """A stat as a float: Timedelta in days, Timestamp in ns; None when not a quantity.
+
+    A missing duration is NaN whichever way an engine spells it (NaT or NaN).
+    """
+    if value is pd.NaT:
+        return math.nan
     if isinstance(value, pd.Timedelta):
         return float(value / pd.Timedelta(days=1))
     if isinstance(value, pd.Timestamp):
@@ -358,9 +367,26 @@ def assert_same(ours: Outcome, oracle: Outcome) -> None:
     assert not diffs, f"{len(diffs)} differences from backtesting.py:\n" + "\n".join(diffs[:25])
 
 
-#: The isoloop engines the committed tests run. The compat layer joins once
-#: `isoloop.compat.backtesting` exists (its runs wait in pending/pending_compat.py).
-ENGINES = ("native",)
+#: The isoloop engines every scenario runs in: its native strategy, and the oracle's
+#: own code through the compat layer.
+ENGINES = ("native", "compat")
+
+
+def cases(scenarios: list[Scenario]) -> list[Any]:
+    """(scenario, engine) parameters that equal the oracle (the committed tests)."""
+    return [
+        pytest.param(s, e, id=f"{s.id}-{e}")
+        for s in scenarios
+        for e in ENGINES
+        if e not in s.pending
+    ]
+
+
+def pending_cases(scenarios: list[Scenario]) -> list[Any]:
+    """(scenario, engine) parameters parked with the difference seen (pending/ runs them)."""
+    return [
+        pytest.param(s, e, id=f"{s.id}-{e}") for s in scenarios for e in ENGINES if e in s.pending
+    ]
 
 
 def run_engine(engine: str, scenario: Scenario) -> Outcome:

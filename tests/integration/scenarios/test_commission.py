@@ -16,7 +16,7 @@ import pytest
 from support.scenario_strategies import commission_signed_one_percent
 
 from . import data
-from .oracle import ENGINES, Outcome, Scenario, check
+from .oracle import Outcome, Scenario, cases, check
 
 SCENARIOS = [
     Scenario(
@@ -37,12 +37,29 @@ SCENARIOS = [
         "InAndOut",
         settings={"cash": 10_000, "commission": commission_signed_one_percent},
     ),
+    Scenario(
+        "take-profit-fixed-plus-relative",
+        lambda: data.flat_bars([1, 1, 1, 2, 4, 1, 2]),
+        "HundredWithTakeProfit",
+        settings={"cash": 5000, "commission": (10, 0.01)},
+    ),
 ]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+@pytest.mark.parametrize(("scenario", "engine"), cases(SCENARIOS))
 def test_scenario_matches_backtesting_py(
     scenario: Scenario, engine: str, oracle: Callable[[Scenario], Outcome]
 ) -> None:
     check(engine, scenario, oracle(scenario))
+
+
+def test_fixed_plus_relative_is_charged_on_both_legs(
+    oracle: Callable[[Scenario], Outcome],
+) -> None:
+    """Entry at 1 and TP exit at the gapped open 4: fixed twice plus 1% of both legs' value."""
+    scenario = SCENARIOS[3]
+    ours = check("native", scenario, oracle(scenario))
+    trade = ours.trades.iloc[0]
+    legs = trade["size"] * (trade["entry_price"] + trade["exit_price"])
+    assert trade["commission"] == pytest.approx(2 * 10 + 0.01 * legs, rel=1e-12)
+    assert ours.stats["commissions"] == pytest.approx(trade["commission"], rel=1e-12)

@@ -18,7 +18,7 @@ import pytest
 from backtesting.lib import FractionalBacktest, SignalStrategy
 
 from . import data
-from .oracle import BT, ENGINES, Outcome, Scenario, bt_stats, check, from_bt, native_outcome
+from .oracle import BT, Outcome, Scenario, bt_stats, cases, check, from_bt, native_outcome
 
 MICRO = 1e-6
 
@@ -47,6 +47,7 @@ SCENARIOS = [
     Scenario(
         "well-known-stop-limits-on-margin", data.goog, "WellKnownGoog", settings={"margin": 0.1}
     ),
+    Scenario("one-unit-signals-until-margin-runs-out", data.goog, "LongSignals"),
     Scenario(
         "micro-units-sma-cross",
         btc_in_micro_units,
@@ -58,8 +59,7 @@ SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+@pytest.mark.parametrize(("scenario", "engine"), cases(SCENARIOS))
 def test_scenario_matches_backtesting_py(
     scenario: Scenario, engine: str, oracle: Callable[[Scenario], Outcome]
 ) -> None:
@@ -104,7 +104,7 @@ def test_micro_units_equal_backtesting_py_fractional_backtest() -> None:
         finalize_trades=True,
     )
     theirs = frac.run(fast=2, slow=3)
-    ours = native_outcome(SCENARIOS[3])
+    ours = native_outcome(SCENARIOS[4])
     t = theirs["_trades"]
     assert len(ours.trades) == len(t)
     np.testing.assert_allclose(ours.trades["size"] * MICRO, t["Size"], rtol=1e-9)

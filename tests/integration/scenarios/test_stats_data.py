@@ -21,7 +21,7 @@ from isoloop.errors import InputError
 from support.scenario_strategies import SmaCross
 
 from . import data
-from .oracle import BT, ENGINES, Outcome, Scenario, bt_stats, check, native_outcome
+from .oracle import BT, Outcome, Scenario, bt_stats, cases, check, native_outcome
 
 
 def goog_with_extra_columns() -> pd.DataFrame:
@@ -59,8 +59,7 @@ SCENARIOS = [
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+@pytest.mark.parametrize(("scenario", "engine"), cases(SCENARIOS))
 def test_scenario_matches_backtesting_py(
     scenario: Scenario, engine: str, oracle: Callable[[Scenario], Outcome]
 ) -> None:

@@ -16,11 +16,13 @@ from collections.abc import Callable
 import pytest
 
 from . import data
-from .oracle import ENGINES, Outcome, Scenario, check
+from .oracle import Outcome, Scenario, cases, check
 
 SCENARIOS = [
     Scenario("position-round-trip", data.goog20, "PositionRoundTrip"),
+    Scenario("trade-closed-twice-in-one-bar", data.goog20, "TradeClosedTwice"),
     Scenario("two-buys-then-sell-one", data.goog20, "TwoBuysSellOne"),
+    Scenario("position-half-closes", data.goog, "TenUnitsHalfOut", settings={"spread": 0.002}),
     Scenario("open-trade-closed-at-end", data.goog20, "BuyAndHold"),
     Scenario("tags-reach-trades", data.goog20, "TaggedOrders"),
     Scenario("last-bar-close-finalized", data.goog20, "CloseOnLastBar"),
@@ -37,7 +39,7 @@ SCENARIOS = [
             "TradesOnlyOn20Bars",
             settings={"cash": 100_000},
         )
-        for n in (21, 22)
+        for n in (20, 21, 22)
     ),
     *(
         Scenario(f"border-{name}", data.goog100, name)
@@ -47,8 +49,7 @@ SCENARIOS = [
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+@pytest.mark.parametrize(("scenario", "engine"), cases(SCENARIOS))
 def test_scenario_matches_backtesting_py(
     scenario: Scenario, engine: str, oracle: Callable[[Scenario], Outcome]
 ) -> None:
@@ -74,3 +75,17 @@ def test_unfinalized_run_keeps_the_last_bar_order_unfilled(
     )
     assert len(kept.trades) == 0
     assert len(closed.trades) == 1
+
+
+def test_only_the_20_bar_series_trades(oracle: Callable[[Scenario], Outcome]) -> None:
+    counts = [
+        len(
+            check(
+                "native",
+                BY_ID[f"trades-only-on-20-bars-{n}"],
+                oracle(BY_ID[f"trades-only-on-20-bars-{n}"]),
+            ).trades
+        )
+        for n in (20, 21, 22)
+    ]
+    assert counts == [1, 0, 0]

@@ -100,7 +100,7 @@ def _timedelta(days: float) -> object:
 
 
 def _bounds(
-    stats: Mapping[str, object], equity: pd.Series | pd.DataFrame | None
+    stats: Mapping[str, object] | pd.Series, equity: pd.Series | pd.DataFrame | None
 ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     if "start" in stats and "end" in stats:
         return pd.Timestamp(str(stats["start"])), pd.Timestamp(str(stats["end"]))
@@ -135,12 +135,16 @@ def _equity_curve(equity: pd.Series | pd.DataFrame) -> pd.DataFrame:
 
 
 def backtesting_stats(
-    stats: Mapping[str, object],
+    stats: Mapping[str, object] | pd.Series,
     trades: pd.DataFrame | None = None,
     *,
     equity: pd.Series | pd.DataFrame | None = None,
 ) -> pd.Series:
     """A run's stats as backtesting.py shows them: its labels, order and units.
+
+    `stats` is a run's stats mapping (or the notebook's `.stats` Series),
+    `trades` its trades table and `equity` its equity (the Series of a result or
+    the notebook's `.equity` frame).
 
     Percent stays percent, money stays money, durations become Timedeltas,
     "Start"/"End" Timestamps and "# Trades" an int. "Start", "End" and "Duration"
@@ -151,6 +155,12 @@ def backtesting_stats(
     `equity`, `_equity_curve`. Keys isoloop does not have are left out.
     """
     start, end = _bounds(stats, equity)
+    # Every stat but start/end is a number; read them through one float view.
+    numbers: dict[str, float] = {
+        key: float(stats[key])  # type: ignore[arg-type]
+        for _, key in BACKTESTING_STATS_LABELS
+        if key not in ("start", "end") and key in stats
+    }
     values: dict[str, object] = {}
     for label, key in BACKTESTING_STATS_LABELS:
         if key == "start":
@@ -162,19 +172,16 @@ def backtesting_stats(
         elif key == "duration_days":
             if start is not None and end is not None:
                 values[label] = end - start
-            elif key in stats:
-                values[label] = _timedelta(float(stats[key]))  # type: ignore[arg-type]
-        elif key not in stats:
+            elif key in numbers:
+                values[label] = _timedelta(numbers[key])
+        elif key not in numbers:
             continue
         elif key in _DURATIONS:
-            values[label] = _timedelta(float(stats[key]))  # type: ignore[arg-type]
+            values[label] = _timedelta(numbers[key])
         elif key == "trades":
-            values[label] = int(stats[key])  # type: ignore[call-overload]
-        elif key == "commissions":
-            if float(stats[key]):  # type: ignore[arg-type]
-                values[label] = float(stats[key])  # type: ignore[arg-type]
-        else:
-            values[label] = float(stats[key])  # type: ignore[arg-type]
+            values[label] = int(numbers[key])
+        elif key != "commissions" or numbers[key]:  # no fee paid: no line, as backtesting.py
+            values[label] = numbers[key]
     if equity is not None:
         values["_equity_curve"] = _equity_curve(equity)
     if trades is not None:

@@ -127,3 +127,18 @@ def test_the_view_carries_trades_and_curve_like_backtesting_py() -> None:
     assert curve["DrawdownDuration"].iloc[3] == pd.Timedelta(hours=3)
     assert curve["DrawdownDuration"].iloc[6] == pd.Timedelta(hours=2)
     assert curve["DrawdownDuration"].isna().sum() == 5
+
+
+def test_the_notebook_stats_series_and_equity_frame_are_accepted() -> None:
+    # The notebook's `.stats` is a float Series (trades 2.0) and `.equity` a frame.
+    from_series = backtesting_stats(
+        pd.Series(stats(), dtype="float64"), equity=EQUITY.to_frame("equity")
+    )
+    from_mapping = backtesting_stats(stats(), equity=EQUITY)
+    plain = [label for label in from_mapping.index if not label.startswith("_")]
+    assert list(from_series.index) == list(from_mapping.index)
+    for label in plain:
+        got, want = from_series[label], from_mapping[label]
+        assert got == want or (pd.isna(got) and pd.isna(want)), label
+    assert isinstance(from_series["# Trades"], int)
+    pd.testing.assert_frame_equal(from_series["_equity_curve"], from_mapping["_equity_curve"])

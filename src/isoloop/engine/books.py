@@ -74,6 +74,26 @@ class OrderView:
         return self._order.equity_fraction
 
     @property
+    def sl(self) -> float | None:
+        """The stop-loss this order attaches to the trade it opens."""
+        return self._order.sl
+
+    @property
+    def tp(self) -> float | None:
+        """The take-profit this order attaches to the trade it opens."""
+        return self._order.tp
+
+    @property
+    def parent_trade(self) -> str | None:
+        """The trade this order closes (part of): a bracket or a `trade.close()`."""
+        return self._order.parent_trade
+
+    @property
+    def is_contingent(self) -> bool:
+        """True for a trade's SL/TP bracket (one-cancels-other, cancelled with the trade)."""
+        return self._order.contingent
+
+    @property
     def position_type(self) -> str:
         return self._order.position_type
 

@@ -18,6 +18,7 @@ from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
+from isoloop.engine.tradeops import TradeOperations
 from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
 from isoloop.errors import ReconciliationError
@@ -35,7 +36,7 @@ _DENIED = OrderStatus.DENIED
 _FILLED = OrderStatus.FILLED
 
 
-class ExecutionManager(BlockExecution):
+class ExecutionManager(BlockExecution, TradeOperations):
     def __init__(
         self,
         *,
@@ -283,83 +284,6 @@ class ExecutionManager(BlockExecution):
             problems = self._updates.reconcile(venue)
         self._log.info("reconciliation_recovered", venue=venue, order_id=order.id, attempts=attempt)
 
-    # -- trades: brackets, closes, exclusive orders ---------------------------------
-    def _new_bracket(
-        self,
-        symbol: str,
-        side: Side,
-        size: float,
-        *,
-        venue: str,
-        stop: float | None,
-        limit: float | None,
-        tag: str | None,
-        trade_id: str,
-    ) -> Order:
-        """A trade's SL (stop) or TP (limit), numbered and registered by this run.
-
-        Brackets protect a position, so they skip the pre-trade checks (a kill
-        switch never strands a position without its stop); they are routed by the
-        venue that keeps the trade."""
-        order = self.new_order(symbol, side, size, venue=venue, stop=stop, limit=limit, tag=tag)
-        self.orders.append(order)
-        order.transition(_VALIDATED)
-        order.transition(OrderStatus.ROUTED)
-        self._updates.trades.note_bracket(
-            trade_id, "sl" if stop is not None else "tp", stop or limit
-        )
-        return order
-
-    def _trade_venue(self, venue: str) -> Any:
-        v = self._venues.get(venue)
-        if getattr(v, "book", None) is None:
-            raise ValueError(
-                f"venue {venue!r} ({type(v).__name__}) does not keep trades: SL/TP brackets "
-                "and trade closes need a simulated or paper venue"
-            )
-        return v
-
-    def set_bracket(self, venue: str, trade_id: str, kind: str, price: float | None) -> None:
-        """Replace (or cancel, with None) an open trade's stop-loss or take-profit."""
-        v = self._trade_venue(venue)
-        v.set_bracket(trade_id, kind, price, self._clock.bar)
-        self._updates.trades.note_bracket(trade_id, kind, price)
-
-    def close_trade(self, venue: str, trade_id: str, portion: float = 1.0) -> Order | None:
-        """A market order closing `portion` of one trade, queued first, through risk.
-
-        A whole-unit trade closes whole units (at least one); a fractional one
-        closes exactly `portion` of it."""
-        trade = self._trade_venue(venue).book.get(trade_id)
-        if trade is None:
-            return None
-        units = abs(trade.size)
-        size = units * portion
-        if units == round(units):
-            size = float(max(1, round(size)))
-        order = self.new_order(
-            trade.symbol,
-            Side.SELL if trade.size > 0 else Side.BUY,
-            min(size, units),
-            venue=venue,
-            position_type=trade.key.split(":", 2)[1],
-            reduce_only=True,
-            tag=trade.tag,
-            parent_trade=trade.id,
-        )
-        return self.submit(order, front=True)
-
-    def make_room(self, symbol: str, venue: str) -> None:
-        """`exclusive_orders`: cancel the symbol's other orders and close its open trades."""
-        v = self._venues.get(venue)
-        for order in tuple(v.working):
-            if order.symbol == symbol and not order.contingent and order.is_active:
-                self.cancel(order, "exclusive_orders: replaced by a new order")
-        book = getattr(v, "book", None)
-        for trade in list(book or ()):
-            if trade.symbol == symbol:
-                self.close_trade(venue, trade.id)
-
     # -- bars -------------------------------------------------------------------
     def process_bar(self, bar: int, final: bool = False) -> None:
         """Blocks first, then every venue's working orders, each order through the loop."""
@@ -373,40 +297,47 @@ class ExecutionManager(BlockExecution):
             if venue.working:
                 venue.process_bar(bar, apply, final)
 
-    def _flatten_order(self, key: str, qty: float, tag: str) -> Order:
-        """A reduce-only market order that takes the position at `key` to zero."""
+    def _flatten_order(self, key: str, qty: float, gross: float, tag: str) -> Order:
+        """A market order that closes every open trade of the position at `key`."""
         k = PositionKey.parse(key)
-        return self.new_order(
+        order = self.new_order(
             k.symbol,
             Side.SELL if qty > 0 else Side.BUY,
-            abs(qty),
+            gross,
             venue=k.venue,
             position_type=k.position_type,
             reduce_only=True,
             tag=tag,
         )
+        order.flatten = True
+        return order
+
+    def _open_positions(self, reverse: bool) -> list[tuple[str, float, float]]:
+        """(key, net units, units in open trades) of every position with an open trade;
+        a hedged position can be flat net and still hold trades both ways."""
+        books = self._updates.monitor.positions
+        gross: dict[str, float] = {}
+        for lot in self._updates.trades.open_trades():
+            gross[lot.key] = gross.get(lot.key, 0.0) + abs(lot.size)
+        keys = {k for k, q in books.items() if q} | set(gross)
+        return [
+            (k, books.get(k, 0.0), gross.get(k, abs(books.get(k, 0.0))))
+            for k in sorted(keys, reverse=reverse)
+        ]
 
     def close_all(self, tag: str = "finalize") -> list[Order]:
         """Market orders that flatten every open position, ahead of any other working order."""
         out = []
-        books = self._updates.monitor.positions
-        for key in sorted(books, reverse=True):
-            qty = books[key]
-            if not qty:
-                continue
-            order = self._flatten_order(key, qty, tag)
+        for key, qty, gross in self._open_positions(reverse=True):
+            order = self._flatten_order(key, qty, gross, tag)
             order.submitted_bar = self._clock.bar - 1
             out.append(self.submit(order, skip_risk=True, front=True))
         return out
 
     def liquidate_all(self, bar: int) -> None:
         """Close every position at `bar`'s close and write off each venue's cash."""
-        books = self._updates.monitor.positions
-        for key in sorted(books):
-            qty = books[key]
-            if not qty:
-                continue
-            order = self._flatten_order(key, qty, "liquidation")
+        for key, qty, gross in self._open_positions(reverse=False):
+            order = self._flatten_order(key, qty, gross, "liquidation")
             self.orders.append(order)
             order.transition(_VALIDATED)
             order.transition(OrderStatus.ROUTED)

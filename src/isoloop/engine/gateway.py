@@ -167,16 +167,17 @@ class OrderGateway:
     ) -> OrderView | None:
         """Close `portion` of a position (through risk), queued ahead of other orders.
 
-        The whole of a netted position goes in one reduce-only market order (None
-        when flat); a part, or a hedged position, closes that part of each of its
-        trades (returns None: the orders are in `working_orders`)."""
+        A position of one trade closes with one reduce-only market order (None when
+        flat); a part, or a position of several trades (pyramided or hedged), closes
+        that part of each trade (returns None: the orders are in `working_orders`)."""
         check_portion(portion)
         key = position_key(venue or self._venue, position_type, symbol)
-        hedged = bool(self._exec.venue_setting(venue, "hedging", False))
-        if portion < 1.0 or hedged:
-            for lot in self._ledger.open_trades():
-                if lot.key == key:
-                    self.close_trade(lot, portion)
+        lots = [lot for lot in self._ledger.open_trades() if lot.key == key]
+        if portion < 1.0 or len(lots) > 1:
+            # Trade by trade, each close queued first: the newest trade closes first,
+            # as backtesting.py's position.close() does.
+            for lot in lots:
+                self.close_trade(lot, portion)
             return None
         qty = self._held.get(key, 0.0)
         if not qty:
@@ -299,6 +300,10 @@ class OrderGateway:
                 "a block runs as one unit and its legs cannot be cancelled one by one"
             )
         self._cancel(o)
+        if o.contingent and o.parent_trade is not None and o.status is OrderStatus.CANCELLED:
+            # A cancelled bracket leaves its trade without that SL/TP (trade.sl is None).
+            kind = "sl" if o.type is OrderType.STOP else "tp"
+            self._ledger.note_bracket(o.parent_trade, kind, None)
         return order
 
     def __repr__(self) -> str:

@@ -192,6 +192,8 @@ class RunScope:
             if self.state is not _RUNNING:
                 break  # stopped from another thread while starting
             start: Callable[[], object] | None = getattr(components[name], "start", None)
+            if not callable(start):
+                start = None
             if start is not None:
                 if timeout is None:
                     try:
@@ -270,6 +272,10 @@ class RunScope:
         for name in reversed(names):
             component = self._components[name]
             stop: Callable[[], object] | None = getattr(component, "stop", None)
+            # A component attribute that is not a method (a strategy parameter named
+            # `stop`, say) is not a lifecycle hook.
+            if not callable(stop):
+                stop = None
             if stop is None:
                 slots[name] = _STOPPED
             elif getattr(component, "inline_stop", False):

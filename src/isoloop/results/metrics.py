@@ -2,8 +2,11 @@
 
 backtesting.py is the correctness oracle, so every stat uses the same
 definitions (compounded annualization at the inferred bar frequency, geometric
-mean trade return, drawdown peaks between equity highs, exposure in bars), but
-computed with NumPy in one pass because it runs once per sweep trial.
+mean trade return, drawdown peaks between equity highs, exposure in bars,
+durations rounded up to the bars' resolution), but computed with NumPy in one
+pass because it runs once per sweep trial. Every value is a number (durations
+in days) so a sweep can store, sort and optimize any key; docs/results.md lists
+each key with its unit and formula.
 """
 
 from __future__ import annotations

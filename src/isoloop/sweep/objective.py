@@ -99,6 +99,8 @@ def pareto_front(
         ((tuple(-s * v for s, v in zip(signs, values, strict=True)), trial_id))
         for trial_id, values in entries
     )
+    if len(signs) == 2:
+        return _front_of_two(keyed)
     front: list[tuple[tuple[float, ...], int]] = []
     for key, trial_id in keyed:
         # key is "lower is better" on every axis: f dominates key when f <= key everywhere
@@ -107,6 +109,28 @@ def pareto_front(
             continue
         front.append((key, trial_id))
     return sorted(trial_id for _, trial_id in front)
+
+
+def _front_of_two(keyed: Sequence[tuple[tuple[float, ...], int]]) -> list[int]:
+    """Two objectives in O(n log n) (a 250k-trial front is common when they conflict).
+
+    Walking groups of equal first value in order: only a group's lowest second value
+    can be on the front, and only if it is below every earlier group's.
+    """
+    front: list[int] = []
+    best_second = math.inf
+    start = 0
+    while start < len(keyed):
+        first = keyed[start][0][0]
+        stop = start
+        while stop < len(keyed) and keyed[stop][0][0] == first:
+            stop += 1
+        lowest = keyed[start][0][1]  # the group is sorted by its second value
+        if lowest < best_second:
+            front.extend(i for key, i in keyed[start:stop] if key[1] == lowest)
+        best_second = min(best_second, lowest)
+        start = stop
+    return sorted(front)
 
 
 def import_function(ref: str, *, where: str, search: Sequence[str | Path] = ()) -> StatsFn:

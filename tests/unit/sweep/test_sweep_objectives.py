@@ -51,6 +51,22 @@ def test_pareto_front_is_exactly_the_non_dominated_trials(points: list[tuple[flo
     assert pareto_front(reversed(entries), objs) == expected  # sorted by id, any input order
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    hs.lists(
+        hs.tuples(*(hs.integers(-2, 2).map(float) for _ in range(3))),
+        max_size=25,
+    )
+)
+def test_pareto_front_of_three_objectives(points: list[tuple[float, ...]]) -> None:
+    objs = [MAX, MIN, Objective("c", "maximize")]
+    entries = list(enumerate(points))
+    expected = [
+        i for i, p in entries if not any(_dominates(q, p, objs) for j, q in entries if j != i)
+    ]
+    assert pareto_front(entries, objs) == expected
+
+
 def test_one_objective_front_is_every_trial_tied_at_the_best() -> None:
     entries = [(0, (1.0,)), (1, (3.0,)), (2, (3.0,)), (3, (2.0,))]
     assert pareto_front(entries, [MAX]) == [1, 2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import backtesting
 import numpy as np
@@ -65,3 +66,23 @@ def test_max_tries_samples_that_many_grid_points() -> None:
     )
     assert len(heat) == 5
     assert heat.index.names == ["n1", "n2"]
+
+
+def test_maximize_function_scores_every_run_like_backtesting_py() -> None:
+    """A nested function of the labelled stats (scored here, after the sweep), and a run that
+    never trades (n1=n2: no cross) scoring NaN, as in backtesting.py."""
+
+    def score(s: Any) -> float:
+        return float(s["Equity Final [$]"] * (1 + s["Max. Drawdown [%]"] / 100))
+
+    space = {"n1": [10, 20], "n2": [20, 30]}
+    ours, heat = Backtest(DATA, SmaCross).optimize(**space, maximize=score, return_heatmap=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, their_heat = backtesting.Backtest(DATA, OracleSmaCross).optimize(
+            **space, maximize=score, return_heatmap=True
+        )
+    assert heat.isna().sum() == their_heat.isna().sum() == 1
+    assert list(heat.index) == list(their_heat.index)
+    np.testing.assert_allclose(heat.to_numpy(), their_heat.to_numpy(), rtol=1e-9)
+    assert str(ours["_strategy"]) == str(theirs["_strategy"]).replace("Oracle", "")

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from isoloop.compat.backtesting._optimize import optimize_settings
+from isoloop.compat.backtesting._optimize import optimize_settings, scores
 from isoloop.compat.backtesting._stats import RunStrategy, labelled_stats
 from isoloop.compat.backtesting._strategy import Strategy
 from isoloop.config import RunConfig
@@ -127,7 +128,7 @@ class Backtest:
     def optimize(
         self,
         *,
-        maximize: str | Callable[..., Any] = "SQN",
+        maximize: str | Callable[[pd.Series], float] = "SQN",
         method: str = "grid",
         max_tries: int | float | None = None,
         constraint: str | Callable[..., Any] | None = None,
@@ -140,9 +141,11 @@ class Backtest:
     ) -> Any:
         """A sweep over `space`; returns the best run's stats (and the heatmap if asked).
 
-        `maximize` is a backtesting.py label ("SQN", "Equity Final [$]") or an isoloop
-        stats key; `constraint` a function of the parameters (`lambda p: p.n1 < p.n2`)
-        written as one comparison expression, or isoloop's expression string. The
+        `maximize` is a backtesting.py label ("SQN", "Equity Final [$]"), an isoloop
+        stats key, or (grid only) a function of a run's labelled stats. `constraint`
+        is a function of the parameters written as one expression (`lambda p: p.n1
+        < p.n2`) or isoloop's expression string. Like backtesting.py, a run without
+        trades scores NaN and the best is the first highest score in grid order. The
         sweep runs on isoloop's executors (`executor="process"` for several cores).
         """
         if return_optimization:
@@ -160,23 +163,17 @@ class Backtest:
             random_state=random_state,
         )
         sweep = self._bt.optimize(executor=executor, workers=workers, **kwargs)
-        best = sweep.best
-        if best is None:
+        heatmap = scores(sweep.trials, list(space), maximize, metric)
+        if heatmap.empty:
             raise ConfigError(
                 "Backtest.optimize: no trial finished (every parameter combination failed "
                 "or was excluded by the constraint)"
             )
-        stats = self.run(**dict(best.params))
-        if not return_heatmap:
-            return stats
-        names = list(space)
-        ok = sweep.trials
-        if "status" in ok.columns:
-            ok = ok[ok["status"] == "ok"]
-        cols = [f"param.{k}" for k in names]
-        heatmap = ok.set_index(cols)[metric].rename(metric)
-        heatmap.index.names = names
-        return stats, heatmap.sort_index()
+        # No run traded: show the first one, as backtesting.py does.
+        at = 0 if heatmap.isna().all() else int(np.nanargmax(heatmap.to_numpy()))
+        best = heatmap.index.to_list()[at]
+        stats = self.run(**{str(k): v for k, v in zip(heatmap.index.names, best, strict=True)})
+        return (stats, heatmap) if return_heatmap else stats
 
     def plot(
         self, *, results: pd.Series | None = None, filename: str | None = None, **_ignored: Any

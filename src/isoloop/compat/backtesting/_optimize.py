@@ -16,10 +16,12 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from isoloop.errors import ConfigError
-from isoloop.results import BACKTESTING_STATS_LABELS, STATS_KEYS
+import pandas as pd
 
-__all__ = ["constraint_expression", "objective_key", "optimize_settings"]
+from isoloop.errors import ConfigError
+from isoloop.results import BACKTESTING_STATS_LABELS, STATS_KEYS, backtesting_stats
+
+__all__ = ["constraint_expression", "objective_key", "optimize_settings", "scores"]
 
 
 def objective_key(maximize: str) -> str:
@@ -142,17 +144,20 @@ def optimize_settings(
     max_tries: int | float | None,
     constraint: str | Callable[..., Any] | None,
     random_state: int | None,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], str | None]:
     """Keyword arguments for `isoloop.Backtest.optimize` and the objective's stats key."""
     if not space:
         raise ConfigError("Backtest.optimize: give at least one parameter to vary (n1=[5, 10])")
     if callable(maximize):
-        raise ConfigError(
-            "Backtest.optimize: maximize=<function> is not supported by the compat layer "
-            "yet; give a statistic's label (maximize='Sharpe Ratio') or use the native "
-            "isoloop.Backtest.optimize"
-        )
-    metric = objective_key(maximize)
+        if method != "grid":
+            raise ConfigError(
+                "Backtest.optimize: maximize=<function> works with method='grid' (every "
+                "run is scored here after the sweep); a model-based search needs a "
+                "statistic's label"
+            )
+        metric = None
+    else:
+        metric = objective_key(maximize)
     search: dict[str, Any]
     if method == "grid":
         search = {"method": "grid"}
@@ -172,9 +177,35 @@ def optimize_settings(
         raise ConfigError(f"Backtest.optimize: method={method!r}: use 'grid' or 'sambo'")
     kwargs: dict[str, Any] = {
         "space": {k: _values(k, v) for k, v in space.items()},
-        "objective": {"metric": metric, "direction": "maximize"},
+        # With a function the sweep's own objective only orders its summary.
+        "objective": {"metric": metric or "sqn", "direction": "maximize"},
         "search": search,
     }
     if constraint is not None:
         kwargs["constraint"] = constraint_expression(constraint)
     return kwargs, metric
+
+
+def scores(
+    trials: pd.DataFrame,
+    names: list[str],
+    maximize: str | Callable[[pd.Series], float],
+    metric: str | None,
+) -> pd.Series:
+    """backtesting.py's heatmap: each finished trial's score, by its parameters, in trial
+    (grid) order; NaN for a run without trades. A `maximize` function gets the run's
+    stats under backtesting.py's labels."""
+    if "status" in trials.columns:
+        trials = trials[trials["status"] == "ok"]
+    index = pd.MultiIndex.from_frame(trials[[f"param.{k}" for k in names]].set_axis(names, axis=1))
+    values: list[float] = []
+    for _, row in trials.iterrows():
+        stats = {k: row[k] for k in STATS_KEYS if k in row.index}
+        if not stats.get("trades"):
+            values.append(float("nan"))
+        elif callable(maximize):
+            values.append(float(maximize(backtesting_stats(stats))))
+        else:
+            values.append(float(stats[metric or "sqn"]))
+    label = getattr(maximize, "__name__", None) if callable(maximize) else maximize
+    return pd.Series(values, index=index, name=label, dtype="float64")

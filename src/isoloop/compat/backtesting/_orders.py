@@ -99,11 +99,11 @@ class Order:
 
     @property
     def sl(self) -> float | None:
-        return getattr(self._view, "sl", None)
+        return self._view.sl
 
     @property
     def tp(self) -> float | None:
-        return getattr(self._view, "tp", None)
+        return self._view.tp
 
     @property
     def tag(self) -> Any:
@@ -112,7 +112,7 @@ class Order:
     @property
     def parent_trade(self) -> Any:
         """The open trade this order closes or protects (None for an entry order)."""
-        trade_id = getattr(self._view, "parent_trade", None)
+        trade_id = self._view.parent_trade
         if trade_id is None:
             return None
         for trade in self._strategy.trades:
@@ -131,7 +131,7 @@ class Order:
     @property
     def is_contingent(self) -> bool:
         """True for a stop-loss or take-profit order attached to an open trade."""
-        return bool(getattr(self._view, "is_contingent", False))
+        return self._view.is_contingent
 
     def cancel(self) -> None:
         self._strategy.cancel(self._view)

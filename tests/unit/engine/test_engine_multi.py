@@ -238,3 +238,16 @@ def test_equity_file_gets_cash_and_a_value_column_per_symbol(tmp_path: Path) -> 
     assert held["value:GOOG"] == pytest.approx(5 * goog["Close"].iloc[-1])
     assert held["value:WKD"] == pytest.approx(50 * 13.2)
     assert pd.read_parquet(tmp_path / "equity.parquet").equals(table.astype("float64"))
+
+
+def test_a_config_without_a_clock_hashes_as_before_the_key_existed() -> None:
+    from isoloop.backtest.run import config_hash
+
+    plain = make_config()
+    dumped = plain.model_dump(mode="json", by_alias=True)
+    # Earlier manifests have no `clock`: their config hash must still match on verify.
+    assert "clock" not in dumped["data"]
+    assert config_hash(type(plain).model_validate(dumped)) == config_hash(plain)
+    union = make_config(data__clock="union")
+    again = type(union).model_validate(union.model_dump(mode="json", by_alias=True))
+    assert again.data.clock == "union" and config_hash(again) != config_hash(plain)

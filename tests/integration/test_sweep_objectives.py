@@ -22,7 +22,7 @@ from isoloop.data.sources import sample_path
 from isoloop.errors import InputError
 from isoloop.sweep import SweepStore
 from isoloop.sweep.objective import Objective, pareto_front
-from isoloop.sweep.runner import run_sweep
+from isoloop.sweep.runner import run_sweep, validate_sweep_file
 from support.cli_run import TESTS, one_error_line, run_isoloop
 
 pytestmark = pytest.mark.timeout(300)
@@ -261,6 +261,8 @@ def test_data_sets_in_the_space_run_each_trial_on_its_own_bars(tmp_path: Path) -
         assert row["equity_final"] == run.stats["equity_final"]
         assert row["extra"]["data"] == run.fingerprints  # each trial records its data
     assert result.heatmap("data.source", "fast", stat="equity_final").shape == (2, 2)
+    summary = validate_sweep_file(cfg)  # `isoloop validate` names each data set
+    assert "data sets sample:GOOG (GOOG " in summary and "csv:eurusd.csv (eurusd " in summary
 
 
 def test_bad_objectives_and_space_keys_are_one_error_line(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from isoloop.backtest.validate import validate_run_config
 from isoloop.errors import ConfigError
 from isoloop.sweep.config import DATA_SOURCE_KEY, build_search
 from isoloop.sweep.datacache import load_sweep_data
+from isoloop.sweep.datasets import dataset_slice
 from isoloop.sweep.loading import load_sweep, params_config
 from isoloop.sweep.search import GridSearch
 
@@ -35,6 +36,14 @@ def validate_sweep_file(path: Path, overrides: Mapping[str, Any] | None = None) 
         raise ConfigError(f"{path}: trial {first[0]} {dict(first[1])}: {exc}") from None
     data, _ = load_sweep_data(loaded)
     bars = ", ".join(f"{s} {len(b)} bars" for s, b in data.items())
+    if loaded.datasets:  # the shared keys carry the data set's position: name them by source
+
+        def described(i: int) -> str:
+            return ", ".join(f"{s} {len(b)} bars" for s, b in dataset_slice(data, i).items())
+
+        bars = "data sets " + ", ".join(
+            f"{written} ({described(i)})" for i, (written, _) in enumerate(loaded.datasets)
+        )
     total = getattr(search, "total", None)
     size = f"{total()} trials" if callable(total) else f"{loaded.config.search.method} search"
     return (

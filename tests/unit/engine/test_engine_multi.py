@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from backtesting.test import GOOG
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isoloop.errors import ConfigError, DataError
 from isoloop.examples.sma_cross import SmaCross
@@ -251,3 +253,44 @@ def test_a_config_without_a_clock_hashes_as_before_the_key_existed() -> None:
     union = make_config(data__clock="union")
     again = type(union).model_validate(union.model_dump(mode="json", by_alias=True))
     assert again.data.clock == "union" and config_hash(again) != config_hash(plain)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days_a=st.sets(st.integers(0, 40), min_size=1, max_size=25),
+    days_b=st.sets(st.integers(0, 40), min_size=1, max_size=25),
+)
+def test_union_alignment_marks_bars_and_carries_the_last_one(
+    days_a: set[int], days_b: set[int]
+) -> None:
+    from isoloop.engine.market import MarketView
+
+    def bars(days: set[int], base: float) -> pd.DataFrame:
+        index = pd.Timestamp("2024-01-01") + pd.to_timedelta(sorted(days), unit="D")
+        close = base + np.arange(len(days), dtype=float)
+        return pd.DataFrame(
+            {
+                "Open": close,
+                "High": close,
+                "Low": close,
+                "Close": close,
+                "Volume": 1.0,
+                "X": close * 10,
+            },
+            index=index,
+        )
+
+    a, b = bars(days_a, 100.0), bars(days_b, 500.0)
+    view = MarketView(market(("A", a), ("B", b)), "A", "union")
+    stamps = pd.DatetimeIndex(view.index)
+    assert list(stamps) == sorted(set(a.index) | set(b.index))
+    for name, frame in (("A", a), ("B", b)):
+        sym = view[name]
+        for i, stamp in enumerate(stamps):
+            assert bool(sym.has_bar[i]) == (stamp in frame.index)
+            before = frame.loc[:stamp]
+            if before.empty:
+                assert np.isnan(sym.close[i]) and np.isnan(sym["X"][i])
+            else:
+                assert sym.close[i] == before["Close"].iloc[-1]
+                assert sym["X"][i] == before["X"].iloc[-1]

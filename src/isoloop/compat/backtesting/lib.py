@@ -136,7 +136,9 @@ class TrailingStrategy(Strategy):
         """The lookback of the average true range (100 bars: a stable ATR)."""
         high, low = np.asarray(self.data.High), np.asarray(self.data.Low)
         prev_close = pd.Series(np.asarray(self.data.Close)).shift(1).to_numpy()
-        true_range = np.nanmax(
+        # The first bar has no previous close: its range is NaN and the first ATR comes a
+        # bar later (backtesting.lib's rule), then the start is back-filled.
+        true_range = np.max(
             [high - low, np.abs(prev_close - high), np.abs(prev_close - low)], axis=0
         )
         atr = pd.Series(true_range).rolling(periods).mean().bfill().to_numpy()

@@ -58,6 +58,24 @@ def test_grid_trials_equal_the_oracle_heatmap(metric: str, key: str) -> None:
     assert (res.best.params["fast"], res.best.params["slow"]) == best
 
 
+def test_compat_grid_heatmap_equals_the_oracle() -> None:
+    """The oracle's own optimize call, its import changed: the same heatmap and best run."""
+    metric = "Sharpe Ratio"
+    import isoloop.compat.backtesting as compat
+
+    from .ported import SmaCross as Ported
+
+    theirs = _bt_heatmap(data.goog100(), metric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        best, ours = compat.Backtest(data.goog100(), Ported, finalize_trades=True).optimize(
+            **GRID, maximize=metric, constraint=lambda p: p.fast < p.slow, return_heatmap=True
+        )
+    assert list(ours.sort_index().index) == list(theirs.sort_index().index)
+    np.testing.assert_allclose(ours.sort_index(), theirs.sort_index(), rtol=1e-9)
+    assert best[metric] == pytest.approx(theirs.max(), rel=1e-9)
+
+
 def test_empty_parameter_list_is_refused_by_both() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

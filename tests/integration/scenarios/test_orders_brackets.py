@@ -19,15 +19,6 @@ from isoloop.errors import IsoloopError
 from . import data
 from .oracle import BT, ENGINES, Outcome, Scenario, bt_stats, cases, check, run_engine
 
-STOP_PARAM = (
-    "a strategy parameter named `stop` shadows the run scope's stop() method: "
-    "teardown fails with TypeError: 'int' object is not callable"
-)
-CANCELLED_BRACKET = (
-    "trade 0 sl/tp: cancelling a trade's SL/TP orders leaves trade.sl=1, tp=1000 in the "
-    "trades table; backtesting.py shows none (the trade no longer has them)"
-)
-
 SCENARIOS = [
     Scenario("sl-hit-on-entry-day", data.goog, "EntryOnDate", {"day": "2012-10-17", "sl": 720}),
     Scenario(
@@ -35,14 +26,12 @@ SCENARIOS = [
         data.goog,
         "EntryOnDate",
         {"day": "2012-10-17", "stop": 758, "sl": 720},
-        pending={"compat": STOP_PARAM},
     ),
     Scenario(
         "stop-entry-between-sl-tp",
         data.goog,
         "EntryOnDate",
         {"day": "2004-09-09", "stop": 104, "sl": 103, "tp": 110},
-        pending={"compat": STOP_PARAM},
     ),
     Scenario("stop-limit-fills-at-stop", data.goog20, "StopLimitPair"),
     Scenario("sl-before-tp-in-one-bar", data.goog20, "SlBeforeTp"),
@@ -53,19 +42,11 @@ SCENARIOS = [
         "bracket-every-bar-cancelled",
         data.goog20,
         "BracketEveryBar",
-        pending={"native": CANCELLED_BRACKET, "compat": CANCELLED_BRACKET},
     ),
     Scenario(
         "short-brackets-half-closes",
         data.goog,
         "ShortBracketsHalfCloses",
-        pending={
-            "native": "AttributeError: 'OrderView' object has no attribute 'is_contingent'",
-            "compat": "order.is_contingent is False for SL/TP orders, so the strategy cancels "
-            "them (trade 17 exits at bar 299 instead of its SL gapped at bar 297); and "
-            "position.close() closes trades oldest first (backtesting.py: newest first, "
-            "trades 10/11 swapped)",
-        },
     ),
     Scenario("trailing-atr-stop", data.goog, "TrailingAtr"),
     Scenario(

@@ -57,13 +57,6 @@ def test_pending_scenario_matches_backtesting_py(
     check(engine, scenario, oracle(scenario))
 
 
-# The end-of-run close under hedging closes the net position (one trade of size 1).
-def test_hedged_sell_opens_a_second_trade(oracle: Callable[[Scenario], Outcome]) -> None:
-    scenario = test_hedging_exclusive.BY_ID["hedging-buy-then-sell"]
-    ours = check("native", scenario, oracle(scenario))
-    assert sorted(ours.trades["size"]) == [-1, 2]
-
-
 # TypeError in isoloop/data/validation.py _check_rules (uncommitted work in the tree at
 # 22:10): `stamps.astype("int64")` on a tz-aware index's object array.
 def test_timezone_aware_index_optimizes_like_the_oracle() -> None:

@@ -34,6 +34,7 @@ from isoloop.sweep.executors import (
     TrialFn,
     make_executor,
 )
+from isoloop.sweep.objective import Objective, ParetoTrial, pareto_front
 from isoloop.sweep.optuna_search import OptunaSearch
 from isoloop.sweep.search import GridSearch, RandomSearch
 from isoloop.sweep.space import Dimension, SearchSpace
@@ -59,8 +60,10 @@ __all__ = [
     "GridSearch",
     "InMemoryHandle",
     "MemmapHandle",
+    "Objective",
     "ObjectiveSettings",
     "OptunaSearch",
+    "ParetoTrial",
     "ProcessExecutor",
     "ProgressFn",
     "RandomSearch",
@@ -81,6 +84,7 @@ __all__ = [
     "build_search",
     "compile_constraint",
     "make_executor",
+    "pareto_front",
     "run_generic_sweep",
     "sweep_key",
     "trial_seed",

@@ -270,18 +270,27 @@ class TradeAccounting:
         stop-loss is not is unambiguous too. Any other stop/limit entry's brackets
         wait for the next bar (the bar's path between the two prices is unknown)."""
         tp, sl = entry.tp, entry.sl
-        if tp is not None:
-            self._attach(trade, "tp", tp, i - 1)
-        if sl is not None:
-            self._attach(trade, "sl", sl, i - 1)
+        now = i - 1  # live in the rest of this bar
         if entry.type is OrderType.MARKET:
-            self._reprocess = True
+            tp_bar = sl_bar = now
         elif entry.type is OrderType.STOP and tp is not None:
             high, low = sym.high_l[i], sym.low_l[i]
             if trade.size > 0:
-                self._reprocess = tp <= high and (sl if sl is not None else -math.inf) < low
+                clear = tp <= high and (sl if sl is not None else -math.inf) < low
             else:
-                self._reprocess = tp >= low and (sl if sl is not None else math.inf) > high
+                clear = tp >= low and (sl if sl is not None else math.inf) > high
+            tp_bar, sl_bar = (now if clear else i), i
+        else:
+            # Unlike backtesting.py, never live in the entry bar even when another
+            # order's brackets make the venue run this bar again: the bar's open
+            # came before a stop/limit entry traded.
+            tp_bar = sl_bar = i
+        if tp is not None:
+            self._attach(trade, "tp", tp, tp_bar)
+        if sl is not None:
+            self._attach(trade, "sl", sl, sl_bar)
+        if now in (tp_bar, sl_bar):
+            self._reprocess = True
 
     def _attach(self, trade: OpenTrade, kind: str, price: float, submitted_bar: int) -> Order:
         """A new SL (a stop, queued first) or TP (a limit, queued last) for `trade`."""

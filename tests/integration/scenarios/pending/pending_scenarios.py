@@ -57,8 +57,9 @@ def test_pending_scenario_matches_backtesting_py(
     check(engine, scenario, oracle(scenario))
 
 
-# TypeError in isoloop/data/validation.py _check_rules (uncommitted work in the tree at
-# 22:10): `stamps.astype("int64")` on a tz-aware index's object array.
+# isoloop.Backtest(frame with a tz-aware DatetimeIndex) raises TypeError: data/validation.py
+# _set_index returns such a frame unchanged (the UTC conversion is only on the column
+# path), so _check_rules' `stamps.astype("int64")` meets an object array of Timestamps.
 def test_timezone_aware_index_optimizes_like_the_oracle() -> None:
     df = data.goog100()
     df.index = df.index.tz_localize("Asia/Kolkata")

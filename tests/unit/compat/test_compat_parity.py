@@ -128,3 +128,21 @@ def test_stats_series_looks_like_backtesting_py() -> None:
     assert str(stats["_strategy"]) == "SmaCross(n1=10,n2=30)"
     assert isinstance(stats["_trades"]["Size"].iloc[0], np.integer)
     assert stats["_equity_curve"].index.equals(pd.DatetimeIndex(GOOG.index).as_unit("ns"))
+
+
+def test_a_ported_strategy_runs_from_a_config_with_the_same_digest() -> None:
+    """The compat class is an isoloop strategy: a run config naming it (what the CLI runs)
+    gives the digest of the same run through compat's Backtest."""
+    import isoloop
+
+    config = {
+        "strategy": {"class": "test_compat_parity:SmaCross", "params": {"n1": 5, "n2": 30}},
+        "data": {"source": "sample:GOOG"},
+        "venue": {"cash": 10_000, "commission": 0.002},
+    }
+    native = isoloop.run_backtest(config)
+    bt = Backtest(GOOG, SmaCross, commission=0.002, finalize_trades=True, symbol="GOOG")
+    stats = bt.run(n1=5, n2=30)
+    assert bt.result is not None
+    assert bt.result.digest == native.digest
+    assert stats["Equity Final [$]"] == native.stats["equity_final"]

@@ -111,6 +111,11 @@ class Backtest:
         return str(path)
 
     @property
+    def result(self) -> NotebookResult | None:
+        """The last `.run()` as isoloop reports it (`.digest`, `.stats`, `.trades`, …)."""
+        return self._last
+
+    @property
     def native(self) -> NotebookBacktest:
         """The `isoloop.Backtest` underneath (digests, sweep configs, native results)."""
         return self._bt

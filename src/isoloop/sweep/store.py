@@ -120,11 +120,17 @@ class SweepStore:
             ) from None
 
     def _upgrade(self) -> None:
-        """A store written before the "memory" status: widen its status CHECK, keep its rows.
+        """A store written by an earlier release: add the stats keys added since (NULL in
+        its rows: not reported), and widen a status CHECK written before the "memory"
+        status, keeping every row.
 
-        SQLite cannot alter a CHECK constraint, so the table is copied into one with
+        SQLite cannot alter a CHECK constraint, so that table is copied into one with
         the current schema inside one transaction (a crash leaves the old table).
         """
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+        for key in STATS_KEYS:
+            if key not in have:
+                self._db.execute(f"ALTER TABLE trials ADD COLUMN {key} REAL")
         row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'trials'").fetchone()
         if row is None or all(f"'{status}'" in row[0] for status in TRIAL_STATUSES):
             return

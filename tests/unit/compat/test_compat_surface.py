@@ -193,3 +193,18 @@ def test_plot_writes_the_html_report_of_the_run_asked_for(tmp_path: Any) -> None
     html = report.path.read_text(encoding="utf-8")
     assert "<html" in html.lower() and "WithParams" in html
     assert 'iframe srcdoc="' in report._repr_html_()
+
+
+def test_data_without_volume_runs_like_backtesting_py() -> None:
+    import warnings
+
+    import backtesting
+    from test_compat_parity import OracleSmaCross, SmaCross
+
+    frame = GOOG.drop(columns="Volume")
+    ours = Backtest(frame, SmaCross).run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = backtesting.Backtest(frame, OracleSmaCross).run()
+    assert ours["Equity Final [$]"] == pytest.approx(theirs["Equity Final [$]"], rel=1e-9)
+    assert ours["# Trades"] == theirs["# Trades"]

@@ -64,6 +64,9 @@ class Backtest:
                 f"got {strategy!r}{hint}"
             )
         self._strategy = strategy
+        if isinstance(data, pd.DataFrame) and "volume" not in {str(c).lower() for c in data}:
+            # backtesting.py lets Volume be left out; isoloop's bars need it (0: unknown).
+            data = data.assign(Volume=0.0)
         # isoloop.Backtest takes backtesting.py's commission forms: a rate, (fixed,
         # relative), or a module-level function f(size, price).
         venue: dict[str, Any] = {"cash": cash, "spread": spread, "commission": commission}

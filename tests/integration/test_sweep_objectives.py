@@ -250,6 +250,7 @@ def test_data_sets_in_the_space_run_each_trial_on_its_own_bars(tmp_path: Path) -
     assert process["digest"] == serial["digest"]
     result = run_sweep(cfg)
     assert result.digest == serial["digest"]
+    assert run_sweep(cfg, **{"executor.kind": "thread"}).digest == serial["digest"]
     for _, row in result.trials.iterrows():
         source = row["param.data.source"]
         if source.startswith("csv:"):

@@ -22,6 +22,7 @@ from isoloop.examples.sma_cross import SmaCross, crossover_signals, sma
 
 __all__ = [
     "BracketEveryBar",
+    "BracketedSmaCross",
     "BuyAtHundredWithStop",
     "BuyOnceCloseNext",
     "BuyTooMuch",
@@ -446,3 +447,42 @@ class ExtraColumns(Strategy):
             self.buy()
         elif self.signal[i] <= 0 and self.position():
             self.close()
+
+
+class BracketedSmaCross(Strategy):
+    """SMA crosses with brackets: all-margin longs, half-margin shorts, tagged.
+
+    With `flip` the position is closed before each entry; without, opposite
+    trades pile up (netted, or held side by side under hedging).
+    """
+
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "fast": int(params.get("fast", 10)),
+            "slow": int(params.get("slow", 30)),
+            "sl_pct": float(params.get("sl_pct", 0.05)),
+            "tp_pct": float(params.get("tp_pct", 0.10)),
+            "flip": bool(params.get("flip", True)),
+        }
+
+    def init(self) -> None:
+        p = self.params
+        close = np.asarray(self.data.close, dtype="float64")
+        fast, slow = sma(close, p["fast"]), sma(close, p["slow"])
+        self.up: list[bool] = crossover_signals(fast, slow).tolist()
+        self.down: list[bool] = crossover_signals(slow, fast).tolist()
+        self.close_l: list[float] = close.tolist()
+        self.warmup = p["slow"] - 1
+
+    def on_bar(self, i: int) -> None:
+        p = self.params
+        close = self.close_l[i]
+        if self.up[i]:
+            if p["flip"]:
+                self.close()
+            self.buy(sl=(1 - p["sl_pct"]) * close, tp=(1 + p["tp_pct"]) * close, tag="long")
+        elif self.down[i]:
+            if p["flip"]:
+                self.close()
+            sl, tp = (1 + p["sl_pct"]) * close, (1 - p["tp_pct"]) * close
+            self.sell(0.5, sl=sl, tp=tp, tag="short")

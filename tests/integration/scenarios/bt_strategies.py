@@ -377,6 +377,36 @@ def build(base: type, crossover: Callable[..., bool]) -> SimpleNamespace:
             elif self.data.Signal[-1] <= 0 and self.position:
                 self.position.close()
 
+    class BracketedSmaCross(Strategy):
+        """SMA crosses with brackets: all-margin longs, half-margin shorts, tagged.
+
+        With `flip` the position is closed before each entry; without, opposite
+        trades pile up (netted, or held side by side under hedging).
+        """
+
+        fast = 10
+        slow = 30
+        sl_pct = 0.05
+        tp_pct = 0.10
+        flip = True
+
+        def init(self) -> None:
+            self.sma1 = self.I(sma, self.data.Close, self.fast)
+            self.sma2 = self.I(sma, self.data.Close, self.slow)
+
+        def next(self) -> None:
+            close = self.data.Close[-1]
+            lo, hi = 1 - self.sl_pct, 1 + self.tp_pct
+            if crossover(self.sma1, self.sma2):
+                if self.flip:
+                    self.position.close()
+                self.buy(sl=lo * close, tp=hi * close, tag="long")
+            elif crossover(self.sma2, self.sma1):
+                if self.flip:
+                    self.position.close()
+                lo, hi = 1 - self.tp_pct, 1 + self.sl_pct
+                self.sell(size=0.5, sl=hi * close, tp=lo * close, tag="short")
+
     out = SimpleNamespace(
         SmaCross=SmaCross,
         BuyOnceCloseNext=BuyOnceCloseNext,
@@ -397,6 +427,7 @@ def build(base: type, crossover: Callable[..., bool]) -> SimpleNamespace:
         BuyAtHundredWithStop=BuyAtHundredWithStop,
         BracketEveryBar=BracketEveryBar,
         ExtraColumns=ExtraColumns,
+        BracketedSmaCross=BracketedSmaCross,
     )
     for name, steps in scripts.items():
         setattr(out, name, script(name, steps))

@@ -33,6 +33,7 @@ from isoloop.results.rundir import (
     write_manifest,
     write_run_files,
 )
+from isoloop.results.trades import trades_table
 from isoloop.scope import ScopeCoordinator, SharedServices
 from isoloop.scope.blueprint import Blueprint, find_blueprint
 from isoloop.scope.guards import check_class_state, class_state
@@ -267,9 +268,14 @@ class BacktestCoordinator:
             md = scopes.shared.market_data
             market = getattr(run.get("clock"), "market", None)
             primary = getattr(market, "primary", None)
-            bars = md[primary] if isinstance(primary, str) else md[_primary_symbol(cfg, md)]
+            # The primary's closes on the run's clock (carried over bars it did not
+            # trade), so buy & hold, alpha and beta line up with the equity curve.
+            if isinstance(primary, str) and market is not None:
+                close = market[primary].close
+            else:
+                close = md[_primary_symbol(cfg, md)].close
             stats = compute_stats(
-                output.equity, output.index, output.trades, bars.close, warmup_bars=warmup
+                output.equity, output.index, output.trades, close, warmup_bars=warmup
             )
             olh = order_list_hash(output.orders)
             digest = run_digest(olh, output.equity, stats)
@@ -280,7 +286,7 @@ class BacktestCoordinator:
             run_id=rid,
             config=cfg,
             stats=stats,
-            trades=output.trades,
+            trades=trades_table(output.trades),
             equity=equity,
             orders=output.orders,
             order_list_hash=olh,

@@ -188,6 +188,17 @@ class VenueConfig(_Model):
     # Each new order first cancels the symbol's other orders and closes its open trades.
     exclusive_orders: bool = False
 
+    @model_serializer(mode="wrap")
+    def _without_new_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Settings added after the first release are left out of dumps at their
+        # defaults: a config that does not use them keeps its config hash and run id,
+        # and the manifests of earlier runs still verify.
+        data: dict[str, Any] = handler(self)
+        for key, default in (("margin", 1.0), ("hedging", False), ("exclusive_orders", False)):
+            if data.get(key) == default:
+                data.pop(key, None)
+        return data
+
 
 class RiskConfig(_Model):
     """Pre-trade checks; `None` disables a check."""

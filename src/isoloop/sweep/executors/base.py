@@ -23,7 +23,7 @@ from typing import Any, Protocol, Self, TypeAlias, runtime_checkable
 import numpy as np
 import psutil
 
-from isoloop.data.bars import Bars, MarketData
+from isoloop.data.bars import Bars, Columns, MarketData
 from isoloop.errors import ExecutorError
 from isoloop.sweep.executors.memory import trial_memory_limit
 from isoloop.sweep.spec import TrialOutput, TrialResult, TrialSpec, TrialStatus, worker_name
@@ -87,10 +87,13 @@ class MemmapHandle:
 
     directory: str
     symbols: tuple[str, ...]
+    # Each symbol's extra data columns, by name in file order (`{i}_x{j}.npy`).
+    extras: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def write(cls, data: MarketData) -> MemmapHandle:
         needed = sum(getattr(b, name).nbytes for b in data.values() for name in _BAR_FIELDS)
+        needed += sum(col.nbytes for b in data.values() for col in b.extra.values())
         shm = Path("/dev/shm")
         # Containers often mount a 64 MB /dev/shm: fall back to the temp dir (page cache).
         fits = shm.is_dir() and shutil.disk_usage(shm).free > 2 * needed + 2**20
@@ -99,10 +102,14 @@ class MemmapHandle:
         # The owner's pid is in the name, so a later driver can tell a folder left by a
         # SIGKILLed driver (which never ran `remove`) from one still in use.
         directory = tempfile.mkdtemp(prefix=f"isoloop-sweep-{os.getpid()}-", dir=base)
+        extras = []
         for i, (_symbol, bars) in enumerate(data.items()):
             for name in _BAR_FIELDS:
                 np.save(Path(directory) / f"{i}_{name}.npy", getattr(bars, name))
-        return cls(directory, tuple(data))
+            for j, col in enumerate(bars.extra.values()):
+                np.save(Path(directory) / f"{i}_x{j}.npy", col)
+            extras.append(tuple(bars.extra))
+        return cls(directory, tuple(data), tuple(extras))
 
     def open(self) -> MarketData:
         bars: dict[str, Bars] = {}
@@ -111,7 +118,12 @@ class MemmapHandle:
                 name: np.load(Path(self.directory) / f"{i}_{name}.npy", mmap_mode="r")
                 for name in _BAR_FIELDS
             }
-            bars[symbol] = Bars(symbol=symbol, **arrays)
+            names = self.extras[i] if i < len(self.extras) else ()
+            extra = Columns(
+                (name, np.load(Path(self.directory) / f"{i}_x{j}.npy", mmap_mode="r"))
+                for j, name in enumerate(names)
+            )
+            bars[symbol] = Bars(symbol=symbol, **arrays, extra=extra)
         return MarketData(bars)
 
     def remove(self) -> None:

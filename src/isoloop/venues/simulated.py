@@ -250,7 +250,13 @@ class SimulatedVenue(TradeAccounting):
             return None
         sym: AlignedSymbol = self._market.symbols[order.symbol]
         if sym.has_bar_l is not None and not sym.has_bar_l[i]:
-            return None
+            if not (final and order.flatten):
+                return None
+            # The end-of-run close of a symbol that has no bar at the last clock step
+            # (a union clock): at its last traded close, carried to this step.
+            return self._execute(
+                order, sym, i, time_index=i, price=sym.close_l[i], sign=order.sign, final=True
+            )
         if order.tif is _DAY and self._market.days[i] != self._market.days[order.submitted_bar]:
             return self.expire(order, "DAY order not filled by the end of its day")
 

@@ -294,3 +294,21 @@ def test_union_alignment_marks_bars_and_carries_the_last_one(
             else:
                 assert sym.close[i] == before["Close"].iloc[-1]
                 assert sym["X"][i] == before["X"].iloc[-1]
+
+
+def test_end_of_run_closes_a_symbol_without_a_bar_at_the_last_step_at_its_last_close() -> None:
+    goog = GOOG.iloc[:15]  # ends Thursday 2004-09-09; WKD's last bar is Saturday 2004-09-04
+    wkd = _weekend_symbol()
+    md = market(("GOOG", goog), ("WKD", wkd))
+    cfg = make_config(data__symbol="GOOG", data__clock="union", venue__cash=100_000.0)
+    index = goog.index.union(wkd.index)
+    sat = int(np.flatnonzero(index == pd.Timestamp("2004-08-21"))[0])
+    r = build(cfg, md, Scripted, {"script": {sat: lambda s: s.buy(100, symbol="WKD")}})
+    out = r.engine.run()  # finalize on: every position closed at the end
+    last = len(index) - 1
+    assert not r.clock.market["WKD"].has_bar[last]
+    assert r.venue.positions == {"sim:spot:WKD": 0.0}
+    (trade,) = out.trades.itertuples()
+    # Bought at the Monday open (11.0), closed at the last step at WKD's last close (13.2).
+    assert (trade.entry_price, trade.exit_price, trade.exit_bar) == (11.0, 13.2, last)
+    assert out.equity[-1] == pytest.approx(100_000.0 + 100 * (13.2 - 11.0))

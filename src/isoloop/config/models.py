@@ -129,8 +129,9 @@ class TieredCommission(_Model):
 
 
 class FixedRelativeCommission(_Model):
-    """backtesting.py's `(fixed, relative)`: `fixed` cash plus `relative` × traded value,
-    charged per trade at entry and at exit (a negative rate is a maker rebate)."""
+    """`fixed` cash plus `relative` × traded value per trade entry and exit (backtesting.py).
+
+    A negative `relative` is a maker rebate."""
 
     model: Literal["fixed_relative"]
     fixed: NonNegFloat = 0.0
@@ -138,8 +139,10 @@ class FixedRelativeCommission(_Model):
 
 
 class FunctionCommission(_Model):
-    """A fee function `module:function` called as `function(size, price)` (size signed:
-    negative for shorts), imported like a strategy class (allow-list and search folder)."""
+    """A fee function `module:function`, called as `function(size, price)` per entry and exit.
+
+    `size` is signed (negative for shorts); the module is imported like a strategy
+    class (allow-list, search folder)."""
 
     model: Literal["function"]
     function: str = Field(min_length=3, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")

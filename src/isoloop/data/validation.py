@@ -132,7 +132,9 @@ def _to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeInd
 
 def _set_index(frame: pd.DataFrame, origin: Origin, *, first_column_is_index: bool) -> pd.DataFrame:
     if isinstance(frame.index, pd.DatetimeIndex):
-        return frame
+        # Through the same conversion as a timestamp column: a zone-aware index
+        # becomes naive UTC nanoseconds (it reached the rule checks as objects).
+        return frame.set_axis(_to_datetime(frame.index, origin), axis=0)
     col = _index_column(frame)
     if col is None and first_column_is_index and len(frame.columns):
         col = str(frame.columns[0])

@@ -100,3 +100,19 @@ def test_unknown_parameter_fails_every_trial() -> None:
     assert list(res.trials["status"]) == ["error"] * 3
     assert res.trials["error"].str.contains("foo").all()
     assert res.best is None
+
+
+# A zone-aware index reached the data checks as objects (a TypeError traceback) until
+# the index went through the same UTC conversion as a timestamp column.
+def test_timezone_aware_index_optimizes_like_the_oracle() -> None:
+    df = data.goog100()
+    df.index = df.index.tz_localize("Asia/Kolkata")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = BtBacktest(df, BT.SmaCross, finalize_trades=True).optimize(fast=[2], slow=[4])
+    res = isoloop.Backtest(df, SmaCross, symbol="GOOG").optimize(
+        fast=[2], slow=[4], objective="sqn", executor="serial"
+    )
+    assert res.best is not None
+    assert res.best.stats["trades"] == theirs["# Trades"] > 0
+    assert res.best.stats["equity_final"] == pytest.approx(theirs["Equity Final [$]"], rel=1e-9)

@@ -74,7 +74,7 @@ def assert_same_run(ours: pd.Series, theirs: pd.Series) -> None:
     for label in shared:
         a, b = ours[label], theirs[label]
         if isinstance(b, pd.Timestamp | pd.Timedelta):
-            assert a == b, label
+            assert a == b and str(a) == str(b), label  # the same instant, shown the same
         else:
             assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-12, nan_ok=True), label
     t_ours, t_theirs = ours["_trades"], theirs["_trades"]
@@ -84,11 +84,13 @@ def assert_same_run(ours: pd.Series, theirs: pd.Series) -> None:
     for col in ("EntryPrice", "ExitPrice", "PnL", "ReturnPct", "Commission"):
         np.testing.assert_allclose(t_ours[col], t_theirs[col], rtol=1e-9, atol=1e-9, err_msg=col)
     for col in ("EntryTime", "ExitTime"):
+        assert list(map(str, t_ours[col])) == list(map(str, t_theirs[col])), col
         np.testing.assert_array_equal(
             pd.DatetimeIndex(t_ours[col]).as_unit("ns"),
             pd.DatetimeIndex(t_theirs[col]).as_unit("ns"),
         )
     e_ours, e_theirs = ours["_equity_curve"], theirs["_equity_curve"]
+    assert list(map(str, e_ours.index)) == list(map(str, e_theirs.index))
     np.testing.assert_allclose(e_ours["Equity"], e_theirs["Equity"], rtol=1e-9)
     np.testing.assert_allclose(
         e_ours["DrawdownPct"], e_theirs["DrawdownPct"], rtol=1e-9, atol=1e-12
@@ -105,14 +107,26 @@ def assert_same_run(ours: pd.Series, theirs: pd.Series) -> None:
         ("GOOG", {}, {"finalize_trades": True}),
         ("GOOG", {"n1": 5, "n2": 30}, {"commission": 0.002}),
         ("GOOG", {}, {"spread": 0.001, "trade_on_close": True}),
+        ("GOOG-NY", {}, {"commission": 0.001}),
         ("EURUSD", {"n1": 20, "n2": 50}, {"cash": 100_000, "commission": (1.0, 0.0005)}),
     ],
-    ids=["goog-defaults", "goog-finalized", "goog-commission", "goog-spread-close", "eurusd"],
+    ids=[
+        "goog-defaults",
+        "goog-finalized",
+        "goog-commission",
+        "goog-spread-close",
+        "goog-tz-aware",
+        "eurusd",
+    ],
 )
 def test_ported_sma_cross_equals_backtesting_py(
     name: str, params: dict[str, Any], settings: dict[str, Any]
 ) -> None:
-    data = {"GOOG": GOOG, "EURUSD": EURUSD}[name]
+    data = {
+        "GOOG": GOOG,
+        "GOOG-NY": GOOG.tz_localize("America/New_York"),
+        "EURUSD": EURUSD,
+    }[name]
     ours = Backtest(data, SmaCross, **settings).run(**params)
     theirs = oracle(data, OracleSmaCross, params, **settings)
     assert_same_run(ours, theirs)

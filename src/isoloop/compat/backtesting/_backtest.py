@@ -64,6 +64,8 @@ class Backtest:
                 f"got {strategy!r}{hint}"
             )
         self._strategy = strategy
+        # isoloop keeps times in UTC; results are shown back in the data's own zone.
+        self._tz = getattr(getattr(data, "index", None), "tz", None)
         if isinstance(data, pd.DataFrame) and "volume" not in {str(c).lower() for c in data}:
             # backtesting.py lets Volume be left out; isoloop's bars need it (0: unknown).
             data = data.assign(Volume=0.0)
@@ -129,7 +131,7 @@ class Backtest:
         self._last = result
         res = result.result
         self._results = labelled_stats(
-            res.stats, res.equity, res.trades, RunStrategy(self._strategy, params)
+            res.stats, res.equity, res.trades, RunStrategy(self._strategy, params), self._tz
         )
         return self._results
 

@@ -46,18 +46,40 @@ class RunStrategy:
         return f"<Strategy {self}>"
 
 
+def _in_zone(stamps: Any, tz: Any) -> Any:
+    """isoloop's UTC timestamps back in the data's own time zone (what the user gave)."""
+    if tz is None:
+        return stamps
+    if isinstance(stamps, pd.Series):
+        return stamps.dt.tz_localize("UTC").dt.tz_convert(tz)
+    if isinstance(stamps, pd.DatetimeIndex):
+        return stamps.tz_localize("UTC").tz_convert(tz)
+    return pd.Timestamp(stamps).tz_localize("UTC").tz_convert(tz)
+
+
 def labelled_stats(
     stats: Mapping[str, Any],
     equity: pd.Series,
     trades: pd.DataFrame,
     strategy: RunStrategy,
+    tz: Any = None,
 ) -> pd.Series:
     """The run's stats under backtesting.py's labels, then `_strategy`, `_equity_curve`,
-    `_trades` (in backtesting.py's order)."""
+    `_trades` (in backtesting.py's order); times in the data's time zone `tz`."""
     view = backtesting_stats(stats, trades, equity=equity)
     labels = [k for k in view.index if not str(k).startswith("_")]
     out = view[labels].to_dict()
+    curve = view["_equity_curve"]
+    table = view["_trades"]
+    if tz is not None:
+        for label in ("Start", "End"):
+            if label in out:
+                out[label] = _in_zone(out[label], tz)
+        curve = curve.set_axis(_in_zone(pd.DatetimeIndex(curve.index), tz))
+        table = table.assign(
+            EntryTime=_in_zone(table["EntryTime"], tz), ExitTime=_in_zone(table["ExitTime"], tz)
+        )
     out["_strategy"] = strategy
-    out["_equity_curve"] = view["_equity_curve"]
-    out["_trades"] = view["_trades"]
+    out["_equity_curve"] = curve
+    out["_trades"] = table
     return pd.Series(out, dtype=object)

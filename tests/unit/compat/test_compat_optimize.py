@@ -86,3 +86,17 @@ def test_maximize_function_scores_every_run_like_backtesting_py() -> None:
     assert list(heat.index) == list(their_heat.index)
     np.testing.assert_allclose(heat.to_numpy(), their_heat.to_numpy(), rtol=1e-9)
     assert str(ours["_strategy"]) == str(theirs["_strategy"]).replace("Oracle", "")
+
+
+def test_sambo_runs_a_model_based_search_and_returns_its_best() -> None:
+    stats, heat = Backtest(DATA, SmaCross).optimize(
+        n1=range(5, 30, 5),
+        n2=range(10, 70, 5),
+        method="sambo",
+        max_tries=6,
+        maximize="Sharpe Ratio",
+        random_state=3,
+        return_heatmap=True,
+    )
+    assert len(heat) == 6
+    assert stats["Sharpe Ratio"] == pytest.approx(heat.max(), rel=1e-12)

@@ -31,6 +31,7 @@ class Recorder(Strategy):
                 "init_df_len": len(self.data.df),
             }
         )
+        self.full_close = self.data.Close
         self.sma = self.I(SMA, self.data.Close, self.n)
         self.both = self.I(lambda c: np.vstack([c, c * 2]), self.data.Close, name=["c", "c2"])
 
@@ -48,7 +49,8 @@ class Recorder(Strategy):
             "sma_last": float(self.sma[-1]),
             "both_shape": self.both.shape,
             "series_last": float(d.Close.s.iloc[-1]),
-            "same_view": np.shares_memory(d.Close, d["Close"]),
+            # A view of the run's bars, not a copy made for this bar.
+            "same_view": np.shares_memory(d.Close, self.full_close) and d["Close"] is d.Close,
         }
         for target in (d.Close, self.sma):
             try:

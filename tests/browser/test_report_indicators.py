@@ -23,6 +23,14 @@ from isoloop.results.rundir import read_indicators, write_run_files
 from support.browser import render, requires_chromium
 from support.harness import build, make_config, market
 
+# `Strategy` with `self.I`: the engine's own once it includes IndicatorMixin (a class
+# listing both would then have no consistent method order).
+IStrategy: type[Strategy] = (
+    Strategy
+    if issubclass(Strategy, IndicatorMixin)
+    else type("IStrategy", (IndicatorMixin, Strategy), {})
+)
+
 
 def momentum(close: np.ndarray, n: int) -> np.ndarray:
     """Mean daily change in percent: an oscillator around 0, far from the price."""
@@ -34,7 +42,7 @@ def envelope(close: np.ndarray, n: int) -> pd.DataFrame:
     return pd.DataFrame({"low": mid * 0.95, "high": mid * 1.05})
 
 
-class CrossWithContext(IndicatorMixin, Strategy):
+class CrossWithContext(IStrategy):
     """SmaCross through `self.I`, plus an envelope, an oscillator and a hidden helper."""
 
     def init(self) -> None:

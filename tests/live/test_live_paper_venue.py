@@ -95,3 +95,34 @@ def test_paper_venue_fills_like_the_simulated_venue_and_survives_a_restart(
         assert (again.cash, again.positions, again.fills) == (cash, positions, 2)
         assert again.open_order_ids() == ["o2"] and again.orders_total == 3
         assert again.equity(4) == pytest.approx(twin.equity(4))
+
+
+def test_a_bracketed_trade_keeps_its_stop_loss_and_take_profit_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    live = load_live_config(live_config(tmp_path, [strategy("s")]))
+    router = OrderRouter()
+    with paper_scope(live, router) as run:
+        venue, clock, store = run.get("venue"), run.get("clock"), run.get("store")
+        symbol = next(iter(clock.market.symbols))
+        bars = clock.market.symbols[symbol]
+        sl, tp = bars.low_l[2] * 0.5, bars.high_l[2] * 2.0  # far away: both keep working
+        venue.submit(routed("o1", symbol, Side.BUY, 100.0, 1, sl=sl, tp=tp))
+        clock.bar = 2
+        venue.process_bar(2, lambda o, hs: None)
+        (trade,) = venue.book.open
+        assert (trade.size, trade.sl, trade.tp) == (100.0, sl, tp)
+        assert sorted(o.type for o in venue.working) == [OrderType.LIMIT, OrderType.STOP]
+        store.begin()
+        venue.checkpoint()
+        store.commit()
+        venue.committed()
+    with paper_scope(live, router) as run:
+        again = run.get("venue")
+        (trade,) = again.book.open
+        # The position came back as one trade, protected by the same two orders.
+        assert (trade.size, trade.sl, trade.tp) == (100.0, sl, tp)
+        assert {o.parent_trade for o in again.working} == {trade.id}
+        # The books' ledger starts from the venue's trade, so the strategy sees it.
+        books = run.get("position_updates").trades
+        assert [(t.id, t.size) for t in books.open_trades()] == [(trade.id, 100.0)]

@@ -182,6 +182,13 @@ class PositionUpdateHandler:
             for key, qty in venue.reported_positions().items():
                 if qty:
                     positions.apply(venue.name, ((key, qty),), 0.0)
+            # A venue that keeps trades (a restored paper account) names them, so
+            # the strategy's `trades` and later closes pair with the venue's.
+            open_trades = getattr(venue, "open_trades", None)
+            for t in open_trades() if open_trades is not None else ():
+                self.trades.seed(
+                    t.id, t.key, t.symbol, venue.name, t.size, t.entry_price, t.entry_bar
+                )
 
     @property
     def monitor(self) -> PositionMonitor:

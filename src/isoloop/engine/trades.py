@@ -91,6 +91,14 @@ class TradeLedger:
         pair = self._brackets.get(trade_id)
         return (None, None) if pair is None else (pair[0], pair[1])
 
+    def seed(
+        self, trade_id: str, key: str, symbol: str, venue: str, size: float, price: float, bar: int
+    ) -> None:
+        """An open trade the books start from (a restored account), with no fee assigned."""
+        lot = OpenLot(trade_id, key, symbol, venue, size, price, bar, 0.0)
+        self._lots.setdefault(key, []).append(lot)
+        self._by_id[trade_id] = lot
+
     # -- fills -------------------------------------------------------------------------
     def on_fill(self, key: str, fill: Fill, tag: str | None = None) -> None:
         lots = self._lots.setdefault(key, [])

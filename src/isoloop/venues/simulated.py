@@ -19,7 +19,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.venue import HandshakeSink
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake
-from isoloop.model.orders import Order, OrderStatus, TimeInForce
+from isoloop.model.orders import Order, OrderStatus, OrderType, TimeInForce
 from isoloop.model.positions import PositionKey
 from isoloop.venues.accounting import OrderFactory, TradeAccounting
 from isoloop.venues.costs import (
@@ -108,6 +108,18 @@ class SimulatedVenue(TradeAccounting):
             closes = self._key_close[key] = self._market[symbol].close_l
             bar = max(self._clock.bar, 0)
             self.book.add(key, symbol, qty, closes[bar], bar, None)
+        # A restored SL/TP protects the trade its position became (one per position).
+        for order in working:
+            if order.contingent and order.parent_trade is not None:
+                key = f"{order.venue}:{order.position_type}:{order.symbol}"
+                trades = self.book.of_key(key)
+                if len(trades) == 1:
+                    trade = trades[0]
+                    order.parent_trade = trade.id
+                    if order.type is OrderType.STOP:
+                        trade.sl_order = order
+                    else:
+                        trade.tp_order = order
         self.working = working
         self.fills = fills
 

@@ -21,7 +21,9 @@ from isoloop.live.slots.credentials import VenueCredentials
 from isoloop.live.slots.store import AccountStore
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.venues.accounting import OrderFactory
 from isoloop.venues.simulated import SimulatedVenue
+from isoloop.venues.tradebook import OpenTrade, TradeBook
 
 __all__ = ["PaperVenue", "order_from_record"]
 
@@ -43,6 +45,10 @@ def order_from_record(rec: dict[str, Any]) -> Order:
         submitted_bar=rec["submitted_bar"],
         tag=rec.get("tag"),
         reduce_only=rec["reduce_only"],
+        sl=rec.get("sl"),
+        tp=rec.get("tp"),
+        parent_trade=rec.get("parent_trade"),
+        contingent=rec.get("contingent", False),
     )
     # Restored, not re-lived: the state machine already ran when the order was live.
     o.status = OrderStatus(rec["status"])
@@ -116,6 +122,27 @@ class PaperVenue:
         router.register(run_id, self, sent)
 
     # -- the wrapped venue's account ------------------------------------------------
+    @property
+    def settings(self) -> VenueConfig:
+        return self._sim.settings
+
+    @property
+    def book(self) -> TradeBook:
+        """The open trades (and their SL/TP orders) of the wrapped venue."""
+        return self._sim.book
+
+    def bind_orders(self, make_order: OrderFactory) -> None:
+        self._sim.bind_orders(make_order)
+
+    def set_bracket(self, trade_id: str, kind: str, price: float | None, bar: int) -> Order | None:
+        order = self._sim.set_bracket(trade_id, kind, price, bar)
+        if order is not None:
+            self._touched[order.id] = order
+        return order
+
+    def open_trades(self) -> list[OpenTrade]:
+        return self._sim.open_trades()
+
     @property
     def working(self) -> list[Order]:
         return self._sim.working

@@ -25,6 +25,7 @@ from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.gateway import OrderGateway
 from isoloop.engine.health import Health, health
+from isoloop.engine.indicators import IndicatorMixin
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.positions import PositionMonitor
 from isoloop.engine.tradeview import TradeView
@@ -79,7 +80,7 @@ def resolve_size(
     )
 
 
-class Strategy:
+class Strategy(IndicatorMixin):
     """Base class. Subclasses override `init` and `on_bar`, optionally `validate_params`.
 
     `warmup` bars are skipped before the first `on_bar` call; like backtesting.py

@@ -24,7 +24,6 @@ from isoloop.compat.backtesting._orders import Order, Position
 from isoloop.engine.books import OrderView
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager
-from isoloop.engine.indicators import IndicatorMixin
 from isoloop.engine.positions import PositionMonitor
 from isoloop.engine.strategy import ALL_EQUITY
 from isoloop.engine.strategy import Strategy as NativeStrategy
@@ -69,7 +68,7 @@ def _as_lines(value: Any, n: int, name: str) -> np.ndarray:
     return arr
 
 
-class Strategy(IndicatorMixin, NativeStrategy):
+class Strategy(NativeStrategy):
     """Subclass it, declare parameters as class attributes, override `init()` and `next()`."""
 
     # backtesting.py's growing columns; the native aligned arrays are on `self._aligned`.
@@ -171,7 +170,8 @@ class Strategy(IndicatorMixin, NativeStrategy):
             frozen = np.array(values, dtype=np.float64)
             frozen.flags.writeable = False
         else:
-            frozen = IndicatorMixin.I(
+            # The native helper: read-only values, named in the report, the run's warm-up.
+            frozen = NativeStrategy.I(
                 self, lambda: values, name=self._unique(label), overlay=overlay, plot=plot
             )
         return Indicator(

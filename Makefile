@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck bench clean install docs lock wheel-smoke
+.PHONY: test demo lint typecheck bench clean install docs docs-site lock wheel-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m isoloop.config.reference > docs/config-reference.md
+
+# The documentation site (mkdocs-material; API reference from the docstrings) in
+# build/site/. --strict: any warning (a broken link or anchor, a page left out of the
+# nav, a docstring that does not parse) fails the build.
+docs-site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --site-dir build/site
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

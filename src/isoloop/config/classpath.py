@@ -99,7 +99,7 @@ def check_module_allowed(module_name: str, *, where: str) -> None:
         return
     raise BlueprintError(
         f"{where}: module {module_name!r} is not in {ALLOWED_MODULES_ENV} "
-        f"({', '.join(allowed)}); add its package there or name another class"
+        f"({', '.join(allowed)}); add its package there or name code from an allowed one"
     )
 
 
@@ -152,27 +152,35 @@ def _import_module(
         ) from None
 
 
-def import_function(
-    ref: str, *, where: str, search: Sequence[str | Path] = ()
-) -> Callable[..., Any]:
-    """Import a module-level function `module:function` under the same rules as a class
-    (allow-list, search folders, moved modules); a class or non-callable is refused."""
+def _lookup(
+    ref: str, where: str, search: Sequence[str | Path], noun: str, example: str, named: str
+) -> tuple[object, str, str, str]:
+    """(the attribute, module name, attribute name, resolved ref) of `module:attr`, after
+    the checks every code reference passes: its shape, moved modules, the allow-list."""
     module_name, sep, attr = ref.partition(":")
     if not sep or not module_name or not attr:
         raise BlueprintError(
-            f"{where}: function path {ref!r} must look like 'package.module:function'"
+            f"{where}: {noun} path {ref!r} must look like 'package.module:{example}'"
         )
     ref = resolve_moved(ref, where=where)
     module_name, _, attr = ref.partition(":")
     if not _MODULE.fullmatch(module_name) or not _CLASS.fullmatch(attr):
         shown = ref if len(ref) <= 80 else ref[:80] + "…"
         raise BlueprintError(
-            f"{where}: function path {shown!r} must be 'package.module:function' with a "
-            "public name (letters, digits, _; not starting with _)"
+            f"{where}: {noun} path {shown!r} must be 'package.module:{example}' with a public "
+            f"{named} (letters, digits, _; not starting with _)"
         )
     check_module_allowed(module_name, where=where)
     module = _import_module(module_name, ref, where, search)
-    obj = getattr(module, attr, None)
+    return getattr(module, attr, None), module_name, attr, ref
+
+
+def import_function(
+    ref: str, *, where: str, search: Sequence[str | Path] = ()
+) -> Callable[..., Any]:
+    """Import a module-level function `module:function` under the same rules as a class
+    (allow-list, search folders, moved modules); a class or non-callable is refused."""
+    obj, module_name, attr, ref = _lookup(ref, where, search, "function", "function", "name")
     if isinstance(obj, type) or not callable(obj):
         raise BlueprintError(
             f"{where}: {module_name!r} has no function {attr!r}; check the name in {ref!r}"
@@ -186,20 +194,7 @@ def import_class(ref: str, *, where: str, search: Sequence[str | Path] = ()) -> 
     The module is checked against the allow-list before it is imported. A module
     that is not importable otherwise is looked for in the `search` folders.
     """
-    module_name, sep, attr = ref.partition(":")
-    if not sep or not module_name or not attr:
-        raise BlueprintError(f"{where}: class path {ref!r} must look like 'package.module:Class'")
-    ref = resolve_moved(ref, where=where)
-    module_name, _, attr = ref.partition(":")
-    if not _MODULE.fullmatch(module_name) or not _CLASS.fullmatch(attr):
-        shown = ref if len(ref) <= 80 else ref[:80] + "…"
-        raise BlueprintError(
-            f"{where}: class path {shown!r} must be 'package.module:Class' with a public "
-            "class name (letters, digits, _; not starting with _)"
-        )
-    check_module_allowed(module_name, where=where)
-    module = _import_module(module_name, ref, where, search)
-    obj = getattr(module, attr, None)
+    obj, module_name, attr, ref = _lookup(ref, where, search, "class", "Class", "class name")
     if not isinstance(obj, type):
         raise BlueprintError(
             f"{where}: {module_name!r} has no class {attr!r}; check the class name in {ref!r}"

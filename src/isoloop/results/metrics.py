@@ -16,31 +16,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from isoloop.results.digest import DIGEST_STATS_KEYS
+
 __all__ = ["STATS_KEYS", "compute_stats", "geometric_mean", "stats_equal"]
 
-#: The stats contract (DESIGN.md), in display order.
+#: The stats contract (DESIGN.md), in display order: the keys of the first release
+#: (the ones run digests hash) and those added after it.
 STATS_KEYS: tuple[str, ...] = (
-    "equity_final",
-    "equity_peak",
-    "return_pct",
-    "buy_hold_return_pct",
-    "return_ann_pct",
-    "volatility_ann_pct",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown_pct",
-    "avg_drawdown_pct",
-    "trades",
-    "win_rate_pct",
-    "best_trade_pct",
-    "worst_trade_pct",
-    "avg_trade_pct",
-    "profit_factor",
-    "expectancy_pct",
-    "sqn",
-    "exposure_pct",
-    "commissions",
+    *DIGEST_STATS_KEYS,
     # Added after the first release; run digests hash only the keys above
     # (results.digest.DIGEST_STATS_KEYS), so earlier run folders still verify.
     "duration_days",

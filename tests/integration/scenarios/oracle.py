@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 
 import isoloop
+from isoloop.results.digest import DIGEST_STATS_KEYS
 
 from .bt_strategies import build
 
@@ -71,29 +72,7 @@ STAT_KEYS: Mapping[str, str] = {
 }
 
 #: The stats every isoloop run reports today (the contract); the rest are compared when present.
-CORE_STATS = (
-    "equity_final",
-    "equity_peak",
-    "return_pct",
-    "buy_hold_return_pct",
-    "return_ann_pct",
-    "volatility_ann_pct",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown_pct",
-    "avg_drawdown_pct",
-    "trades",
-    "win_rate_pct",
-    "best_trade_pct",
-    "worst_trade_pct",
-    "avg_trade_pct",
-    "profit_factor",
-    "expectancy_pct",
-    "sqn",
-    "exposure_pct",
-    "commissions",
-)
+CORE_STATS = DIGEST_STATS_KEYS
 
 #: backtesting.py's trades columns -> isoloop's.
 TRADE_COLUMNS: Mapping[str, str] = {

@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from isoloop.errors import ConfigError, LiveError
+from isoloop.errors import ConfigError, ControlError, LiveError
 from isoloop.live.config import load_live_config
-from isoloop.live.control.client import ControlClient
+from isoloop.live.control.client import ControlClient, check_url
 from isoloop.live.manager import LiveTradingManager
 
 __all__ = ["ACTIONS", "DEFAULT_URL", "live_command"]
@@ -30,6 +30,9 @@ __all__ = ["ACTIONS", "DEFAULT_URL", "live_command"]
 ACTIONS = ("status", "pause", "resume", "stop", "kill")
 DEFAULT_URL = "http://127.0.0.1:8765"
 TOKEN_ENV = "ISOLOOP_LIVE_TOKEN"
+URL_ENV = "ISOLOOP_LIVE_URL"
+# DESIGN.md's exit codes: 1 when the action did not happen (no manager answered it).
+EXIT_NOT_DONE = 1
 
 
 def live_command(
@@ -166,9 +169,44 @@ def client_action(
         raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
     if action in ("pause", "resume", "stop") and name is None:
         raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
-    client = ControlClient(
-        url or os.environ.get("ISOLOOP_LIVE_URL") or DEFAULT_URL, _token(token_file)
-    )
+    if url:
+        base = check_url(url, "--url")
+    elif os.environ.get(URL_ENV):
+        base = check_url(os.environ[URL_ENV], URL_ENV)
+    else:
+        base = DEFAULT_URL
+    client = ControlClient(base, _token(token_file))
+    try:
+        result = _call(client, action, name, state, reason)
+        if action == "status" and name is None and not _is_status(result):
+            raise ControlError(
+                f"{client.url} answered, but not as an isoloop live control API; check --url"
+            )
+    except ControlError as exc:
+        # The request was well formed but no manager took it: the action did not happen
+        # (exit 1). Printed here because there is no run to say "run failed" about.
+        sys.stderr.write("error: " + " ".join(str(exc).split()) + "\n")
+        return EXIT_NOT_DONE
+    if as_json or action != "status" or name is not None:
+        sys.stdout.write(json.dumps(result, sort_keys=True, default=str) + "\n")
+    else:
+        state_view = {
+            "environment": result["health"].get("environment", "?"),
+            "kill_switch": result["health"]["kill_switch"],
+            "strategies": result["strategies"],
+        }
+        Console().print(_state_table(state_view))
+    return 0
+
+
+def _is_status(result: Any) -> bool:
+    health, strategies = result["health"], result["strategies"]
+    return isinstance(health, dict) and "kill_switch" in health and isinstance(strategies, dict)
+
+
+def _call(
+    client: ControlClient, action: str, name: str | None, state: str, reason: str | None
+) -> Any:
     result: Any
     if action == "status":
         if name is None:
@@ -180,13 +218,4 @@ def client_action(
     else:
         assert name is not None
         result = client.action(name, action)
-    if as_json or action != "status" or name is not None:
-        sys.stdout.write(json.dumps(result, sort_keys=True, default=str) + "\n")
-    else:
-        state_view = {
-            "environment": result["health"].get("environment", "?"),
-            "kill_switch": result["health"]["kill_switch"],
-            "strategies": result["strategies"],
-        }
-        Console().print(_state_table(state_view))
-    return 0
+    return result

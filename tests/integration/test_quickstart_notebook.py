@@ -85,6 +85,8 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
             nb,
             km=kernel_manager(root / "kernels"),
             timeout=CELL_TIMEOUT,
+            # A kernel starting on a busy 2-core machine (the suite runs on two workers).
+            startup_timeout=180,
             resources={"metadata": {"path": str(work)}},
         )
         client.execute()  # raises CellExecutionError, with the cell and traceback, on an error

@@ -165,7 +165,7 @@ def _print_pareto(console: Console, result: SweepResult, params: list[str]) -> N
     shown = ", ".join(f"{o.name} {o.direction}" for o in result.objectives)
     table = Table(title=f"Pareto front ({len(result.pareto_trials)} trials; {shown})")
     for col in ["trial", *params, *names]:
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for p in result.pareto_trials:
         table.add_row(
             str(p.trial_id),
@@ -196,7 +196,7 @@ def print_sweep(
 
         table = Table(title=f"best trials by {metric}")
         for col in ["trial", *params, metric, "return %", "max DD %", "trades"]:
-            table.add_column(col, justify="right")
+            table.add_column(col, justify="right", overflow="fold")
         for _, row in top.iterrows():
             table.add_row(
                 *[str(row["trial_id"]), *[str(row[f"param.{p}"]) for p in params]],

@@ -123,8 +123,13 @@ def test_cli_sweep_json_shape_and_report(
         "failures",
         "warnings",
         "store",
+        "objectives",
+        "pareto",
     }
     assert payload["failures"] == {} and payload["warnings"] == []
+    # One objective: the front is the best trial (and any trial tied with it).
+    assert payload["objectives"] == [{"name": "sqn", "direction": "maximize", "function": None}]
+    assert [p["params"] for p in payload["pareto"]] == [payload["best"]["params"]]
     assert payload["store"] == str(tmp_path / "s.sqlite")
     assert payload["trials_total"] == 30 and payload["trials_failed"] == 0
     assert set(payload["best"]) == {"params", "stats"}

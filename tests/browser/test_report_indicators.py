@@ -13,7 +13,6 @@ import structlog
 from backtesting.test import GOOG
 
 from isoloop.backtest import RunOutput
-from isoloop.engine.indicators import IndicatorMixin
 from isoloop.engine.strategy import Strategy
 from isoloop.examples.sma_cross import crossover_signals, sma
 from isoloop.results.metrics import compute_stats
@@ -22,14 +21,6 @@ from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import read_indicators, write_run_files
 from support.browser import render, requires_chromium
 from support.harness import build, make_config, market
-
-# `Strategy` with `self.I`: the engine's own once it includes IndicatorMixin (a class
-# listing both would then have no consistent method order).
-IStrategy: type[Strategy] = (
-    Strategy
-    if issubclass(Strategy, IndicatorMixin)
-    else type("IStrategy", (IndicatorMixin, Strategy), {})
-)
 
 
 def momentum(close: np.ndarray, n: int) -> np.ndarray:
@@ -42,7 +33,7 @@ def envelope(close: np.ndarray, n: int) -> pd.DataFrame:
     return pd.DataFrame({"low": mid * 0.95, "high": mid * 1.05})
 
 
-class CrossWithContext(IStrategy):
+class CrossWithContext(Strategy):
     """SmaCross through `self.I`, plus an envelope, an oscillator and a hidden helper."""
 
     def init(self) -> None:

@@ -23,7 +23,7 @@ from backtesting.test import EURUSD, GOOG
 
 import isoloop
 from isoloop.backtest import RunOutput
-from isoloop.engine.indicators import NO_INDICATORS, IndicatorMixin
+from isoloop.engine.indicators import NO_INDICATORS
 from isoloop.engine.strategy import Strategy
 from isoloop.errors import InputError, StrategyParamError
 from isoloop.examples.sma_cross import SmaCross, crossover_signals, sma
@@ -31,13 +31,6 @@ from support.cli_run import one_error_line, run_isoloop
 from support.harness import build, make_config, market
 from support.oracle import oracle_run
 
-# `Strategy` with `self.I`: the engine's own once it includes IndicatorMixin (a class
-# listing both would then have no consistent method order).
-IStrategy: type[Strategy] = (
-    Strategy
-    if issubclass(Strategy, IndicatorMixin)
-    else type("IStrategy", (IndicatorMixin, Strategy), {})
-)
 QUIET = structlog.get_logger("test").bind(run_id="test")
 
 
@@ -54,7 +47,7 @@ def band(close: Any, n: int, width: float) -> tuple[np.ndarray, np.ndarray, np.n
     return (mid - width * dev).to_numpy(), mid.to_numpy(), (mid + width * dev).to_numpy()
 
 
-class IndicatorSmaCross(IStrategy):
+class IndicatorSmaCross(Strategy):
     """SmaCross with its SMAs declared through `self.I` and no explicit warm-up."""
 
     def init(self) -> None:
@@ -72,7 +65,7 @@ class IndicatorSmaCross(IStrategy):
             self.sell()
 
 
-class BuyOnFirstBar(IStrategy):
+class BuyOnFirstBar(Strategy):
     """Buys 1 unit on its first `on_bar` call: the trade's entry bar shows when that was."""
 
     def init(self) -> None:
@@ -106,7 +99,7 @@ def engine_run(cls: type[Strategy], params: dict[str, Any] | None = None) -> tup
 def declare(make: Callable[[Any], Any]) -> tuple[Any, RunOutput]:
     """Run a strategy whose `init` is `make(self)` (no orders) and return it with its output."""
 
-    class Declares(IStrategy):
+    class Declares(Strategy):
         def init(self) -> None:
             make(self)
 
@@ -239,7 +232,7 @@ def test_default_names_spell_extra_columns_and_other_symbols() -> None:
     goog = GOOG.copy()
     goog["PE"] = np.linspace(20.0, 30.0, len(goog))
 
-    class Uses(IStrategy):
+    class Uses(Strategy):
         def init(self) -> None:
             self.I(sma, self.data["PE"], 5)
             self.I(sma, self.market["EURUSD"].close, 5)
@@ -314,7 +307,7 @@ def test_overlay_guess_agrees_with_backtesting_py_on_eurusd() -> None:
         stats = OracleBacktest(EURUSD, Oracle, cash=100_000).run()
     theirs = [bool(ind._opts["overlay"]) for ind in stats._strategy._indicators]
 
-    class Ours(IStrategy):
+    class Ours(Strategy):
         def init(self) -> None:
             self.I(osc, self.data.close)
             self.I(near, self.data.close)
@@ -357,7 +350,7 @@ def test_a_bad_indicator_is_an_input_error_naming_it(
 
 
 def test_declaring_after_init_is_refused() -> None:
-    class Late(IStrategy):
+    class Late(Strategy):
         def on_bar(self, i: int) -> None:
             self.I(sma, self.data.close, 5)
 
@@ -379,12 +372,9 @@ def test_the_cli_prints_one_error_line_for_a_bad_indicator(tmp_path: Path) -> No
         textwrap.dedent(
             """
             import numpy as np
-            from isoloop.engine.indicators import IndicatorMixin
             from isoloop.engine.strategy import Strategy
 
-            bases = (Strategy,) if issubclass(Strategy, IndicatorMixin) else (IndicatorMixin, Strategy)
-
-            class Short(*bases):
+            class Short(Strategy):
                 def init(self):
                     self.I(lambda: np.ones(5), name="too short")
             """

@@ -224,6 +224,7 @@ class NotebookResult:
             trades=res.trades,
             ohlc=self._ohlc,
             stats=res.stats,
+            indicators=list(res.indicators.values()),
         )
         return Report(written)
 

@@ -165,3 +165,21 @@ def test_an_unknown_clock_symbol_is_one_error_line(tmp_path: Path) -> None:
     line = one_error_line(run_isoloop("backtest", "bad.yaml", "--out", "out", cwd=tmp_path))
     assert "data.clock: 'ETH' is not a loaded symbol" in line
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_equity_file_splits_the_account_into_cash_and_each_symbols_value(run_dir: Path) -> None:
+    cfg = yaml.safe_load(CONFIG.read_text())
+    orders, equity, _, _ = hand_calculation(cfg)
+    curve = pd.read_csv(run_dir / "equity.csv", index_col="time", parse_dates=True)
+    assert list(curve.columns) == ["equity", "cash", "value:BTCUSD", "value:GOOG"]
+    parts = curve["cash"] + curve["value:BTCUSD"] + curve["value:GOOG"]
+    np.testing.assert_allclose(parts.to_numpy(), equity, rtol=1e-9)
+    frames = {"BTCUSD": BTCUSD, "GOOG": GOOG}
+    for step in range(len(curve)):
+        stamp = curve.index[step]
+        for symbol, frame in frames.items():
+            units = sum(o.qty for o in orders if o.symbol == symbol and o.filled_at <= step)
+            # Marked at the symbol's last close at or before this step (its own bars only).
+            close = frame["Close"].loc[:stamp]
+            expected = units * close.iloc[-1] if units else 0.0
+            assert curve[f"value:{symbol}"].iloc[step] == pytest.approx(expected, rel=1e-12)

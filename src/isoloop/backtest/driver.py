@@ -38,6 +38,9 @@ class RunOutput:
     warmup_bars: int = 0
     # Declared with `self.I(...)`, by name; the strategy's own read-only arrays (no copy).
     indicators: Mapping[str, Indicator] = field(default_factory=lambda: NO_INDICATORS)
+    # The books' split of `equity`: cash, and each symbol's position value per bar.
+    cash: np.ndarray | None = None
+    values: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def equity_final(self) -> float:
@@ -115,6 +118,8 @@ class BacktestEngine:
             commissions=float(self._updates.fees),
             warmup_bars=int(strategy.warmup),
             indicators=seal_indicators(strategy),
+            cash=self._positions.cash_curve(),
+            values=self._positions.value_curves(),
         )
         self.state = "finished"
         self.output = out

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from isoloop.config import DataConfig, RunConfig, load_run_config
@@ -69,6 +70,11 @@ class BacktestResult:
     run_dir: Path | None = None
     warmup_bars: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # `equity` split: cash and each symbol's marked position value (docs/portfolios.md).
+    cash: np.ndarray | None = None
+    values: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # The strategy's declared indicators (`self.I`), for the run folder and report.
+    indicators: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -223,6 +229,9 @@ class BacktestCoordinator:
                     equity=result.equity.to_numpy(),
                     trades=result.trades,
                     orders=result.orders,
+                    cash=result.cash,
+                    values=result.values,
+                    indicators=result.indicators.values(),
                 )
                 export_events_csv(staging / "events.jsonl", staging / "events.csv")
                 if report:
@@ -264,7 +273,7 @@ class BacktestCoordinator:
             run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
             run.start()
             output = run.get("engine").run()
-            warmup = int(getattr(run.get("strategy"), "warmup", 0))
+            warmup = output.warmup_bars
             md = scopes.shared.market_data
             market = getattr(run.get("clock"), "market", None)
             primary = getattr(market, "primary", None)
@@ -293,6 +302,9 @@ class BacktestCoordinator:
             digest=digest,
             fingerprints=prints,
             warmup_bars=warmup,
+            cash=output.cash,
+            values=output.values,
+            indicators=output.indicators,
         )
 
 

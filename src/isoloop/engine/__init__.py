@@ -6,11 +6,13 @@ from isoloop.engine.clock import SimulatedClock, WallClock
 from isoloop.engine.execution import ExecutionManager, InstructionBlock
 from isoloop.engine.gateway import OrderGateway
 from isoloop.engine.health import Health
+from isoloop.engine.indicators import Indicator, IndicatorMixin
 from isoloop.engine.market import AlignedSymbol, MarketView
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.risk import KillSwitchState, RiskManager
-from isoloop.engine.strategy import ALL_EQUITY, Strategy
-from isoloop.engine.trades import TRADE_COLUMNS, ClosedTrade, TradeLedger
+from isoloop.engine.strategy import ALL_EQUITY, Strategy, resolve_size
+from isoloop.engine.trades import TRADE_COLUMNS, ClosedTrade, OpenLot, TradeLedger
+from isoloop.engine.tradeview import TradeView
 from isoloop.engine.venue_manager import VenueInterfaceManager
 
 __all__ = [
@@ -24,9 +26,12 @@ __all__ = [
     "EventBus",
     "ExecutionManager",
     "Health",
+    "Indicator",
+    "IndicatorMixin",
     "InstructionBlock",
     "KillSwitchState",
     "MarketView",
+    "OpenLot",
     "OrderGateway",
     "OrderView",
     "PositionMonitor",
@@ -35,6 +40,8 @@ __all__ = [
     "SimulatedClock",
     "Strategy",
     "TradeLedger",
+    "TradeView",
     "VenueInterfaceManager",
     "WallClock",
+    "resolve_size",
 ]

@@ -14,16 +14,14 @@ value on any objective is left out), sorted by trial id.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from isoloop.config.classpath import check_module_allowed, resolve_moved, user_module_folder
+from isoloop.config.classpath import import_function as _import_function
 from isoloop.errors import BlueprintError, ConfigError
 
 __all__ = [
@@ -134,37 +132,12 @@ def _front_of_two(keyed: Sequence[tuple[tuple[float, ...], int]]) -> list[int]:
 
 
 def import_function(ref: str, *, where: str, search: Sequence[str | Path] = ()) -> StatsFn:
-    """Import `module:function` (allow-list and search folders as for class paths)."""
-    module_name, sep, attr = ref.partition(":")
-    if not sep or not _MODULE.fullmatch(module_name) or not _NAME.fullmatch(attr):
-        raise ConfigError(
-            f"{where}: {ref!r} must name an importable function as 'package.module:function'"
-        )
-    ref = resolve_moved(ref, where=where)
-    module_name, _, attr = ref.partition(":")
-    check_module_allowed(module_name, where=where)
+    """Import `module:function` by the class-path rules (allow-list, search folders);
+    every refusal is a `ConfigError` naming `where`, the sweep key that named it."""
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        folder = user_module_folder(module_name, search)
-        if folder is None:
-            raise BlueprintError(
-                f"{where}: cannot import module {module_name!r} for {ref!r} ({exc}); check "
-                "the spelling, install the package, or put the module next to the sweep file"
-            ) from None
-        entry = str(folder.resolve())
-        if entry not in sys.path:
-            sys.path.append(entry)  # appended: an installed module of the same name wins
-        importlib.invalidate_caches()
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BlueprintError(f"{where}: cannot import module {module_name!r} ({exc})") from None
-    fn = getattr(module, attr, None)
-    if fn is None or isinstance(fn, type) or not callable(fn):
-        raise ConfigError(
-            f"{where}: {module_name!r} has no function {attr!r}; check the name in {ref!r}"
-        )
-    return fn  # type: ignore[no-any-return]
+        return cast("StatsFn", _import_function(ref, where=where, search=search))
+    except BlueprintError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def function_ref(fn: object, *, where: str) -> str:

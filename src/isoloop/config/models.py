@@ -241,3 +241,14 @@ class RunConfig(_Model):
     execution: ExecutionConfig = ExecutionConfig()
     seed: Annotated[int, Field(ge=0)] = 0
     container: str = "backtest"
+    # Close trades still open at the end (at the last bar), so they count in the stats;
+    # false leaves them open and out of the trades table (backtesting.py's default).
+    finalize_trades: bool = True
+
+    @model_serializer(mode="wrap")
+    def _without_default_finalize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out of dumps at its default: existing config hashes and run ids stay.
+        data: dict[str, Any] = handler(self)
+        if data.get("finalize_trades") is True:
+            data.pop("finalize_trades", None)
+        return data

@@ -183,9 +183,6 @@ def isoloop_settings(settings: Mapping[str, Any], workdir: Path) -> dict[str, An
         if key == "trade_on_close":
             if value:
                 out["fill"] = "close"
-        elif key == "finalize_trades":
-            if not value:
-                out["container"] = str(_no_finalize_blueprint(workdir))
         elif key == "commission":
             out[key] = _commission_config(value)
         else:
@@ -206,21 +203,6 @@ def _commission_config(value: Any) -> Any:
     if callable(value):
         return {"model": "function", "function": f"{value.__module__}:{value.__qualname__}"}
     return value
-
-
-def _no_finalize_blueprint(folder: Path) -> Path:
-    """The standard container with its engine told not to close trades at the end."""
-    from isoloop.scope.blueprint import find_blueprint
-
-    text = Path(str(find_blueprint("backtest", None))).read_text(encoding="utf-8")
-    text = text.replace(
-        "engine: isoloop.backtest.driver:BacktestEngine",
-        "engine:\n    class: isoloop.backtest.driver:BacktestEngine\n"
-        "    args: {finalize_trades: false}",
-    )
-    path = folder / "no_finalize.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def native_outcome(s: Scenario) -> Outcome:

@@ -8,7 +8,6 @@ sweep; `.plot()` writes isoloop's HTML report.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,9 @@ import pandas as pd
 from isoloop.compat.backtesting._optimize import optimize_settings, scores
 from isoloop.compat.backtesting._stats import RunStrategy, labelled_stats
 from isoloop.compat.backtesting._strategy import Strategy
-from isoloop.config import RunConfig
 from isoloop.errors import ConfigError
 from isoloop.notebook import Backtest as NotebookBacktest
 from isoloop.notebook import NotebookResult, Report
-from isoloop.scope.blueprint import find_blueprint
 
 __all__ = ["Backtest"]
 
@@ -82,38 +79,10 @@ class Backtest:
         if trade_on_close:
             venue["fill"] = "close"
         self._finalize = bool(finalize_trades)
-        self._blueprint_dir: tempfile.TemporaryDirectory[str] | None = None
-        if "finalize_trades" in RunConfig.model_fields:
-            settings.setdefault("finalize_trades", self._finalize)
-        elif not self._finalize and "container" not in settings:
-            settings["container"] = self._open_end_blueprint()
+        settings.setdefault("finalize_trades", self._finalize)
         self._bt = NotebookBacktest(data, strategy, **venue, **settings)
         self._results: pd.Series | None = None
         self._last: NotebookResult | None = None
-
-    def _open_end_blueprint(self) -> str:
-        """The standard backtest container with the engine told to leave trades open.
-
-        (Until the run config has a `finalize_trades` key: the engine already takes
-        the argument, and a blueprint may pass it. The file lives as long as this
-        object; sweeps on other machines need the config key.)
-        """
-        text = Path(str(find_blueprint("backtest"))).read_text(encoding="utf-8")
-        engine = "engine: isoloop.backtest.driver:BacktestEngine"
-        if engine not in text:
-            raise ConfigError(
-                "Backtest: finalize_trades=False needs the standard backtest container; "
-                "pass finalize_trades=True or container=<a blueprint of yours>"
-            )
-        text = text.replace(
-            engine,
-            "engine:\n    class: isoloop.backtest.driver:BacktestEngine\n"
-            "    args: {finalize_trades: false}",
-        )
-        self._blueprint_dir = tempfile.TemporaryDirectory(prefix="isoloop-compat-")
-        path = Path(self._blueprint_dir.name) / "backtest_open_end.yaml"
-        path.write_text(text, encoding="utf-8")
-        return str(path)
 
     @property
     def result(self) -> NotebookResult | None:

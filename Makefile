@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/container_lifecycle.py
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/sweep_throughput.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)

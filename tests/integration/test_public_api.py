@@ -125,11 +125,15 @@ def test_public_names_resolve_to_their_modules() -> None:
     from isoloop.live import LiveTradingManager as RealManager
     from isoloop.sweep import runner
 
-    assert run_sweep is runner.run_sweep
+    # run_backtest/run_sweep dispatch a DataFrame + Strategy class to the notebook API and
+    # everything else to the config runners (tests/integration/test_run_api_frames.py).
+    assert run_sweep is isoloop.run_sweep and run_sweep.__module__ == "isoloop"
     assert OptimizationExecutor is runner.OptimizationExecutor
     assert isoloop.SweepResult is runner.SweepResult
     assert LiveTradingManager is RealManager
-    assert run_backtest is real_run_backtest
+    assert run_backtest is isoloop.run_backtest and real_run_backtest.__module__.startswith(
+        "isoloop.backtest"
+    )
     assert set(isoloop.__all__) <= set(dir(isoloop))
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = isoloop.no_such_name

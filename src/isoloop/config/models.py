@@ -63,6 +63,15 @@ class StrategyConfig(_Model):
     params: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
     path: str | None = Field(default=None, min_length=1)
 
+    @model_serializer(mode="wrap")
+    def _without_default_path(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out of dumps when unset: configs that name an installed strategy keep the
+        # config hash, run id and sweep id they had before `path` existed.
+        data: dict[str, Any] = handler(self)
+        if data.get("path") is None:
+            data.pop("path", None)
+        return data
+
 
 class DataConfig(_Model):
     """One instrument's data: a source URI, an optional symbol name and a date window.

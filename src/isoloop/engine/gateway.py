@@ -172,11 +172,11 @@ class OrderGateway:
         that part of each trade (returns None: the orders are in `working_orders`)."""
         check_portion(portion)
         key = position_key(venue or self._venue, position_type, symbol)
-        lots = [lot for lot in self._ledger.open_trades() if lot.key == key]
+        lots = self._ledger.lots_of(key)
         if portion < 1.0 or len(lots) > 1:
             # Trade by trade, each close queued first: the newest trade closes first,
             # as backtesting.py's position.close() does.
-            for lot in lots:
+            for lot in tuple(lots):
                 self.close_trade(lot, portion)
             return None
         qty = self._held.get(key, 0.0)

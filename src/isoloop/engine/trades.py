@@ -181,6 +181,10 @@ class TradeLedger:
         """Open trades across keys, oldest first (by entry bar, then opening order)."""
         return list(self._by_id.values())
 
+    def lots_of(self, key: str) -> list[OpenLot]:
+        """The open trades of one position, oldest first (the ledger's own list: read only)."""
+        return self._lots.get(key) or []
+
     def lot(self, trade_id: str) -> OpenLot | None:
         return self._by_id.get(trade_id)
 

@@ -39,6 +39,13 @@ _IOC = TimeInForce.IOC
 OrderFactory = Callable[..., Order]
 
 
+def _gross(trades: list[OpenTrade]) -> float:
+    total = 0.0
+    for t in trades:
+        total += abs(t.size)
+    return total
+
+
 class TradeAccounting:
     """Mixed into `SimulatedVenue`: everything that changes cash, positions and trades."""
 
@@ -129,7 +136,7 @@ class TradeAccounting:
             targets = book.of_key(key)
             if not targets:
                 return self.cancel(order, "nothing to close")
-            qty = sum(abs(t.size) for t in targets)
+            qty = _gross(targets)
         elif order.reduce_only:
             if pos * sign >= 0:
                 return self.cancel(order, "nothing to reduce")
@@ -138,7 +145,7 @@ class TradeAccounting:
         else:
             targets = [] if self._hedging else book.opposite(key, sign)
             may_open = True
-        closable = sum(abs(t.size) for t in targets)
+        closable = _gross(targets) if targets else 0.0
         if order.parent_trade is not None:
             qty = min(qty, closable)
 
@@ -161,6 +168,8 @@ class TradeAccounting:
         fees = 0.0
         cancelled: list[Order] = []
         remaining = qty
+        done = 0.0  # units filled, both directions
+        net = 0.0  # signed units filled
         closing = min(qty, closable) if not order.flatten else qty
         if closing:
             slip = self.slippage
@@ -180,6 +189,8 @@ class TradeAccounting:
                 )
                 cancelled += book.reduce(t, closed, keep=order)
                 remaining -= n
+                done += n
+                net -= closed
             if order.parent_trade is not None or order.flatten:
                 # Whatever was left of the trade(s) is what this order closed.
                 order.size = order.filled + (qty - remaining)
@@ -191,7 +202,7 @@ class TradeAccounting:
             ref = frac if frac is not None else order.size
             unit = px + self.commission.fee(sign * ref, price, first_fill) / ref
             # Margin after the closing part, as backtesting.py checks the remainder.
-            pos_after = pos + sum(f.qty for f in fills)
+            pos_after = pos + net
             if opening * unit > self._margin(i, self.cash + cash_delta, key, pos_after) * lev:
                 cancel_reason = "insufficient margin"
             else:
@@ -199,6 +210,8 @@ class TradeAccounting:
                 cash_delta -= sign * opening * px + fee
                 fees += fee
                 opened = book.add(key, order.symbol, sign * opening, px, time_index, order.tag)
+                done += opening
+                net += sign * opening
                 fills.append(
                     Fill(
                         order.id,
@@ -214,7 +227,7 @@ class TradeAccounting:
         for o in cancelled:
             if o in self.working:
                 self.working.remove(o)
-        filled = sum(abs(f.qty) for f in fills)
+        filled = done
         if not filled:
             self.rejections += 1
             order.transition(_CANCELLED if order.filled else _REJECTED, cancel_reason)
@@ -223,7 +236,6 @@ class TradeAccounting:
                 order.id, self.name, order.status, bar=i, reason=cancel_reason
             )
 
-        net = sum(f.qty for f in fills)
         avg = (
             sum(abs(f.qty) * f.price for f in fills) / filled if len(fills) > 1 else fills[0].price
         )

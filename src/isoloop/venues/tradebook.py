@@ -104,4 +104,7 @@ class TradeBook:
 
     def gross_value(self, closes: dict[str, list[float]], bar: int) -> float:
         """Σ |size| × close over open trades: the margin base (hedged trades both count)."""
-        return sum(abs(t.size) * closes[t.key][bar] for t in self.open)
+        total = 0.0
+        for t in self.open:
+            total += abs(t.size) * closes[t.key][bar]
+        return total

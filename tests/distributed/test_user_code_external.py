@@ -1,12 +1,10 @@
-"""A sweep of the user's own strategy on an EXTERNAL Dask scheduler, and on Ray.
+"""A sweep of the user's own strategy on an EXTERNAL Dask scheduler and Ray head.
 
-The Dask cluster is separate processes started here (`dask scheduler`, `dask
-worker`), as a user starts them; Ray is started by the sweep itself (an external
-`ray start --head` does not accept the driver here yet: see
-support/external_clusters.py). The CLI runs from another folder with no
-PYTHONPATH. Workers must import the strategy from the code the executor
-shipped, never from the config's folder (which a worker on another machine
-would not have).
+The clusters are separate processes started here as a user starts them (`dask
+scheduler` + `dask worker`; `ray start --head`), and, for Ray, also the Ray the
+sweep starts itself. The CLI runs from another folder with no PYTHONPATH.
+Workers must import the strategy from the code the executor shipped, never from
+the config's folder (which a worker on another machine would not have).
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support.external_clusters import dask_cluster
+from support.external_clusters import RAY_MARKER, dask_cluster, marked, ray_head
 from support.user_code import imports, isoloop, json_out, write_project
 
 pytestmark = [pytest.mark.distributed, pytest.mark.timeout(1200)]
@@ -91,3 +89,22 @@ def test_users_strategy_reaches_ray_workers_started_by_the_cli(tmp_path: Path) -
     assert result["trials_total"] == 6 and result["trials_failed"] == 0, result
     assert result["digest"] == serial["digest"]
     _check_shipped(tmp_path / "imports.log", folder)
+
+
+def test_users_strategy_reaches_an_external_ray_head(tmp_path: Path) -> None:
+    """`ray start --head` started apart (token auth, 127.0.0.1), the sweep given its
+    address with `--address`: 6 trials, the serial run's digest, the shipped code,
+    and no process of that head left once it is stopped."""
+    folder = write_project(tmp_path / "project", tmp_path / "imports.log")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    serial = _sweep(folder, elsewhere, "serial", "--executor", "serial")
+    (tmp_path / "imports.log").unlink()
+    with ray_head(tmp_path) as (address, env):
+        result = _sweep(
+            folder, elsewhere, "ray", "--executor", "ray", "--address", address, env=env
+        )
+    assert result["trials_total"] == 6 and result["trials_failed"] == 0, result
+    assert result["digest"] == serial["digest"]
+    _check_shipped(tmp_path / "imports.log", folder)
+    assert marked(RAY_MARKER, env[RAY_MARKER]) == []

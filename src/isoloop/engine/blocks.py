@@ -9,7 +9,7 @@ Mixed into `ExecutionManager`, which provides the tight loop these use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.venue_manager import VenueInterfaceManager
@@ -45,14 +45,13 @@ class BlockExecution:
     _venues: VenueInterfaceManager
     _log: Any
 
-    def new_order(self, *args: Any, **kwargs: Any) -> Order:  # pragma: no cover - manager's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
 
-    def _deny(self, order: Order, reason: str) -> None:  # pragma: no cover - manager's
-        raise NotImplementedError
+        def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
 
-    def _apply(self, order: Order, hs: ExecutionHandshake) -> None:  # pragma: no cover
-        raise NotImplementedError
+        def _deny(self, order: Order, reason: str) -> None: ...
+
+        def _apply(self, order: Order, hs: ExecutionHandshake) -> None: ...
 
     def submit_block(self, legs: list[Order]) -> InstructionBlock:
         """Queue legs to execute in sequence as one unit at the next bar.

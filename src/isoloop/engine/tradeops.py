@@ -7,7 +7,7 @@ trade's SL/TP on the strategy's behalf, and queue the closes of a trade.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.positions import PositionUpdateHandler
@@ -23,14 +23,15 @@ class TradeOperations:
     _venues: VenueInterfaceManager
     _clock: SimulatedClock
 
-    def new_order(self, *args: Any, **kwargs: Any) -> Order:  # pragma: no cover - manager's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
 
-    def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order:
-        raise NotImplementedError  # pragma: no cover - manager's
+        def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
 
-    def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order:
-        raise NotImplementedError  # pragma: no cover - manager's
+        def submit(
+            self, order: Order, *, skip_risk: bool = False, front: bool = False
+        ) -> Order: ...
+
+        def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order: ...
 
     def _new_bracket(
         self,

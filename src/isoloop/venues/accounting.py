@@ -71,11 +71,11 @@ class TradeAccounting:
     _make_order: OrderFactory | None
     _clock: SimulatedClock
 
-    def cancel(self, order: Order, reason: str) -> ExecutionHandshake:  # pragma: no cover
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the venue's own methods, declared for the type checker
 
-    def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None:  # pragma: no cover
-        raise NotImplementedError
+        def cancel(self, order: Order, reason: str) -> ExecutionHandshake: ...
+
+        def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None: ...
 
     # -- margin ----------------------------------------------------------------
     def _margin(self, bar: int, cash: float, key: str | None = None, pos: float = 0.0) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 
-import backtesting
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,15 +23,6 @@ from . import data
 from .oracle import BT
 
 GRID = {"fast": [2, 4], "slow": [2, 5, 7, 9]}
-
-
-@pytest.fixture(autouse=True)
-def _oracle_optimizes_in_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """backtesting.py's optimizer pickles the strategy for its process pool; the oracle's
-    strategies are built in a function, so it runs its trials in threads instead."""
-    from multiprocessing.dummy import Pool
-
-    monkeypatch.setattr(backtesting, "Pool", Pool)
 
 
 def _bt_heatmap(df: pd.DataFrame, metric: str) -> pd.Series:

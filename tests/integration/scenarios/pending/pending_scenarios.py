@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import backtesting
 import pytest
 
 from .. import (
@@ -34,14 +33,6 @@ SCENARIOS = [
     )
     for s in module.SCENARIOS
 ]
-
-
-@pytest.fixture(autouse=True)
-def _oracle_optimizes_in_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """backtesting.py pickles strategies for its process pool; these are built in a function."""
-    from multiprocessing.dummy import Pool
-
-    monkeypatch.setattr(backtesting, "Pool", Pool)
 
 
 @pytest.mark.parametrize(("scenario", "engine"), pending_cases(SCENARIOS))

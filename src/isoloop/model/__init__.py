@@ -25,6 +25,7 @@ from isoloop.model.events import (
     OrderEvent,
     PositionUpdate,
 )
+from isoloop.model.modes import ExecutionMode
 from isoloop.model.orders import (
     ACTIVE_STATUSES,
     LEGAL_TRANSITIONS,
@@ -49,6 +50,7 @@ __all__ = [
     "ErrorSpec",
     "ExecutionError",
     "ExecutionHandshake",
+    "ExecutionMode",
     "ExecutionTimeout",
     "Fill",
     "FillEvent",

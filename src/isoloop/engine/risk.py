@@ -5,13 +5,15 @@ shrink the order (throttling). With nothing configured it only checks the
 order's parameters, so the common path costs a few attribute reads.
 Kill switch: ACTIVE trades normally, HALTED denies every new order (cancels
 still pass: they never come here), REDUCING accepts only orders that reduce
-exposure. Every state change is appended to `audit_log` and logged.
+exposure. Every state change is appended to `audit_log` and logged with a
+reason code (`KillSwitchReason`) and an optional free-text note.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import time
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -25,9 +27,34 @@ from isoloop.model.orders import Order, OrderType
 if TYPE_CHECKING:
     from isoloop.config.models import RunConfig
 
-__all__ = ["KillSwitchState", "RiskManager"]
+__all__ = ["KillSwitchReason", "KillSwitchState", "RiskManager", "kill_switch_reason"]
 
 KillSwitchState = Literal["ACTIVE", "HALTED", "REDUCING"]
+
+
+class KillSwitchReason(StrEnum):
+    """Why the kill switch changed state: a code hooks and dashboards can act on."""
+
+    OPERATOR = "operator"  # a person, through the CLI, the control API or Python
+    DAILY_LOSS_LIMIT = "daily_loss_limit"  # risk.daily_loss_limit reached: REDUCING
+    CONFIG = "config"  # the initial state from risk.kill_switch
+    RESTORED = "restored"  # a durable operator trip re-applied when a container starts
+    RESET = "reset"  # back to ACTIVE
+
+
+def kill_switch_reason(state: str, by: str) -> KillSwitchReason:
+    """The code of a trip given only as free text, from who made it (`by`)."""
+    if state == "ACTIVE":
+        return KillSwitchReason.RESET
+    if by == "config":
+        return KillSwitchReason.CONFIG
+    if by == "manager":
+        return KillSwitchReason.RESTORED
+    if by == "risk":
+        return KillSwitchReason.DAILY_LOSS_LIMIT
+    return KillSwitchReason.OPERATOR
+
+
 _NS_PER_DAY = 86_400_000_000_000
 _VOL_WINDOW = 20
 
@@ -69,24 +96,44 @@ class RiskManager:
             and s.max_orders_per_bar is None
         )
         if s.kill_switch != "ACTIVE":
-            self.trip(s.kill_switch, "initial state from config risk.kill_switch", by="config")
+            self.trip(
+                s.kill_switch,
+                KillSwitchReason.CONFIG,
+                by="config",
+                note="initial state from config risk.kill_switch",
+            )
 
     # -- kill switch ---------------------------------------------------------------
-    def trip(self, state: KillSwitchState, reason: str, by: str = "operator") -> None:
+    def trip(
+        self,
+        state: KillSwitchState,
+        reason: KillSwitchReason | str = KillSwitchReason.OPERATOR,
+        by: str = "operator",
+        *,
+        note: str | None = None,
+    ) -> None:
+        """Change the kill switch; `reason` is a code, or free text kept as the note (its
+        code then follows from `by`, so callers written before the codes keep working)."""
+        if isinstance(reason, KillSwitchReason):
+            code = reason
+        else:
+            code = kill_switch_reason(state, by)
+            note = reason if note is None else f"{reason}; {note}"
         entry = {
             "bar": self._clock.bar,
             "time": self._clock.now(),
             "from": self.state,
             "to": state,
-            "reason": reason,
+            "reason": code.value,
+            "note": note,
             "by": by,
         }
         self.audit_log.append(entry)
         self.state = state
         self._log.warning("kill_switch", code="EXEC-008", **entry)
 
-    def reset(self, reason: str, by: str = "operator") -> None:
-        self.trip("ACTIVE", reason, by)
+    def reset(self, reason: str | None = None, by: str = "operator") -> None:
+        self.trip("ACTIVE", KillSwitchReason.RESET, by, note=reason)
 
     # -- checks ----------------------------------------------------------------------
     def pre_trade(self, order: Order) -> str | None:
@@ -170,8 +217,9 @@ class RiskManager:
                 if self.state == "ACTIVE":
                     self.trip(
                         "REDUCING",
-                        f"daily loss {loss:.2f} >= limit {s.daily_loss_limit}",
+                        KillSwitchReason.DAILY_LOSS_LIMIT,
                         by="risk",
+                        note=f"daily loss {loss:.2f} >= limit {s.daily_loss_limit}",
                     )
                 if not reducing:
                     return f"daily_loss_limit: loss today {loss:.2f} >= {s.daily_loss_limit}"

@@ -55,13 +55,19 @@ class _Model(BaseModel):
 class RangeSpec(_Model):
     """`{range: [start, stop, step]}`: stop exclusive, step > 0."""
 
-    range: list[int | float] = Field(min_length=3, max_length=3)
+    range: list[int | float] = Field(
+        min_length=3,
+        max_length=3,
+        description="[start, stop, step]: start, start + step, ... below stop (exclusive)",
+    )
 
 
 class ChoiceSpec(_Model):
     """`{choice: [...]}`: an explicit categorical dimension."""
 
-    choice: list[Scalar] = Field(min_length=1)
+    choice: list[Scalar] = Field(
+        min_length=1, description="the values to try, in order (numbers, strings, booleans)"
+    )
 
 
 class ObjectiveSettings(_Model):
@@ -72,10 +78,25 @@ class ObjectiveSettings(_Model):
     the function's name), which must not be a stats key.
     """
 
-    metric: str | None = Field(default=None, validation_alias=AliasChoices("metric", "key"))
-    function: str | None = None
-    name: str | None = None
-    direction: Literal["maximize", "minimize"] = "maximize"
+    metric: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("metric", "key"),
+        description="a stats key to optimize, e.g. `sharpe_ratio` (`key:` is the same); "
+        "give this or `function`",
+    )
+    function: str | None = Field(
+        default=None,
+        description="`module:function` called with the trial's stats mapping, returning a "
+        "number; give this or `metric`",
+    )
+    name: str | None = Field(
+        default=None,
+        description="the column a function objective's value is stored under "
+        "(default: the function's name; never a stats key)",
+    )
+    direction: Literal["maximize", "minimize"] = Field(
+        default="maximize", description="whether higher or lower values are better"
+    )
 
     @field_validator("metric")
     @classmethod
@@ -126,14 +147,38 @@ class ObjectiveSettings(_Model):
 
 
 class SearchSettings(_Model):
-    method: Literal["grid", "random", "optuna"] = "grid"
-    trials: PositiveInt | None = None
-    seed: int = 0
-    sampler: Literal["tpe", "random", "cmaes", "nsga2"] = "tpe"
-    batch_size: PositiveInt = 8  # optuna: asks per batch, independent of the worker count
+    """How trials are chosen from the space: every grid point, a random sample or Optuna."""
+
+    method: Literal["grid", "random", "optuna"] = Field(
+        default="grid",
+        description="`grid`: every point (or `max_tries` of them); `random`: `trials` "
+        "distinct points; `optuna`: `trials` asked from an Optuna study",
+    )
+    trials: PositiveInt | None = Field(
+        default=None, description="how many trials random and optuna run (required there)"
+    )
+    seed: int = Field(
+        default=0,
+        description="seeds the random and optuna samplers and the grid sample "
+        "(`SeedSequence(seed)`)",
+    )
+    sampler: Literal["tpe", "random", "cmaes", "nsga2"] = Field(
+        default="tpe",
+        description="optuna's sampler (`nsga2` for several objectives; `cmaes` is "
+        "single-objective)",
+    )
+    batch_size: PositiveInt = Field(
+        default=8,
+        description="optuna: trials asked per batch and told in trial order, independent "
+        "of the worker count",
+    )
     # grid: run only this many distinct grid points (a float in (0, 1]: that fraction of
     # the grid), drawn without replacement from SeedSequence(seed).
-    max_tries: PositiveInt | Annotated[float, Field(gt=0, le=1)] | None = None
+    max_tries: PositiveInt | Annotated[float, Field(gt=0, le=1)] | None = Field(
+        default=None,
+        description="grid only: run this many distinct grid points, or a float in (0, 1] "
+        "for that fraction of the grid, drawn from `seed`; unset runs the whole grid",
+    )
 
     @model_validator(mode="after")
     def _trials_needed(self) -> SearchSettings:
@@ -159,15 +204,43 @@ class SearchSettings(_Model):
 
 
 class ExecutorSettings(_Model):
-    kind: Literal["serial", "thread", "process", "dask", "ray"] = "process"
-    workers: PositiveInt = 2
-    address: str | None = None  # dask scheduler / ray cluster; None starts one locally
-    trial_timeout: Annotated[float, Field(gt=0)] | None = None  # seconds
-    retries: Annotated[int, Field(ge=0)] = 2  # resubmissions after a worker death
-    memory_limit_mb: Annotated[float, Field(gt=0)] | None = None  # process: recycle above
-    recycle_after: PositiveInt | None = None  # process: new worker after N trials
-    trial_memory_mb: Annotated[float, Field(gt=0)] | None = None  # per trial, while it runs
-    max_in_flight: PositiveInt | None = None  # default 2 × workers
+    """Where trials run: in the driver, in threads, in processes, or on Dask or Ray."""
+
+    kind: Literal["serial", "thread", "process", "dask", "ray"] = Field(
+        default="process",
+        description="`serial` (the reference), `thread`, `process`, `dask` or `ray` (`--executor`)",
+    )
+    workers: PositiveInt = Field(
+        default=2, description="parallel workers (threads, processes, Dask/Ray workers)"
+    )
+    address: str | None = Field(
+        default=None,
+        description="dask/ray only: a Dask scheduler or Ray cluster to join (`--address`); "
+        "unset starts one locally",
+    )
+    trial_timeout: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="seconds a trial may run before it is recorded `timeout`; unset: no limit",
+    )
+    retries: Annotated[int, Field(ge=0)] = Field(
+        default=2,
+        description="resubmissions of a trial whose worker died, before it is recorded `crashed`",
+    )
+    memory_limit_mb: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="process: a worker that grew past this many MB is replaced after its trial",
+    )
+    recycle_after: PositiveInt | None = Field(
+        default=None, description="process: a worker is replaced after this many trials"
+    )
+    trial_memory_mb: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="process/dask/ray: MB a trial may allocate while it runs; over it the "
+        "trial is recorded `memory`",
+    )
+    max_in_flight: PositiveInt | None = Field(
+        default=None, description="trials submitted but not finished at once (default 2 × workers)"
+    )
 
     @model_validator(mode="after")
     def _address_only_for_clusters(self) -> ExecutorSettings:
@@ -177,25 +250,61 @@ class ExecutorSettings(_Model):
 
 
 class WalkForwardSettings(_Model):
-    mode: Literal["rolling", "anchored"] = "rolling"
-    train_bars: PositiveInt
-    test_bars: PositiveInt
-    step_bars: PositiveInt | None = None  # default: test_bars
+    """Train/test windows: each window's best train parameters run on its test bars."""
+
+    mode: Literal["rolling", "anchored"] = Field(
+        default="rolling",
+        description="`rolling`: the train window moves; `anchored`: it always starts at bar 0",
+    )
+    train_bars: PositiveInt = Field(description="bars each window sweeps to pick parameters")
+    test_bars: PositiveInt = Field(
+        description="bars after the train window that the picked parameters run on"
+    )
+    step_bars: PositiveInt | None = Field(
+        default=None, description="bars between window starts (default: `test_bars`)"
+    )
 
 
 class SweepConfig(_Model):
     """A parameter sweep over a base run config."""
 
-    kind: Literal["sweep"]
-    base: str | dict[str, Any]  # a path relative to the sweep file, or an inline run config
-    space: dict[str, list[Scalar] | RangeSpec | ChoiceSpec]
-    constraint: str | None = None
-    objective: ObjectiveSettings | None = None
-    objectives: list[ObjectiveSettings] | None = Field(default=None, min_length=1)
-    search: SearchSettings = Field(default_factory=SearchSettings)
-    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
-    store: str | None = None
-    walk_forward: WalkForwardSettings | None = None
+    kind: Literal["sweep"] = Field(description="always `sweep`: marks the file as a sweep config")
+    base: str | dict[str, Any] = Field(
+        description="the run config every trial starts from: a path relative to the sweep "
+        "file, or an inline run config"
+    )
+    space: dict[str, list[Scalar] | RangeSpec | ChoiceSpec] = Field(
+        description="dotted keys into the base (a bare name is `strategy.params.<name>`; "
+        "`data.source` sweeps data sets), each a list, `{range: ...}` or `{choice: ...}`"
+    )
+    constraint: str | None = Field(
+        default=None,
+        description="a safe expression over the space's names (e.g. `fast < slow`); "
+        "points where it is false are skipped",
+    )
+    objective: ObjectiveSettings | None = Field(
+        default=None, description="the one objective; give this or `objectives`"
+    )
+    objectives: list[ObjectiveSettings] | None = Field(
+        default=None,
+        min_length=1,
+        description="several objectives for a Pareto front (the first ranks `best`); "
+        "give this or `objective`",
+    )
+    search: SearchSettings = Field(
+        default_factory=SearchSettings, description="how trials are chosen from the space"
+    )
+    executor: ExecutorSettings = Field(
+        default_factory=ExecutorSettings, description="where and how trials run"
+    )
+    store: str | None = Field(
+        default=None,
+        description="the SQLite store (relative to the sweep file) that resumes the sweep "
+        "(`--store`); unset: nothing is kept between runs",
+    )
+    walk_forward: WalkForwardSettings | None = Field(
+        default=None, description="train/test windows instead of one sweep over all bars"
+    )
 
     def space_mapping(self) -> dict[str, Any]:
         return {

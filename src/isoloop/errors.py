@@ -30,6 +30,7 @@ __all__ = [
     "ExecutorError",
     "IllegalTransition",
     "InputError",
+    "InvalidHandshake",
     "IsolationError",
     "IsoloopError",
     "LimitExceeded",
@@ -106,8 +107,9 @@ ERROR_CODES: MappingProxyType[str, ErrorSpec] = MappingProxyType(
                 "EXEC-001",
                 "order execution failed",
                 Severity.HIGH,
-                "Check the venue's connectivity and the order's parameters; the order is retried "
-                "with backoff up to execution.max_retry_attempts.",
+                "The venue failed to take the order (connection, transient venue error); it is "
+                "retried with backoff up to execution.max_retry_attempts, then the run fails. "
+                "Check the venue's connectivity and the order's parameters.",
             ),
             ErrorSpec(
                 "EXEC-002",
@@ -141,18 +143,28 @@ ERROR_CODES: MappingProxyType[str, ErrorSpec] = MappingProxyType(
                 "EXEC-006",
                 "atomic group rollback",
                 Severity.HIGH,
-                "A later leg of an instruction block failed and the filled legs were unwound; "
-                "check the failing leg's venue and limits before resubmitting the block.",
+                "A later leg of an instruction block failed and the filled legs were unwound; the "
+                "block is retried with backoff up to execution.max_retry_attempts, then the run "
+                "fails. Check the failing leg's venue and limits.",
             ),
             ErrorSpec(
                 "EXEC-007",
                 "execution timeout",
                 Severity.HIGH,
-                "The venue did not acknowledge the order within execution.execution_timeout; "
-                "raise the timeout or check the venue.",
+                "The venue did not acknowledge the order within execution.execution_timeout "
+                "(seconds of the run's clock, retries of the submission included); the run "
+                "fails. Raise the timeout or check the venue's latency.",
             ),
             ErrorSpec(
                 "EXEC-008",
+                "invalid handshake",
+                Severity.CRITICAL,
+                "The venue's answer does not match the order (order id, venue, symbol, side, "
+                "a fill over the order's quantity, a price that is not a positive number); the "
+                "books cannot trust it, so the run fails. Fix the venue adapter.",
+            ),
+            ErrorSpec(
+                "RISK-001",
                 "kill switch engaged",
                 Severity.MEDIUM,
                 "Trading is HALTED or REDUCING; see the risk audit log for who tripped it and why.",
@@ -217,6 +229,12 @@ class AtomicGroupError(EngineError):
 
 class ExecutionTimeout(EngineError):
     code = "EXEC-007"
+
+
+class InvalidHandshake(EngineError):
+    """A venue answer that does not match its order (EXEC-008)."""
+
+    code = "EXEC-008"
 
 
 class OrderArgumentError(IsoloopError, ValueError):

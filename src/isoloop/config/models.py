@@ -228,13 +228,18 @@ class RiskConfig(_Model):
 
 
 class ExecutionConfig(_Model):
-    """The tight loop's retry and timeout budget (seconds of the run's clock)."""
+    """The tight loop's retry and timeout budget, in seconds of the run's clock (simulated
+    time in a backtest, wall-clock time live); docs/errors.md says what each one bounds.
 
-    max_retry_attempts: Annotated[int, Field(ge=0)] = 3
+    The bounds are the execution documents': a submission is retried 1-10 times, an
+    execution timeout is at most 300 s and one reconciliation attempt at most 60 s.
+    """
+
+    max_retry_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     retry_delay_seconds: NonNegFloat = 0.1
     tight_loop_timeout: PositiveFloat = 120.0
-    execution_timeout: PositiveFloat = 30.0
-    reconciliation_timeout: PositiveFloat = 10.0
+    execution_timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    reconciliation_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
 class RunConfig(_Model):

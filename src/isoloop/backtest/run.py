@@ -13,12 +13,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isoloop.backtest.failure import (
+    STATUS_OK,
+    error_event_of,
+    failed_manifest,
+    locate_errors,
+    log_error_event,
+    publish_failed_run,
+    publishes_evidence,
+)
 from isoloop.config import DataConfig, RunConfig, load_run_config
 from isoloop.config.loading import check_strategy_class
 from isoloop.data import MarketData, load_market_data
+from isoloop.data.gaps import gap_warnings
 from isoloop.engine.roles import BACKTEST_ROLES
 from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
+from isoloop.model.events import ErrorEvent
+from isoloop.model.modes import ExecutionMode
 from isoloop.results.digest import order_list_hash, run_digest
 from isoloop.results.metrics import compute_stats
 from isoloop.results.run_report import report_for_run_dir
@@ -75,11 +87,13 @@ class BacktestResult:
     values: Mapping[str, np.ndarray] = field(default_factory=dict)
     # The strategy's declared indicators (`self.I`), for the run folder and report.
     indicators: Mapping[str, Any] = field(default_factory=dict)
+    # Found in the run's data before it ran (gaps: isoloop.data.gaps).
+    data_warnings: tuple[str, ...] = ()
 
     @property
     def warnings(self) -> list[str]:
-        """What finished but deserves a look: orders denied by risk, a run with no trades."""
-        found: list[str] = []
+        """What finished but deserves a look: data gaps, orders denied by risk, no trades."""
+        found: list[str] = list(self.data_warnings)
         denied = [o for o in self.orders if o.get("status") == "DENIED"]
         if denied:
             found.append(
@@ -158,17 +172,24 @@ class BacktestCoordinator:
         *,
         stop_timeout: float = 5.0,
         strategy_class: type | None = None,
+        mode: ExecutionMode = ExecutionMode.BACKTEST_SINGLE,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ):
         self._shared = shared
         self._strategy_class = strategy_class
         self._bound: dict[str, Blueprint] = {}
+        # What the runs are, recorded in each run folder's manifest (never hashed).
+        self.mode = ExecutionMode(mode)
         # Every slot's class is checked against the backtest roles before a scope builds it.
         self._scopes = (
-            ScopeCoordinator(shared, stop_timeout=stop_timeout, roles=BACKTEST_ROLES)
+            ScopeCoordinator(
+                shared, stop_timeout=stop_timeout, roles=BACKTEST_ROLES, pool_size=pool_size
+            )
             if shared
             else None
         )
         self._stop_timeout = stop_timeout
+        self._pool_size = pool_size
 
     def close(self) -> None:
         if self._scopes is not None:
@@ -184,7 +205,7 @@ class BacktestCoordinator:
         md, prints = load_market_data([config.data, *config.instruments], base_dir)
         shared = SharedServices(market_data=md, fingerprints=prints)
         coordinator = ScopeCoordinator(
-            shared, stop_timeout=self._stop_timeout, roles=BACKTEST_ROLES
+            shared, stop_timeout=self._stop_timeout, roles=BACKTEST_ROLES, pool_size=self._pool_size
         )
         return coordinator, prints, True
 
@@ -199,7 +220,11 @@ class BacktestCoordinator:
         **overrides: Any,
     ) -> BacktestResult:
         """One backtest; with `out`, its run folder `out/<run_id>/` (with `report.html`
-        unless `report=False`), published by one rename when every file is written."""
+        unless `report=False`), published by one rename when every file is written.
+
+        A run that fails (not bad input) publishes its folder too, with
+        `"status": "failed"`, its events and the error (`isoloop.backtest.failure`);
+        the exception then names that folder and goes on to the caller."""
         cfg, base_dir = load_run_config(config, overrides)
         try:
             cfg = resolve_sources(cfg, base_dir)
@@ -213,16 +238,17 @@ class BacktestCoordinator:
         sink = log_sink
         if sink is None and staging is not None:
             sink = JsonlFileSink(staging / "events.jsonl")
+        caught: list[ErrorEvent] = []
         try:
             try:
-                result = self._execute(scopes, cfg, rid, sink, prints)
+                result = self._execute(scopes, cfg, rid, sink, prints, caught)
             except ConfigError as exc:
                 # Strategy parameters are checked when the strategy is built: name the file.
                 raise with_config_source(exc, config) from None
             if staging is not None and final is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
-                manifest = _manifest(result, chash, scopes.shared.market_data)
+                manifest = _manifest(result, chash, scopes.shared.market_data, self.mode)
                 write_run_files(
                     staging,
                     index=result.equity.index.to_numpy(),
@@ -242,15 +268,55 @@ class BacktestCoordinator:
                 finalize_run_dir(staging, final)
                 result = _with_run_dir(result, final)
             return result
-        except BaseException:
+        except BaseException as exc:
+            evidence = publishes_evidence(exc) and (caught or sink is not None)
+            event = error_event_of(exc, caught) if evidence else None
+            if event is not None and sink is not None:
+                log_error_event(sink, rid, event)
             if staging is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
-                discard_staging(staging)
+                if event is not None and final is not None and not result_ready(staging):
+                    self._publish_failed(exc, event, staging, final, cfg, chash, scopes, prints)
+                else:
+                    discard_staging(staging)
             raise
         finally:
             if own:
                 scopes.close()
+
+    def _publish_failed(
+        self,
+        exc: BaseException,
+        event: ErrorEvent,
+        staging: Path,
+        final: Path,
+        cfg: RunConfig,
+        chash: str,
+        scopes: ScopeCoordinator,
+        prints: dict[str, str],
+    ) -> None:
+        """Publish the failed run's folder and name it in `exc`'s message (the CLI's
+        one `error:` line shows it); if even that fails, the staging folder goes."""
+        manifest = failed_manifest(
+            cfg,
+            run_id=final.name,
+            config_hash=chash,
+            fingerprints=prints,
+            market_data=scopes.shared.market_data,
+            mode=self.mode,
+            error=event,
+        )
+        try:
+            published = publish_failed_run(staging, final, manifest)
+        except Exception as publish_error:
+            discard_staging(staging)
+            exc.add_note(f"the failed run's folder could not be written: {publish_error!r}")
+            return
+        where = f"failed run folder: {published}"
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (f"{exc.args[0]} ({where})", *exc.args[1:])
+        exc.add_note(where)
 
     def _execute(
         self,
@@ -259,6 +325,7 @@ class BacktestCoordinator:
         rid: str,
         sink: LogSink | None,
         prints: dict[str, str],
+        caught: list[ErrorEvent],
     ) -> BacktestResult:
         strategy_cls = self._strategy_class or check_strategy_class(cfg, "config")
         blueprint: Blueprint | str = cfg.container
@@ -269,7 +336,10 @@ class BacktestCoordinator:
                 self._bound[cfg.container] = bound
             blueprint = bound
         before = class_state(strategy_cls)
-        with scopes.scope(blueprint, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink) as run:
+        with (
+            scopes.scope(blueprint, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink) as run,
+            locate_errors(run, caught),
+        ):
             run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
             run.start()
             output = run.get("engine").run()
@@ -305,6 +375,7 @@ class BacktestCoordinator:
             cash=output.cash,
             values=output.values,
             indicators=output.indicators,
+            data_warnings=tuple(gap_warnings(md)),
         )
 
 
@@ -336,13 +407,17 @@ def _default_run_id(cfg: RunConfig, chash: str, *, with_time: bool) -> str:
     return f"{label}-{chash[:12]}"
 
 
-def _manifest(result: BacktestResult, chash: str, md: MarketData) -> dict[str, Any]:
+def _manifest(
+    result: BacktestResult, chash: str, md: MarketData, mode: ExecutionMode
+) -> dict[str, Any]:
     cfg = result.config
     sources = {d.symbol or "": d.source for d in [cfg.data, *cfg.instruments]}
     return {
         "format": 2,
         "run_id": result.run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": STATUS_OK,
+        "mode": mode.value,
         "config": cfg.model_dump(mode="json", by_alias=True),
         "config_hash": chash,
         "data": {

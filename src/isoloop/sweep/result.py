@@ -81,6 +81,8 @@ class SweepResult:
     # Every objective (the first ranks `best`) and the trials on their Pareto front.
     objectives: tuple[Objective, ...] = ()
     pareto_trials: tuple[ParetoTrial, ...] = ()
+    # Found in the sweep's data before it ran (gaps: isoloop.data.gaps).
+    data_warnings: tuple[str, ...] = ()
     # The best trial's equity curve is re-run on first use (a report needs it, a
     # caller that only wants the table does not pay for it).
     best_equity_fn: Callable[[], pd.Series] | None = field(default=None, repr=False)
@@ -147,8 +149,8 @@ class SweepResult:
 
     @property
     def warnings(self) -> list[str]:
-        """What finished but deserves a look: e.g. every trial scored the same objective."""
-        found: list[str] = []
+        """What finished but deserves a look: data gaps, every trial scoring the same."""
+        found: list[str] = list(self.data_warnings)
         metric = self.metric
         if metric is None or "status" not in self.trials.columns:
             return found

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from isoloop.data import MarketData
+from isoloop.data.gaps import gap_warnings
 from isoloop.errors import ConfigError
 from isoloop.sweep.backtests import sweep_backtests, sweep_id
 from isoloop.sweep.config import DATA_SOURCE_KEY, SweepConfig
@@ -83,6 +84,7 @@ def run_sweep(
         metric=outcome.objectives[0].name,
         objectives=outcome.objectives,
         pareto_trials=outcome.pareto,
+        data_warnings=tuple(gap_warnings(data)),
     )
 
 

@@ -33,9 +33,27 @@ _PLACEHOLDERS = frozenset(
         "example",
         "your-api-key",
         "your_api_key",
+        "replaceme",
+        "replace-me",
+        "replace_me",
+        "insert_here",
+        "fixme",
+        "test",
+        "sample",
+        "redacted",
+        "undefined",
+        "0x",
     }
 )
-_PLACEHOLDER_RE = re.compile(r"^(<.*>|\$\{.*\}|\{\{.*\}\}|x+|\*+|\.+|your[-_ ].*)$", re.IGNORECASE)
+# Templates (`<key>`, `${KEY}`, `{{key}}`), masks (`xxxx`, `****`), `your_…` and
+# `0x…` stand-ins: a real hex key is `0x` and hex digits, never `0x...`, `0x000…`
+# or `0xYOUR_KEY`.
+_PLACEHOLDER_RE = re.compile(
+    r"^(<.*>|\$\{.*\}|\{\{.*\}\}|x+|\*+|\.+|…+|your[-_ ].*|0x(0*|x*|[.…]*|.*[^0-9a-f].*))$",
+    re.IGNORECASE,
+)
+# An ellipsis anywhere marks an elided example value (`sk-...`, `abc…xyz`).
+_ELIDED = ("...", "…")
 
 
 def credential_env_name(environment: str, venue: str, key: str) -> str:
@@ -47,7 +65,12 @@ def credential_env_name(environment: str, venue: str, key: str) -> str:
 
 def is_placeholder(value: str) -> bool:
     v = value.strip()
-    return not v or v.lower() in _PLACEHOLDERS or bool(_PLACEHOLDER_RE.match(v))
+    return (
+        not v
+        or v.lower() in _PLACEHOLDERS
+        or any(e in v for e in _ELIDED)
+        or bool(_PLACEHOLDER_RE.match(v))
+    )
 
 
 class VenueCredentials:

@@ -47,66 +47,157 @@ class _Model(BaseModel):
 class FeedConfig(_Model):
     """The shared market data feed. `replay` plays a data source at `speed` × real time."""
 
-    mode: Literal["replay"] = "replay"
-    source: str = Field(min_length=1)
-    symbol: str | None = None
-    speed: PosFloat = 1.0
+    mode: Literal["replay"] = Field(
+        default="replay", description="`replay` plays a data source (the only mode shipped)"
+    )
+    source: str = Field(
+        min_length=1,
+        description="the data source every strategy is fed: `sample:`, `csv:`, `parquet:`, "
+        "`synthetic:` (paths relative to the config file)",
+    )
+    symbol: str | None = Field(
+        default=None, description="the symbol's name (default: taken from the source)"
+    )
+    speed: PosFloat = Field(
+        default=1.0, description="replay speed factor: data seconds per real second"
+    )
     # Replay only the first N bars (quick demos and tests).
-    max_bars: Annotated[int, Field(gt=0)] | None = None
+    max_bars: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="replay only the first N bars; unset: every bar"
+    )
     # A bar whose time is more than this many (data) seconds behind the feed is stale.
-    stale_after: PosFloat | None = None
+    stale_after: PosFloat | None = Field(
+        default=None,
+        description="seconds of data time: a bar further behind the feed is dropped as "
+        "stale; unset: never",
+    )
     # `auto`: simulated time in replay, wall-clock time otherwise.
-    clock: Literal["auto", "simulated", "wall"] = "auto"
+    clock: Literal["auto", "simulated", "wall"] = Field(
+        default="auto",
+        description="the containers' clock: `auto` (simulated in replay, wall otherwise), "
+        "`simulated` or `wall`",
+    )
 
 
 class RestartPolicy(_Model):
-    max_restarts: Annotated[int, Field(ge=0)] = 3
-    backoff: NonNegFloat = 1.0
-    max_backoff: PosFloat = 60.0
+    """How the supervisor restarts a container that failed while running."""
+
+    max_restarts: Annotated[int, Field(ge=0)] = Field(
+        default=3, description="restarts per container; then it stays `failed`"
+    )
+    backoff: NonNegFloat = Field(
+        default=1.0, description="seconds before a restart: `backoff · 2^restarts`"
+    )
+    max_backoff: PosFloat = Field(default=60.0, description="the longest wait before a restart")
 
 
 class ShutdownConfig(_Model):
     """Seconds: in-flight work to finish, each module's stop, each module's start."""
 
-    drain_timeout: PosFloat = 5.0
-    module_timeout: PosFloat = 5.0
-    init_timeout: PosFloat = 30.0
+    drain_timeout: PosFloat = Field(
+        default=5.0, description="seconds the bar in flight may take to finish at shutdown"
+    )
+    module_timeout: PosFloat = Field(
+        default=5.0, description="seconds each module's stop may take before it is `forced`"
+    )
+    init_timeout: PosFloat = Field(
+        default=30.0, description="seconds each module's build and each `start()` may take"
+    )
 
 
 class ApiConfig(_Model):
-    enabled: bool = True
-    port: Annotated[int, Field(ge=0, le=65535)] = 8765
-    token_env: str | None = "ISOLOOP_LIVE_TOKEN"
-    token_file: str | None = None
+    """The control API: HTTP on 127.0.0.1, every request with a bearer token."""
+
+    enabled: bool = Field(default=True, description="serve the control API")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=8765,
+        description="the port on 127.0.0.1 (0: any free port, written to `STATE_DIR/api.json`)",
+    )
+    token_env: str | None = Field(
+        default="ISOLOOP_LIVE_TOKEN",
+        description="the environment variable holding the API token (16+ characters)",
+    )
+    token_file: str | None = Field(
+        default=None,
+        description="a file holding the API token (relative to the config file); "
+        "read instead of `token_env`",
+    )
 
 
 class LiveStrategyConfig(_Model):
-    name: Name
-    strategy: StrategyConfig
-    venue: VenueConfig = VenueConfig(name="paper", cash=100_000.0)
-    risk: RiskConfig = RiskConfig()
-    execution: ExecutionConfig = ExecutionConfig()
+    """One strategy: its own container, sub-account, venue, risk limits and kill switch."""
+
+    name: Name = Field(
+        description="the strategy's unique name, also its sub-account's (letters, digits, _ -)"
+    )
+    strategy: StrategyConfig = Field(
+        description="the strategy class and its parameters (as in a backtest)"
+    )
+    venue: VenueConfig = Field(
+        default=VenueConfig(name="paper", cash=100_000.0),
+        description="the venue model (as in a backtest; default: `paper`, cash 100,000)",
+    )
+    risk: RiskConfig = Field(
+        default=RiskConfig(), description="pre-trade checks and kill switch (as in a backtest)"
+    )
+    execution: ExecutionConfig = Field(
+        default=ExecutionConfig(), description="the tight loop's retry budget (as in a backtest)"
+    )
     # Credential keys the venue needs, read from ISOLOOP_<ENVIRONMENT>__<VENUE>__<KEY>.
-    credentials: list[CredKey] = Field(default_factory=list)
+    credentials: list[CredKey] = Field(
+        default_factory=list,
+        description="credential keys the venue needs, read from "
+        "`ISOLOOP_<ENVIRONMENT>__<VENUE>__<KEY>`",
+    )
     # Blueprint name or path; default: the environment's (`paper` or `live`).
-    container: str | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    container: str | None = Field(
+        default=None,
+        description="blueprint name or path (default: the environment's, `paper` or `live`)",
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="the strategy's seed (as in a backtest)"
+    )
 
 
 class LiveConfig(_Model):
-    kind: Literal["live"] = "live"
-    name: str | None = None
-    environment: Literal["paper", "live"] = "paper"
-    state_dir: str = "state"
-    tick_interval: PosFloat = 1.0
-    retry_backoff: PosFloat = 0.5
-    max_tick_retries: Annotated[int, Field(ge=0)] = 5
-    hook_timeout: PosFloat = 2.0
-    feed: FeedConfig
-    restart: RestartPolicy = RestartPolicy()
-    shutdown: ShutdownConfig = ShutdownConfig()
-    api: ApiConfig = ApiConfig()
-    strategies: list[LiveStrategyConfig] = Field(min_length=1)
+    """Paper or live strategies side by side, one container each, on one shared feed."""
+
+    kind: Literal["live"] = Field(
+        default="live", description="`live`: required in a file run by `isoloop live`"
+    )
+    name: str | None = Field(default=None, description="a name for the manager, for logs")
+    environment: Literal["paper", "live"] = Field(
+        default="paper",
+        description="picks the default blueprint and the credential prefix "
+        "`ISOLOOP_<ENVIRONMENT>__`",
+    )
+    state_dir: str = Field(
+        default="state",
+        description="folder of the SQLite store, logs and audit trail (relative to the "
+        "config file)",
+    )
+    tick_interval: PosFloat = Field(default=1.0, description="seconds between a container's ticks")
+    retry_backoff: PosFloat = Field(
+        default=0.5,
+        description="seconds before the first retry of a recoverable error (doubles each retry)",
+    )
+    max_tick_retries: Annotated[int, Field(ge=0)] = Field(
+        default=5, description="retries of a recoverable error before it is fatal"
+    )
+    hook_timeout: PosFloat = Field(
+        default=2.0, description="seconds a hook call may run before it is reported"
+    )
+    feed: FeedConfig = Field(description="the shared market data feed")
+    restart: RestartPolicy = Field(
+        default=RestartPolicy(), description="how failed containers are restarted"
+    )
+    shutdown: ShutdownConfig = Field(
+        default=ShutdownConfig(), description="per-module timeouts of start and stop"
+    )
+    api: ApiConfig = Field(default=ApiConfig(), description="the control API")
+    strategies: list[LiveStrategyConfig] = Field(
+        min_length=1, description="the strategies, each in its own container; unique names"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> LiveConfig:

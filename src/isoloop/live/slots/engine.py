@@ -8,8 +8,15 @@ resumes exactly after the last whole bar.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from isoloop.data.bars import MarketData
+from isoloop.data.fingerprint import fingerprint
 from isoloop.engine.bus import EventBus
 from isoloop.engine.execution import ExecutionManager
 from isoloop.engine.health import Health, health
@@ -17,10 +24,14 @@ from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.strategy import Strategy
 from isoloop.errors import StartupReconciliationError
+from isoloop.live.config import LiveConfig
+from isoloop.live.export import EXPORT_EVERY, export_account
 from isoloop.live.feed import FeedBar
 from isoloop.live.slots.clock import LiveClock
 from isoloop.live.slots.paper import PaperVenue
 from isoloop.live.slots.store import AccountStore, Checkpoint
+from isoloop.model.modes import ExecutionMode
+from isoloop.model.positions import PositionKey
 
 __all__ = ["LiveEngine"]
 
@@ -42,6 +53,8 @@ class LiveEngine:
         bus: EventBus,
         log: Any,
         run_id: str,
+        live: LiveConfig,
+        market_data: MarketData,
     ) -> None:
         self._clock = clock
         self._strategy = strategy
@@ -60,6 +73,18 @@ class LiveEngine:
         self.bars = 0
         self.caught_up = 0
         self.started = False
+        self._live = live
+        self._market_data = market_data
+        # PAPER_TRADING or LIVE_TRADING; `replay_session` sets REPLAY before `start()`.
+        self.mode = (
+            ExecutionMode.PAPER_TRADING
+            if live.environment == "paper"
+            else ExecutionMode.LIVE_TRADING
+        )
+        self.export_dir = Path(live.state_dir) / "exports" / run_id
+        self._trades_done = 0  # closed trades of this container already in the store
+        self._trade_seq = 0
+        self._exported = 0.0
 
     # -- startup ------------------------------------------------------------------
     def start(self) -> None:
@@ -89,9 +114,26 @@ class LiveEngine:
             positions=dict(venue.positions),
             open_orders=venue.open_order_ids(),
         )
+        self._record_session()
         self._strategy.init()
         self.first_bar = 1 + int(self._strategy.warmup)
+        self._exported = time.monotonic()
         self.started = True
+
+    def _record_session(self) -> None:
+        """Note this start with what replay needs to rebuild the container: its config
+        (this strategy only) and the fingerprint of every symbol's data."""
+        live = self._live
+        mine = live.model_copy(update={"strategies": [live.strategy(self.name)]})
+        md = self._market_data
+        self._trade_seq = self._store.trades_total()
+        self._store.write_session(
+            datetime.now(UTC).isoformat(),
+            str(self.mode),
+            self.last_bar,
+            json.dumps(mine.model_dump(mode="json"), sort_keys=True),
+            {symbol: fingerprint(md[symbol]) for symbol in md},
+        )
 
     def compare(self, cp: Checkpoint | None) -> list[str]:
         venue = self.venue
@@ -136,6 +178,7 @@ class LiveEngine:
         """
         i = bar.bar
         self._clock.bar = i
+        kill = str(self.risk.state)  # what the bar runs under (replay re-applies it)
         for w in self._execution.work_lists:
             if w:
                 self._execution.process_bar(i)
@@ -158,14 +201,50 @@ class LiveEngine:
                     open_orders=[o.id for o in self._execution.orders if o.is_active],
                 )
             )
+            store.write_bar(
+                i, bar.time_ns, books.equity(i), books.total_cash(), self._values(i), kill
+            )
+            closed = self._updates.trades.closed[self._trades_done :]
+            if closed:
+                store.write_trades(self._trade_seq, [dataclasses.asdict(t) for t in closed])
             store.commit()
         except BaseException:
             store.rollback()
             raise
         self.venue.committed()
+        self._trades_done += len(closed)
+        self._trade_seq += len(closed)
         self.last_bar = i
         self.last_ns = bar.time_ns
         self.bars += 1
+        if self.mode is not ExecutionMode.REPLAY and (
+            time.monotonic() - self._exported >= EXPORT_EVERY
+        ):
+            self.export()
+
+    def _values(self, bar: int) -> dict[str, float]:
+        """Each symbol's position value at `bar`'s close (zero where nothing is held)."""
+        books = self._positions
+        out = dict.fromkeys(sorted(self._clock.market.symbols), 0.0)
+        for key, qty in books.positions.items():
+            if qty:
+                symbol = PositionKey.parse(key).symbol
+                out[symbol] = out.get(symbol, 0.0) + books.position_value(key, bar)
+        return out
+
+    def export(self) -> None:
+        """Refresh the export files from the store (a failure is logged, never raised:
+        the bar is committed and must not be processed again)."""
+        self._exported = time.monotonic()
+        try:
+            export_account(self._store.path, self.name, self.export_dir)
+        except (OSError, ValueError) as exc:
+            self._log.warning("export_failed", error=repr(exc), folder=str(self.export_dir))
+
+    def stop(self) -> None:
+        # A replay's container checks orders and fills; its exports would go to a temp folder.
+        if self.started and self.mode is not ExecutionMode.REPLAY:
+            self.export()
 
     def health(self) -> Health:
         return health(

@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS container_checkpoints (
     account TEXT PRIMARY KEY, last_bar INTEGER NOT NULL, last_ns INTEGER,
     order_seq INTEGER NOT NULL, books_cash REAL NOT NULL, books_positions TEXT NOT NULL,
     open_orders TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS container_bars (
+    account TEXT NOT NULL, bar INTEGER NOT NULL, time_ns INTEGER NOT NULL, equity REAL,
+    cash REAL, position_values TEXT NOT NULL, kill_switch TEXT NOT NULL,
+    PRIMARY KEY (account, bar));
+CREATE TABLE IF NOT EXISTS container_trades (
+    account TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (account, seq));
+CREATE TABLE IF NOT EXISTS container_sessions (
+    account TEXT NOT NULL, seq INTEGER NOT NULL, started TEXT NOT NULL, mode TEXT NOT NULL,
+    from_bar INTEGER NOT NULL, config TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (account, seq));
 CREATE TABLE IF NOT EXISTS kill_switch (
     scope TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL,
     time TEXT NOT NULL);
@@ -233,6 +243,50 @@ class AccountStore:
                 json.dumps(sorted(cp.open_orders)),
             ),
         )
+
+    # -- the session record (exports and replay read it) ---------------------------------
+    def write_bar(
+        self,
+        bar: int,
+        time_ns: int,
+        equity: float,
+        cash: float,
+        values: dict[str, float],
+        kill_switch: str,
+    ) -> None:
+        """One processed bar: the books' equity after it and the kill switch it ran under."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO container_bars(account, bar, time_ns, equity, cash, "
+            "position_values, kill_switch) VALUES (?,?,?,?,?,?,?)",
+            (self.account, bar, time_ns, equity, cash, json.dumps(values), kill_switch),
+        )
+
+    def trades_total(self) -> int:
+        (n,) = self.db.execute(
+            "SELECT count(*) FROM container_trades WHERE account=?", (self.account,)
+        ).fetchone()
+        return int(n)
+
+    def write_trades(self, seq0: int, records: list[dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO container_trades(account, seq, record) VALUES (?,?,?)",
+            [(self.account, seq0 + n, json.dumps(r)) for n, r in enumerate(records)],
+        )
+
+    def write_session(
+        self, started: str, mode: str, from_bar: int, config: str, data: dict[str, str]
+    ) -> None:
+        """One container start: what replay needs to rebuild it (config, data fingerprints)."""
+        db, a = self.db, self.account
+        with self._lock:
+            (seq,) = db.execute(
+                "SELECT count(*) FROM container_sessions WHERE account=?", (a,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO container_sessions(account, seq, started, mode, from_bar, config, "
+                "data) VALUES (?,?,?,?,?,?,?)",
+                (a, int(seq), started, mode, from_bar, config, json.dumps(data, sort_keys=True)),
+            )
 
     def stop(self) -> None:
         with self._lock:

@@ -1,4 +1,10 @@
-"""Operator hooks on order, fill, error and state-change events.
+"""Operator hooks on order, fill, error, state-change, kill-switch and risk events.
+
+`kill_switch`: every change of a container's kill switch (an operator's trip,
+a risk limit's, one restored at start), with its reason code
+(`isoloop.engine.risk.KillSwitchReason`), the free-text note, who and the bar.
+`risk`: every order the pre-trade checks denied, with the check's code
+(`kill_switch`, `max_position`, `rate_limit`, ...) and the full reason.
 
 Containers only enqueue events (never wait). Each registered hook has its own
 worker thread and queue, so a hook that blocks delays only its own later
@@ -15,18 +21,23 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import json
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+from isoloop.logging import LogSink
 from isoloop.scope import TimedCalls
 
-__all__ = ["HOOK_EVENTS", "Hook", "HookDispatcher", "HookEvent"]
+__all__ = ["HOOK_EVENTS", "Hook", "HookDispatcher", "HookEvent", "HookLogSink"]
 
-HookKind = Literal["order", "fill", "error", "state"]
-HOOK_EVENTS: tuple[HookKind, ...] = ("order", "fill", "error", "state")
+HookKind = Literal["order", "fill", "error", "state", "kill_switch", "risk"]
+HOOK_EVENTS: tuple[HookKind, ...] = ("order", "fill", "error", "state", "kill_switch", "risk")
+# The risk manager's log line for a kill-switch change (matched before parsing the line).
+_KILL_MARK = '"event": "kill_switch"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,8 @@ class HookDispatcher:
         self.delivered = 0
         self.failed = 0
         self.timed_out = 0
+        # The last `error` event of each strategy, for get_state (kept even without hooks).
+        self.last_errors: dict[str, dict[str, Any]] = {}
 
     def register(self, kind: str, hook: Hook) -> None:
         if kind not in self._workers:
@@ -84,12 +97,25 @@ class HookDispatcher:
     def emit(self, kind: HookKind, strategy: str, **data: Any) -> None:
         """Enqueue for every hook of `kind`; never blocks the caller."""
         with self._lock:
+            if kind == "error":
+                self.last_errors[strategy] = {"time": datetime.now(UTC).isoformat(), **data}
             workers = list(self._workers[kind])
             self._pending += len(workers)
         if workers:
             event = HookEvent(kind, strategy, data)
             for w in workers:
                 w.queue.put(event)
+        if kind == "order" and data.get("status") == "DENIED":
+            # A denial is the risk manager's verdict: also a `risk` event, coded by its check.
+            reason = str(data.get("reason") or "")
+            self.emit(
+                "risk",
+                strategy,
+                code=reason.split(":", 1)[0] or "denied",
+                reason=reason,
+                order_id=data.get("order_id"),
+                bar=data.get("bar"),
+            )
 
     def call(self, worker: _HookWorker, event: HookEvent) -> None:
         outcome = self._calls.run(
@@ -144,6 +170,35 @@ class HookDispatcher:
             w.queue.put(None)
         self._calls.close()
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+class HookLogSink(LogSink):
+    """A container's log sink that also turns its risk manager's `kill_switch` lines into
+    `kill_switch` hook events, whoever tripped it (operator, risk limit, restore)."""
+
+    def __init__(self, inner: LogSink, hooks: HookDispatcher, strategy: str) -> None:
+        self.inner = inner
+        self._hooks = hooks
+        self._strategy = strategy
+
+    def msg(self, line: str) -> None:
+        self.inner.msg(line)
+        if _KILL_MARK not in line:
+            return
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return
+        if rec.get("event") != "kill_switch":
+            return
+        self._hooks.emit(
+            "kill_switch",
+            self._strategy,
+            **{k: rec.get(k) for k in ("from", "to", "reason", "note", "by", "bar", "code")},
+        )
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 async def _await(aw: Any) -> Any:

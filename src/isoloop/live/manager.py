@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +13,14 @@ from typing import Any
 
 from isoloop.config.models import DataConfig
 from isoloop.data import MarketData, load_market_data
-from isoloop.engine.risk import KillSwitchState
+from isoloop.engine.risk import KillSwitchState, kill_switch_reason
 from isoloop.engine.roles import LIVE_ROLES
 from isoloop.errors import ConfigError, LiveError
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
 from isoloop.live.control.api import ControlServer, load_token
 from isoloop.live.feed import ReplayFeed
-from isoloop.live.hooks import Hook, HookDispatcher
+from isoloop.live.hooks import Hook, HookDispatcher, HookLogSink
+from isoloop.live.manager_state import ManagerStateMixin
 from isoloop.live.router import OrderRouter
 from isoloop.live.runner import RunContainer
 from isoloop.live.slots.store import (
@@ -30,8 +30,10 @@ from isoloop.live.slots.store import (
     record_kill_switch,
     store_path,
 )
+from isoloop.live.state_view import execution_mode
 from isoloop.live.supervisor import Supervisor
-from isoloop.logging import JsonlFileSink, RunLogger, make_run_logger
+from isoloop.logging import JsonlFileSink, LogSink, RunLogger, make_run_logger
+from isoloop.model.modes import ExecutionMode
 from isoloop.scope import ComponentState, ScopeCoordinator, SharedServices, TimedCalls
 
 __all__ = ["LiveTradingManager"]
@@ -46,7 +48,7 @@ def _kill_state(value: str) -> KillSwitchState:
     raise ConfigError(f"the state store holds an unknown kill switch state {value!r}")
 
 
-class LiveTradingManager:
+class LiveTradingManager(ManagerStateMixin):
     def __init__(self, config: str | Path | Mapping[str, Any] | LiveConfig) -> None:
         self.config = load_live_config(config)
         self.state_dir = Path(self.config.state_dir)
@@ -62,7 +64,11 @@ class LiveTradingManager:
         self._lock = threading.RLock()
         self._live = self.config.model_copy(update={"strategies": []})
         self._containers: dict[str, RunContainer] = {}
-        self._sinks: dict[str, JsonlFileSink] = {}
+        self._sinks: dict[str, LogSink] = {}
+        self._modes: dict[str, ExecutionMode] = {}
+        # Strategies an operator paused (one by one or all at once): a container
+        # (re)started for one of them starts paused too.
+        self._paused_names: set[str] = set()
         self._scopes: dict[str, ScopeCoordinator] = {}
         self.kill_state: KillSwitchState = "ACTIVE"
         self._strategy_kill: dict[str, KillSwitchState] = {}
@@ -135,9 +141,11 @@ class LiveTradingManager:
                 stop_timeout=self.config.shutdown.module_timeout,
                 roles=LIVE_ROLES,
             )
-            self._sinks.setdefault(
-                s.name, JsonlFileSink(self.state_dir / "logs" / f"{s.name}.jsonl")
-            )
+            if s.name not in self._sinks:
+                # Its risk manager's kill-switch lines also become `kill_switch` hook events.
+                path = self.state_dir / "logs" / f"{s.name}.jsonl"
+                self._sinks[s.name] = HookLogSink(JsonlFileSink(path), self.hooks, s.name)
+            self._modes[s.name] = execution_mode(live, s.name)
             self._launch(s.name, 0)
 
     def _launch(self, name: str, restarts: int) -> RunContainer:
@@ -157,6 +165,8 @@ class LiveTradingManager:
             on_exit=self._container_exited,
         )
         self._containers[name] = c
+        if name in self._paused_names:
+            c.pause()  # before its thread exists: it starts paused
         self.log.info("container_launched", strategy=name, restarts=restarts)
         c.start()
         return c
@@ -200,12 +210,54 @@ class LiveTradingManager:
             return self._get(name)
 
     def pause(self, name: str) -> None:
-        self.container(name).pause()
+        with self._lock:
+            c = self._get(name)
+            self._paused_names.add(name)
+        c.pause()
         self.log.info("strategy_paused", strategy=name)
 
     def resume(self, name: str) -> None:
-        self.container(name).resume()
+        with self._lock:
+            c = self._get(name)
+            self._paused_names.discard(name)
+        c.resume()
         self.log.info("strategy_resumed", strategy=name)
+
+    def pause_all(self) -> list[str]:
+        """Pause every strategy at once (global); returns their names. Bars keep queueing."""
+        with self._lock:
+            containers = sorted(self._containers.items())
+            self._paused_names.update(n for n, _ in containers)
+        for _, c in containers:
+            c.pause()
+        names = [n for n, _ in containers]
+        self.log.info("strategies_paused", scope="global", strategies=names)
+        return names
+
+    def resume_all(self) -> list[str]:
+        """Resume every strategy at once (global), each catching up on its queued bars."""
+        with self._lock:
+            containers = sorted(self._containers.items())
+            self._paused_names.clear()
+        for _, c in containers:
+            c.resume()
+        names = [n for n, _ in containers]
+        self.log.info("strategies_resumed", scope="global", strategies=names)
+        return names
+
+    def start_strategy(self, name: str) -> None:
+        """Start a stopped (or failed) strategy again: a fresh container on the same
+        sub-account, resuming after its last checkpoint, with a fresh restart budget."""
+        with self._lock:
+            c = self._get(name)
+            if c.state not in (ComponentState.STOPPED, ComponentState.FAILED):
+                raise ConfigError(
+                    f"strategy {name!r} is {c.state.value}; only a stopped or failed strategy "
+                    "can be started (use pause/resume for a running one)"
+                )
+            self.supervisor.cancel(name)
+            self._launch(name, 0)
+        self.log.info("strategy_started", strategy=name)
 
     def stop_strategy(self, name: str) -> None:
         c = self.container(name)
@@ -258,6 +310,7 @@ class LiveTradingManager:
                 "scope": scope,
                 "state": ks,
                 "reason": reason,
+                "code": kill_switch_reason(ks, "operator").value,
                 "by": by,
             }
             try:
@@ -301,61 +354,6 @@ class LiveTradingManager:
             self._strategy_kill[strategy] = ks
         for c in targets:
             c.trip(ks, reason, by=f"{by}:{scope}")
-
-    # -- state ------------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
-        with self._lock:
-            containers = sorted(self._containers.items())
-        feed = self.feed
-        return {
-            "environment": self.config.environment,
-            "kill_switch": self.kill_state,
-            "feed": {
-                "published": 0 if feed is None else feed.published,
-                "bars": 0 if feed is None else feed.n_bars,
-                "done": feed is not None and feed.done.is_set(),
-            },
-            "strategies": {name: c.get_state() for name, c in containers},
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """The `isoloop live --json` object."""
-        keys = ("state", "ticks", "orders", "fills", "restarts", "errors")
-        return {
-            "strategies": {
-                name: {k: st[k] for k in keys}
-                for name, st in self.get_state()["strategies"].items()
-            }
-        }
-
-    def settled(self) -> bool:
-        """The feed is done and every container is through it, stopped, or given up."""
-        feed = self.feed
-        if feed is None or not feed.done.is_set():
-            return False
-        last = feed.n_bars - 1
-        with self._lock:
-            containers = list(self._containers.values())
-        for c in containers:
-            if c.state is ComponentState.FAILED:
-                if self.supervisor.pending(c.name):
-                    return False
-                if c.name not in self.supervisor.gave_up:
-                    return False
-            elif c.state in (ComponentState.RUNNING, ComponentState.PAUSED):
-                if c.last_bar < last:
-                    return False
-            elif c.state is not ComponentState.STOPPED:
-                return False
-        return True
-
-    def wait_settled(self, timeout: float, poll: float = 0.01) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.settled():
-                return True
-            time.sleep(poll)
-        return self.settled()
 
     def shutdown(self) -> None:
         """API, feed and supervisor first; then every container in parallel (bounded)."""

@@ -3,7 +3,12 @@
 Orders placed on bar *i* are processed at the start of bar *i+1*: market
 orders fill at that bar's open (or at bar *i*'s close with `fill.on: close`),
 stop and limit orders trigger inside the bar's high/low and fill at the open
-when the bar gaps through. A position is netted per key; a fill that flips a
+when the bar gaps through. With `fill.price: vwap` a market order (and a
+triggered stop, never better than its stop) fills at the bar's OHLC average
+(O+H+L+C)/4, the only per-bar VWAP estimate OHLCV bars allow; limit orders
+ignore it. An order filled over several bars (`fill.volume_limit`) records the
+volume-weighted mean of its fills (`Order.record_fill`): its real VWAP.
+A position is netted per key; a fill that flips a
 position closes at the raw price and opens at the spread-adjusted price, like
 backtesting.py's FIFO trades. `equity_fraction` orders are sized at fill time
 in whole units from the available margin.
@@ -295,6 +300,7 @@ class SimulatedVenue(TradeAccounting):
             if on_close:
                 price = sym.close_l[i - 1]
             elif self._vwap:
+                # The bar's OHLC average: OHLCV bars carry no intrabar volume profile.
                 price = (sym.open_l[i] + high + low + sym.close_l[i]) / 4.0
             else:
                 price = sym.open_l[i]

@@ -118,6 +118,11 @@ class LiveEngine:
         self._strategy.init()
         self.first_bar = 1 + int(self._strategy.warmup)
         self._exported = time.monotonic()
+        if self.mode is not ExecutionMode.REPLAY:
+            # The last export runs when the store stops: after every module above it
+            # (this engine included) has stopped, so it holds every committed bar. (A
+            # replay's container only checks orders and fills: no exports.)
+            self._store.on_stop = self.export
         self.started = True
 
     def _record_session(self) -> None:
@@ -240,11 +245,6 @@ class LiveEngine:
             export_account(self._store.path, self.name, self.export_dir)
         except (OSError, ValueError) as exc:
             self._log.warning("export_failed", error=repr(exc), folder=str(self.export_dir))
-
-    def stop(self) -> None:
-        # A replay's container checks orders and fills; its exports would go to a temp folder.
-        if self.started and self.mode is not ExecutionMode.REPLAY:
-            self.export()
 
     def health(self) -> Health:
         return health(

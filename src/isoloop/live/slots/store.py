@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,8 @@ class AccountStore:
         if str(mode).lower() != "wal":
             prepare_store(self.path)
         self._in_tx = False
+        # Called once when the store stops, before it closes (the engine's final export).
+        self.on_stop: Callable[[], None] | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -289,6 +292,9 @@ class AccountStore:
             )
 
     def stop(self) -> None:
+        hook, self.on_stop = self.on_stop, None
+        if hook is not None and self._db is not None:
+            hook()
         with self._lock:
             if self._db is not None:
                 if self._in_tx:

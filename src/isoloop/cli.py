@@ -210,12 +210,21 @@ def verify(
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder (manifest.json), a sweep folder (summary.json) or a sweep store."
+        ),
+    ],
 ) -> None:
-    """Write RUN_DIR/report.html (self-contained) and print its path."""
-    from isoloop.results.run_report import report_for_run_dir
+    """Write the self-contained HTML report from stored results and print its path.
 
-    path = report_for_run_dir(run_dir)
+    A run folder or a sweep folder gets report.html; a sweep store (SQLite) gets
+    <store stem>.report.html next to it.
+    """
+    from isoloop.sweep.report_files import report_for_path
+
+    path = report_for_path(run_dir)
     typer.echo(str(path))
 
 
@@ -300,6 +309,39 @@ def live(
         reason=reason,
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def replay(
+    state_dir: Annotated[
+        Path, typer.Argument(help="A live config's state_dir (or its paper.sqlite/live.sqlite).")
+    ],
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies to replay (default: every recorded one).")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Re-run a recorded paper/live session through a fresh container; exit 0 only if it
+    reproduces the recorded orders and fills exactly."""
+    from isoloop.live.replay import replay_session
+
+    outcome = replay_session(state_dir, names or ())
+    if json_:
+        _emit_json(outcome.to_json())
+    else:
+        from rich.console import Console
+
+        console = Console(soft_wrap=True)
+        for o in outcome.outcomes:
+            counts = f"{o.bars} bars, {o.orders} orders, {o.fills} fills"
+            if o.reproduced:
+                console.print(f"[green]reproduced[/green] {o.strategy}: {counts}")
+            else:
+                console.print(f"[red]differs[/red] {o.strategy} ({counts}): {o.first_difference}")
+                for line in o.differences[1:]:
+                    console.print(f"  {line}")
+    if not outcome.reproduced:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _error_line(message: str) -> None:

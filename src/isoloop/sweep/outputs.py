@@ -1,4 +1,5 @@
-"""A finished sweep's folder: `out/<sweep_id>/` with trials.csv, summary.json, report.html.
+"""A finished sweep's folder: `out/<sweep_id>/` with trials.csv, summary.json, report.html
+and the curve the report draws (best_equity.csv, or oos_equity.csv for walk-forward).
 
 The sweep id is checked to be a safe folder name and the folder to resolve inside
 `out` before anything is written; each file is written to a temporary sibling and
@@ -11,35 +12,18 @@ with another store is refused (`OutputConflict`) instead of overwriting them.
 
 from __future__ import annotations
 
-import html
 import json
-import os
-import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from isoloop.errors import OutputConflict
 from isoloop.results.rundir import check_name, inside
-from isoloop.results.sweep_report import write_sweep_report
 from isoloop.sweep.loading import LoadedSweep
+from isoloop.sweep.report_files import BEST_EQUITY, OOS_EQUITY, atomic_write, render_folder_report
 from isoloop.sweep.result import SweepResult
 
 __all__ = ["check_outputs_owner", "write_sweep_outputs"]
 
-T = TypeVar("T")
-
-
-def _atomic(target: Path, write: Callable[[Path], T]) -> T:
-    """`write(temp)` then rename the temp file over `target` (removed on failure)."""
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        value = write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return value
+_atomic = atomic_write
 
 
 def _store_label(store: str | None) -> str:
@@ -69,7 +53,8 @@ def check_outputs_owner(folder: Path, store: Path | None) -> None:
 
 
 def write_sweep_outputs(result: SweepResult, loaded: LoadedSweep, out: Path) -> Path:
-    """`out/<sweep_id>/`: trials.csv, summary.json and report.html; returns the report path.
+    """`out/<sweep_id>/`: trials.csv, summary.json, the report's curve and report.html
+    (rebuilt from those files, as `isoloop report` does); returns the report path.
 
     Raises `OutputConflict` (nothing written) when the folder holds the outputs of the
     same sweep run with another store.
@@ -83,50 +68,12 @@ def write_sweep_outputs(result: SweepResult, loaded: LoadedSweep, out: Path) -> 
         summary["walk_forward"] = [w.__dict__ for w in result.windows]
     text = json.dumps(summary, indent=2, sort_keys=True, default=str)
     _atomic(folder / "summary.json", lambda p: p.write_text(text, encoding="utf-8"))
-    params = [f"param.{k}" for k in loaded.config.space if f"param.{k}" in result.trials.columns]
-    best = None
-    if result.best is not None:
-        best = {"params": dict(result.best.params), "value": result.best.value}
-    equity = result.best_equity if result.best_equity is not None else result.oos_equity
+    curve_name = OOS_EQUITY if result.windows else BEST_EQUITY
+    curve = result.oos_equity if result.windows else result.best_equity
+    if curve is not None and len(curve):
+        frame = curve.rename("equity").to_frame()
+        frame.index.name = "time"
+        _atomic(folder / curve_name, frame.to_csv)
     report = folder / "report.html"
-
-    def write(path: Path) -> None:
-        write_sweep_report(
-            path,
-            title=f"Sweep {result.sweep_id}",
-            trials=result.trials,
-            params=params,
-            metric=loaded.config.objective_list()[0].name,
-            best=best,
-            best_equity=equity,
-        )
-        if len(result.objectives) > 1:
-            _add_pareto_table(path, result)
-
-    _atomic(report, write)
+    _atomic(report, lambda p: render_folder_report(folder, p))
     return report
-
-
-def _add_pareto_table(path: Path, result: SweepResult) -> None:
-    """The Pareto front (id, parameters, objective values) above the report's trials table."""
-    names = [o.name for o in result.objectives]
-    keys = list(dict.fromkeys(k for p in result.pareto_trials for k in p.params))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["trial_id", *keys, *names])
-    rows = "".join(
-        "<tr>"
-        + f"<td>{p.trial_id}</td>"
-        + "".join(f"<td>{html.escape(str(p.params.get(k, '')))}</td>" for k in keys)
-        + "".join(f"<td>{p.values[n]:.4g}</td>" for n in names)
-        + "</tr>"
-        for p in result.pareto_trials
-    )
-    directions = ", ".join(f"{html.escape(o.name)} ({o.direction})" for o in result.objectives)
-    section = (
-        f"<h2>Pareto front</h2><p>{len(result.pareto_trials)} trials that no other trial "
-        f"beats on every objective: {directions}</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n"
-    )
-    page = path.read_text(encoding="utf-8")
-    marker = "<h2>Trials</h2>"
-    page = page.replace(marker, section + marker, 1) if marker in page else page + section
-    path.write_text(page, encoding="utf-8")

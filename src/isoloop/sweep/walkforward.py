@@ -117,6 +117,7 @@ def run_walk_forward(
     for seg in segments:
         stitched.append(seg * level)
         level = float(stitched[-1].iloc[-1])
+    objectives = loaded.config.objective_list()
     key = sweep_key({"wf": canonical_json(sweep_definition(loaded, prints)), "windows": windows})
     return SweepResult(
         sweep_id=sweep_id(loaded, key),
@@ -129,4 +130,7 @@ def run_walk_forward(
         store=store,
         windows=results,
         oos_equity=pd.concat(stitched),
+        # The report and summary.json name the objective each window's best was picked by.
+        metric=objectives[0].name,
+        objectives=tuple(objectives),
     )

@@ -1,45 +1,58 @@
-"""Live and paper trading: one isolated, long-lived container per strategy under a supervisor."""
+"""Live and paper trading: one isolated, long-lived container per strategy under a supervisor.
 
-from isoloop.errors import (
-    ControlError,
-    CredentialsError,
-    LiveError,
-    RecoverableError,
-    StartupReconciliationError,
-)
-from isoloop.live.config import (
-    ApiConfig,
-    FeedConfig,
-    LiveConfig,
-    LiveStrategyConfig,
-    RestartPolicy,
-    ShutdownConfig,
-    load_live_config,
-)
-from isoloop.live.control.api import ControlServer, load_token
-from isoloop.live.control.client import ControlClient
-from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
-from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
-from isoloop.live.manager import LiveTradingManager
-from isoloop.live.router import OrderRouter
-from isoloop.live.runner import RunContainer, is_recoverable
-from isoloop.live.slots.credentials import (
-    StrategyCredentials,
-    VenueCredentials,
-    credential_env_name,
-    is_placeholder,
-)
-from isoloop.live.slots.engine import LiveEngine
-from isoloop.live.slots.paper import PaperVenue
-from isoloop.live.slots.store import (
-    AccountStore,
-    read_account_rows,
-    read_kill_audit,
-    store_path,
-)
-from isoloop.live.supervisor import Supervisor
-from isoloop.live.validate import validate_live_config_file
-from isoloop.scope.timed import call_with_timeout  # the kernel's bounded call, as before
+The names below are imported on first use (PEP 562 module `__getattr__`): a
+control action (`isoloop live status`) needs the HTTP client and nothing of the
+manager, feeds or pandas, and importing `isoloop.live.control.client` must not
+pay for them through this package's `__init__`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from isoloop.errors import (
+        ControlError,
+        CredentialsError,
+        LiveError,
+        RecoverableError,
+        StartupReconciliationError,
+    )
+    from isoloop.live.config import (
+        ApiConfig,
+        FeedConfig,
+        LiveConfig,
+        LiveStrategyConfig,
+        RestartPolicy,
+        ShutdownConfig,
+        load_live_config,
+    )
+    from isoloop.live.control.api import ControlServer, load_token
+    from isoloop.live.control.client import ControlClient
+    from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
+    from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
+    from isoloop.live.manager import LiveTradingManager
+    from isoloop.live.router import OrderRouter
+    from isoloop.live.runner import RunContainer, is_recoverable
+    from isoloop.live.slots.credentials import (
+        StrategyCredentials,
+        VenueCredentials,
+        credential_env_name,
+        is_placeholder,
+    )
+    from isoloop.live.slots.engine import LiveEngine
+    from isoloop.live.slots.paper import PaperVenue
+    from isoloop.live.slots.store import (
+        AccountStore,
+        read_account_rows,
+        read_kill_audit,
+        store_path,
+    )
+    from isoloop.live.supervisor import Supervisor
+    from isoloop.live.validate import validate_live_config_file
+    from isoloop.scope.timed import call_with_timeout
 
 __all__ = [
     "HOOK_EVENTS",
@@ -82,3 +95,59 @@ __all__ = [
     "store_path",
     "validate_live_config_file",
 ]
+
+# Public name -> the module that defines it (imported when the name is first read).
+_LAZY = MappingProxyType(
+    {
+        "ControlError": "isoloop.errors",
+        "CredentialsError": "isoloop.errors",
+        "LiveError": "isoloop.errors",
+        "RecoverableError": "isoloop.errors",
+        "StartupReconciliationError": "isoloop.errors",
+        "ApiConfig": "isoloop.live.config",
+        "FeedConfig": "isoloop.live.config",
+        "LiveConfig": "isoloop.live.config",
+        "LiveStrategyConfig": "isoloop.live.config",
+        "RestartPolicy": "isoloop.live.config",
+        "ShutdownConfig": "isoloop.live.config",
+        "load_live_config": "isoloop.live.config",
+        "ControlServer": "isoloop.live.control.api",
+        "load_token": "isoloop.live.control.api",
+        "ControlClient": "isoloop.live.control.client",
+        "BarGate": "isoloop.live.feed",
+        "FeedBar": "isoloop.live.feed",
+        "Inbox": "isoloop.live.feed",
+        "ReplayFeed": "isoloop.live.feed",
+        "HOOK_EVENTS": "isoloop.live.hooks",
+        "HookDispatcher": "isoloop.live.hooks",
+        "HookEvent": "isoloop.live.hooks",
+        "LiveTradingManager": "isoloop.live.manager",
+        "OrderRouter": "isoloop.live.router",
+        "RunContainer": "isoloop.live.runner",
+        "is_recoverable": "isoloop.live.runner",
+        "StrategyCredentials": "isoloop.live.slots.credentials",
+        "VenueCredentials": "isoloop.live.slots.credentials",
+        "credential_env_name": "isoloop.live.slots.credentials",
+        "is_placeholder": "isoloop.live.slots.credentials",
+        "LiveEngine": "isoloop.live.slots.engine",
+        "PaperVenue": "isoloop.live.slots.paper",
+        "AccountStore": "isoloop.live.slots.store",
+        "read_account_rows": "isoloop.live.slots.store",
+        "read_kill_audit": "isoloop.live.slots.store",
+        "store_path": "isoloop.live.slots.store",
+        "Supervisor": "isoloop.live.supervisor",
+        "validate_live_config_file": "isoloop.live.validate",
+        "call_with_timeout": "isoloop.scope.timed",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'isoloop.live' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/isoloop sweep configs/goog_sma_sweep.yaml
 
 docs: $(STAMP)
-	$(BIN)/python -m isoloop.config.reference > docs/config-reference.md
+	$(BIN)/python -m isoloop.reference > docs/config-reference.md
 
 # The documentation site (mkdocs-material; API reference from the docstrings) in
 # build/site/. --strict: any warning (a broken link or anchor, a page left out of the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from isoloop.config.reference import render_reference
+from isoloop.reference import render_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"backtest"}),
     frozenset({"sweep"}),
     frozenset({"live"}),
-    frozenset({"validate", "notebook", "cli_sweep"}),
+    frozenset({"validate", "notebook", "cli_sweep", "reference"}),
     # compat's Backtest is built on the notebook's (backtesting.py users get the same runs).
     frozenset({"compat"}),
     frozenset({"cli", "__init__", "__main__"}),

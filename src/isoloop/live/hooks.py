@@ -191,11 +191,8 @@ class HookLogSink(LogSink):
             return
         if rec.get("event") != "kill_switch":
             return
-        self._hooks.emit(
-            "kill_switch",
-            self._strategy,
-            **{k: rec.get(k) for k in ("from", "to", "reason", "note", "by", "bar", "code")},
-        )
+        data = {k: rec.get(k) for k in ("from", "to", "reason", "note", "by", "bar")}
+        self._hooks.emit("kill_switch", self._strategy, error_code=rec.get("code"), **data)
 
     def close(self) -> None:
         self.inner.close()

@@ -26,7 +26,7 @@ from isoloop.scope.blueprint import load_blueprint
 __all__ = ["PAPER_VENUE", "RECENT_FILLS", "account_view", "execution_mode"]
 
 PAPER_VENUE = "isoloop.live.slots.paper:PaperVenue"
-RECENT_FILLS = 20  # fills shown per strategy (the store keeps them all)
+RECENT_FILLS = 10  # fills shown per strategy (the store keeps them all)
 _OPEN = ("ACCEPTED", "PARTIAL", "PENDING_CANCEL")
 _ORDER_FIELDS = ("id", "symbol", "side", "type", "size", "limit", "stop", "status", "filled")
 

@@ -1,10 +1,13 @@
 """The control API: HTTP on 127.0.0.1 only, a bearer token on every endpoint.
 
     GET  /health                         {"status": "ok", "environment", "kill_switch", ...}
+    GET  /state                          the manager's whole get_state()
     GET  /strategies                     {NAME: state, ...}
     GET  /strategies/NAME                state of one
-    POST /strategies/NAME/pause|resume|stop
+    POST /strategies/NAME/pause|resume|stop|start
+    POST /pause, /resume                 every strategy at once
     POST /kill   {"state": "HALTED"|"REDUCING"|"ACTIVE", "strategy": NAME|null, "reason": "..."}
+    GET  /ui                             the operator page (fixed bytes: see control/page.py)
 
 The token is compared with `hmac.compare_digest`; it is never logged, and the
 request log records method, path and status only. The token is checked from the
@@ -37,6 +40,7 @@ from isoloop.live.control.limits import (
     kill_request,
     parse_json_object,
 )
+from isoloop.live.control.page import PAGE_HEADERS, PAGE_HTML, PAGE_PATH
 from isoloop.live.slots.credentials import is_placeholder
 
 __all__ = ["LOOPBACK", "ControlServer", "Controlled", "ControlledContainer", "load_token"]
@@ -46,7 +50,8 @@ MIN_TOKEN_LENGTH = 16
 REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its headers or body
 DRAIN_BYTES = 256 * 1024  # after refusing a body: discarded at most, then the socket closes
 DRAIN_SECONDS = 0.5
-_ACTIONS = frozenset({"pause", "resume", "stop"})
+_ACTIONS = frozenset({"pause", "resume", "stop", "start"})
+_GLOBAL_ACTIONS = (["pause"], ["resume"])
 
 
 class ControlledContainer(Protocol):
@@ -73,13 +78,21 @@ class Controlled(Protocol):
 
     def get_state(self) -> dict[str, Any]: ...
 
+    def strategy_state(self, name: str) -> dict[str, Any]: ...
+
     def container(self, name: str) -> ControlledContainer: ...
 
     def pause(self, name: str) -> None: ...
 
     def resume(self, name: str) -> None: ...
 
+    def pause_all(self) -> list[str]: ...
+
+    def resume_all(self) -> list[str]: ...
+
     def stop_strategy(self, name: str) -> None: ...
+
+    def start_strategy(self, name: str) -> None: ...
 
     def trip(
         self, state: str, reason: str, *, strategy: str | None = None, by: str = "operator"
@@ -216,6 +229,22 @@ class _Handler(BaseHTTPRequestHandler):
             "api_request", method=str(self.command or "")[:16], path=path, status=status
         )
 
+    def _serve_page(self) -> None:
+        """The operator page: fixed bytes, no data (its script fetches /state with the
+        token), so it is answered before authentication; a body is never read."""
+        self._unread = declared_length(self.headers) != 0
+        if self._unread:
+            self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        for key, value in PAGE_HEADERS.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(PAGE_HTML)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(PAGE_HTML)
+        self.server.log.info("api_request", method="GET", path="/" + PAGE_PATH, status=200)
+
     def _refuse(self, refusal: Refusal) -> None:
         self._reply(refusal.status, {"error": refusal.error})
 
@@ -236,6 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _handle(self, method: str) -> None:
+        if method == "GET" and self.path.split("?")[0] == "/" + PAGE_PATH:
+            self._serve_page()
+            return
         if not self._authorized():
             # Never read (or buffer) the body of a request that is not authenticated.
             self._unread = declared_length(self.headers) != 0
@@ -286,16 +318,23 @@ class _Handler(BaseHTTPRequestHandler):
                     "feed": st["feed"],
                 },
             )
+        elif parts == ["state"]:
+            self._reply(200, m.get_state())
         elif parts == ["strategies"]:
             self._reply(200, m.get_state()["strategies"])
+        elif parts in _GLOBAL_ACTIONS:
+            names = m.pause_all() if parts == ["pause"] else m.resume_all()
+            self._reply(200, {"scope": "global", "action": parts[0], "strategies": names})
         elif len(parts) == 2:
-            self._reply(200, m.container(parts[1]).get_state())
+            self._reply(200, m.strategy_state(parts[1]))
         elif len(parts) == 3:
             name, action = parts[1], parts[2]
             if action == "pause":
                 m.pause(name)
             elif action == "resume":
                 m.resume(name)
+            elif action == "start":
+                m.start_strategy(name)
             else:
                 m.stop_strategy(name)
             self._reply(200, {"strategy": name, "state": m.container(name).state})
@@ -321,8 +360,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _allowed_methods(parts: list[str]) -> str | None:
     """The method an endpoint takes, or None for no such endpoint."""
-    if parts in (["health"], ["strategies"]):
+    if parts in (["health"], ["strategies"], ["state"]):
         return "GET"
+    if parts in _GLOBAL_ACTIONS:
+        return "POST"
     if len(parts) == 2 and parts[0] == "strategies":
         return "GET"
     if len(parts) == 3 and parts[0] == "strategies" and parts[2] in _ACTIONS:

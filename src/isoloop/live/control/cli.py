@@ -1,8 +1,9 @@
 """`isoloop live`: run a live config, or talk to a running manager's control API.
 
 The first argument picks the mode: one of `status`, `pause`, `resume`, `stop`,
-`kill` is a client action; anything else is a config file to run (a config
-file literally named like an action is given as `./status`).
+`start`, `kill` is a client action; anything else is a config file to run (a
+config file literally named like an action is given as `./status`). Like
+`kill`, `pause` and `resume` without a NAME act on every strategy at once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from isoloop.live.manager import LiveTradingManager
 
 __all__ = ["ACTIONS", "DEFAULT_URL", "live_command"]
 
-ACTIONS = ("status", "pause", "resume", "stop", "kill")
+ACTIONS = ("status", "pause", "resume", "stop", "start", "kill")
 DEFAULT_URL = "http://127.0.0.1:8765"
 TOKEN_ENV = "ISOLOOP_LIVE_TOKEN"
 URL_ENV = "ISOLOOP_LIVE_URL"
@@ -66,29 +67,45 @@ def live_command(
     return run_live(Path(target), seconds=seconds, as_json=as_json)
 
 
+def _money(value: Any) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _positions(account: dict[str, Any]) -> str:
+    held = account.get("positions") or {}
+    # `paper:spot:EURUSD` -> `EURUSD 87,879`: the symbol is what an operator scans for.
+    return ", ".join(f"{k.rsplit(':', 1)[-1]} {p['qty']:,.6g}" for k, p in sorted(held.items()))
+
+
 def _state_table(state: dict[str, Any]) -> Table:
     table = Table(
         title=f"isoloop live ({state.get('environment', '?')}) "
         f"kill switch: {state.get('kill_switch', '?')}"
     )
+    numeric = ("bar", "equity", "P&L", "orders", "fills", "errors", "restarts")
     for col in (
         "strategy",
         "state",
         "bar",
-        "ticks",
+        "equity",
+        "P&L",
+        "positions",
         "orders",
         "fills",
         "errors",
         "restarts",
         "kill switch",
     ):
-        table.add_column(col)
+        table.add_column(col, justify="right" if col in numeric else "left")
     for n, s in sorted(state.get("strategies", {}).items()):
+        account = s.get("account") or {}
         table.add_row(
             n,
             s["state"],
             str(s["last_bar"]),
-            str(s["ticks"]),
+            _money(account.get("equity")),
+            _money(account.get("pnl")),
+            _positions(account) or "flat",
             str(s["orders"]),
             str(s["fills"]),
             str(s["errors"]),
@@ -118,6 +135,7 @@ def run_live(path: Path, *, seconds: float | None, as_json: bool) -> int:
         if live_view is not None:
             live_view.start()
         try:
+            shown = time.monotonic()
             while not stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
                     break
@@ -125,7 +143,9 @@ def run_live(path: Path, *, seconds: float | None, as_json: bool) -> int:
                 if manager.settled():
                     break
                 stop.wait(0.05)
-                if live_view is not None:
+                # The table reads each account from the store: at the view's own rate only.
+                if live_view is not None and time.monotonic() - shown >= 0.25:
+                    shown = time.monotonic()
                     live_view.update(_state_table(manager.get_state()))
         finally:
             if live_view is not None:
@@ -167,7 +187,7 @@ def client_action(
 ) -> int:
     if action == "kill" and state not in ("ACTIVE", "HALTED", "REDUCING"):
         raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
-    if action in ("pause", "resume", "stop") and name is None:
+    if action in ("stop", "start") and name is None:
         raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
     if url:
         base = check_url(url, "--url")
@@ -215,6 +235,8 @@ def _call(
             result = client.request("GET", f"/strategies/{name}")
     elif action == "kill":
         result = client.kill(state, name, reason)
+    elif name is None:  # pause / resume every strategy
+        result = client.request("POST", f"/{action}", {})
     else:
         assert name is not None
         result = client.action(name, action)

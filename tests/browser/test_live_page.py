@@ -1,0 +1,132 @@
+"""The live operator page in real headless Chromium, against a real running manager."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from isoloop.config.models import DataConfig
+from isoloop.data import load_market_data
+from isoloop.live import LiveTradingManager
+from support.browser import CHROMIUM, console_errors, requires_chromium
+from support.live_helpers import live_config, rows, state_of, strategy, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "live-page.png"
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=6000",
+)
+
+
+def _chromium(url: str, *, screenshot: Path | None = None) -> tuple[str, list[str]]:
+    """The DOM after the page's scripts ran (or a screenshot), and its console errors."""
+    with tempfile.TemporaryDirectory(prefix="isoloop-chromium-") as profile:
+        cmd = [str(CHROMIUM), *_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1250"]
+        cmd.append(f"--screenshot={screenshot}" if screenshot is not None else "--dump-dom")
+        done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, console_errors(done.stderr)
+
+
+def _card(dom: str, name: str) -> str:
+    start = dom.index(f'data-name="{name}"')
+    end = dom.find("<article", start)
+    return dom[start : end if end > 0 else len(dom)]
+
+
+def _money(v: float) -> str:
+    return f"{v:,.2f}"
+
+
+@requires_chromium
+def test_live_page_shows_each_strategy_from_a_running_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = secrets.token_hex(16)
+    monkeypatch.setenv("H3_PAGE_TOKEN", token)
+    flaky = strategy(
+        "flaky", "support.live_strategies:RaiseEveryTenth", {"fast": 5, "slow": 20, "from_bar": 250}
+    )
+    cfg = live_config(
+        tmp_path,
+        [strategy("fast"), strategy("slow", params={"fast": 10, "slow": 40}), flaky],
+        bars=300,
+        api={"enabled": True, "port": 0, "token_env": "H3_PAGE_TOKEN"},
+    )
+    with LiveTradingManager(cfg) as m:
+        m.start()
+        assert m.wait_settled(120)
+        m.trip("HALTED", "page test", strategy="slow")
+        assert m.api is not None
+        url = m.api.url
+        # Without the token in the fragment, the page asks for it and shows no data.
+        dom, errors = _chromium(f"{url}/ui")
+        assert errors == [], errors
+        assert '<form id="login">' in dom and "data-name=" not in dom
+        # A wrong token is refused by the API, and the page says so.
+        dom, errors = _chromium(f"{url}/ui#token={token[::-1]}")
+        assert "token refused" in dom and "data-name=" not in dom
+        # The data endpoints themselves need the token, the page does not carry any.
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{url}/state", timeout=10)
+        assert info.value.code == 401
+        with urllib.request.urlopen(f"{url}/ui", timeout=10) as resp:
+            html = resp.read().decode()
+            csp = resp.headers["Content-Security-Policy"]
+        assert token not in html and "default-src 'none'" in csp
+        assert "http://" not in html and "https://" not in html  # no CDN, nothing external
+
+        dom, errors = _chromium(f"{url}/ui#token={token}")
+        shot = tmp_path / "live-page.png"
+        _chromium(f"{url}/ui#token={token}", screenshot=shot)
+        wait_for(lambda: state_of(m, "flaky")["state"] == "failed", what="flaky to give up")
+    assert errors == [], errors
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    if DOCS_SHOT.parent.is_dir():
+        shutil.copyfile(shot, DOCS_SHOT)
+
+    assert 'class="badge ok">live<' in dom
+    summary = dom[dom.index('id="summary"') : dom.index('id="strategies"')]
+    assert "PAPER_TRADING" in summary and ">paper<" in summary
+    closes = load_market_data([DataConfig(source="sample:EURUSD")], None)[0].primary.close
+    for name in ("fast", "slow", "flaky"):
+        card = _card(dom, name)
+        for panel in ("panel-account", "panel-positions", "panel-orders", "panel-fills"):
+            assert f'class="{"metrics " if panel == "panel-account" else "panel "}{panel}"' in card
+        assert 'class="panel panel-errors"' in card
+        # Equity and P&L as the store and the data say: cash + position x close of the last
+        # bar processed, minus the starting cash.
+        stored = rows(tmp_path, name)
+        last = int(re.search(r'<span class="k">bar</span><span class="v">(\d+)<', card)[1])  # type: ignore[index]
+        equity = stored["cash"] + sum(q * closes[last] for q in stored["positions"].values())
+        assert f">{_money(equity)}<" in card, (name, equity)
+        assert f">{_money(equity - 100000.0)}<" in card
+        assert f"Recent fills ({len(stored['fills'])} in all)" in card
+        assert len(stored["fills"]) > 0
+        for pos_key, qty in stored["positions"].items():
+            if qty:
+                assert f"<td>{pos_key}</td>" in card
+    assert "kill switch HALTED" in _card(dom, "slow")
+    assert "kill switch ACTIVE" in _card(dom, "fast")
+    flaky_card = _card(dom, "flaky")
+    assert "model blew up at bar 250" in flaky_card
+    assert np.isfinite(closes[-1])

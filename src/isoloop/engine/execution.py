@@ -1,27 +1,46 @@
 """The execution manager: the tight loop every order goes through, one at a time.
 
-route → handshake → deltas → `update_state` → reconcile. A reconciliation
-mismatch is retried with exponential backoff on the run's clock (simulated
-time in a backtest); when retries or the tight-loop budget run out the run
-fails with `ReconciliationError` (EXEC-005). Instruction blocks run their legs
-in sequence as one unit and unwind filled legs when a later leg fails (EXEC-006).
+route → handshake (validated: EXEC-008) → deltas → `update_state` → reconcile.
+Time is the run's clock (simulated in a backtest, wall clock live), and the
+settings of `execution` bound it (docs/errors.md says exactly how):
+
+* `execution_timeout` bounds an order's submission: from routing it until the
+  venue's answer, retries of a failed submission (EXEC-001) included. A late
+  answer is applied (the books follow the venue), then EXEC-007 fails the run.
+* `reconciliation_timeout` bounds ONE reconciliation attempt (a venue account
+  read that takes longer counts as a mismatch and is retried).
+* `tight_loop_timeout` bounds the whole loop of an order, submission and every
+  reconciliation wait included; past it the run fails with EXEC-005.
+* `max_retry_attempts` × `retry_delay_seconds · 2^attempt` is the backoff of
+  every HIGH error (submission, reconciliation, rolled-back blocks).
+
+Severity is policy: CRITICAL fails the run, HIGH is retried then escalates,
+MEDIUM rejects the order and the run continues degraded, LOW is logged.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from isoloop.config.models import ExecutionConfig
 from isoloop.engine.blocks import BlockExecution, InstructionBlock
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.exec_health import ExecutionHealth, check_handshake
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
+from isoloop.engine.tight_loop import TightLoop
 from isoloop.engine.tradeops import TradeOperations
 from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
-from isoloop.errors import ReconciliationError
+from isoloop.errors import (
+    EngineError,
+    ExecutionTimeout,
+    InvalidHandshake,
+    ReconciliationError,
+)
 from isoloop.model.events import ExecutionHandshake, FillEvent, OrderEvent, PositionUpdate
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import PositionKey
@@ -36,7 +55,7 @@ _DENIED = OrderStatus.DENIED
 _FILLED = OrderStatus.FILLED
 
 
-class ExecutionManager(BlockExecution, TradeOperations):
+class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
     def __init__(
         self,
         *,
@@ -72,7 +91,9 @@ class ExecutionManager(BlockExecution, TradeOperations):
             *(v.working for v in self._venue_list),
         )
         self.retries = 0
-        self.failed: ReconciliationError | None = None
+        self.failed: EngineError | None = None
+        self.exec_health = ExecutionHealth()
+        self._perf = time.perf_counter
         # Venues that keep trades number their SL/TP orders through the run.
         for v in self._venue_list:
             bind = getattr(v, "bind_orders", None)
@@ -174,14 +195,12 @@ class ExecutionManager(BlockExecution, TradeOperations):
             if reason is not None:
                 self._deny(order, reason)
                 return order
+        t0 = self._perf()
         order.transition(_VALIDATED)
-        if front:
-            venue = self._venues.get(order.venue)
-            order.transition(OrderStatus.ROUTED)
-            hs = venue.submit(order, front=True)
-        else:
-            hs = self._venues.route_to_venue(order)
-        self._apply(order, hs)
+        started = self._clock.now()
+        hs = self._send(order, front, started)
+        self._apply(order, hs, started)
+        self.exec_health.order_done(self._perf() - t0)
         return order
 
     def _deny(self, order: Order, reason: str) -> None:
@@ -202,7 +221,11 @@ class ExecutionManager(BlockExecution, TradeOperations):
             order.transition(OrderStatus.CANCELLED, reason)
         return order
 
-    def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
+    def _apply(self, order: Order, hs: ExecutionHandshake, started: float | None = None) -> None:
+        try:
+            check_handshake(order, hs)
+        except InvalidHandshake as err:
+            raise self._escalate(err) from None
         if hs.deltas or hs.cash_delta:
             self._updates.update_state(hs, order.tag)
         # StrEnum members render as their value; no per-call list building on this path.
@@ -219,9 +242,22 @@ class ExecutionManager(BlockExecution, TradeOperations):
         )
         if self._bus.has_subscribers:
             self._publish(order, hs)
+        if started is None:
+            started = self._clock.now()
+        else:
+            late = self._clock.now() - started
+            if late > self.settings.execution_timeout:
+                # Applied above all the same: the venue has the order, the books must agree.
+                raise self._escalate(
+                    ExecutionTimeout(
+                        f"venue {hs.venue!r} answered order {order.id} after {late:g}s, over "
+                        f"execution.execution_timeout {self.settings.execution_timeout:g}s",
+                        order_id=order.id,
+                    )
+                )
         # A router rejection names a venue that does not exist: no account to compare.
-        if hs.venue in self._venue_names and self._updates.reconcile(hs.venue):
-            self._reconcile_with_retries(hs.venue, order)
+        if hs.venue in self._venue_names:
+            self._reconcile_with_retries(hs.venue, order, started)
 
     def _publish(self, order: Order, hs: ExecutionHandshake) -> None:
         bus = self._bus
@@ -235,54 +271,6 @@ class ExecutionManager(BlockExecution, TradeOperations):
                 bus.publish(PositionUpdate(key, books.position(key), books.cash[hs.venue], bar))
         if bus.wants(OrderEvent):
             bus.publish(OrderEvent(order.id, hs.status, bar, hs.reason))
-
-    def _reconcile_with_retries(self, venue: str, order: Order) -> None:
-        s = self.settings
-        waited = 0.0
-        attempt = 0
-        # The wait is bounded by both the tight loop's and reconciliation's budgets.
-        budget = min(s.tight_loop_timeout, s.reconciliation_timeout)
-        budget_name = (
-            "tight-loop timeout"
-            if s.tight_loop_timeout <= s.reconciliation_timeout
-            else "reconciliation timeout"
-        )
-        problems = self._updates.reconcile(venue)
-        while problems:
-            delay = s.retry_delay_seconds * (2**attempt)
-            if attempt >= s.max_retry_attempts or waited + delay > budget:
-                why = budget_name if attempt < s.max_retry_attempts else f"{attempt} retries"
-                err = ReconciliationError(
-                    f"books and venue {venue!r} still disagree after {why} "
-                    f"({waited:g}s waited) for order {order.id}: {'; '.join(problems)}",
-                    venue=venue,
-                    order_id=order.id,
-                )
-                self.failed = err
-                self._log.error(
-                    "reconciliation_failed",
-                    code=err.code,
-                    venue=venue,
-                    order_id=order.id,
-                    attempts=attempt,
-                    waited=waited,
-                    problems=problems,
-                )
-                raise err
-            self._log.warning(
-                "reconciliation_mismatch",
-                venue=venue,
-                order_id=order.id,
-                attempt=attempt + 1,
-                retry_in=delay,
-                problems=problems,
-            )
-            self._clock.sleep(delay)
-            waited += delay
-            attempt += 1
-            self.retries += 1
-            problems = self._updates.reconcile(venue)
-        self._log.info("reconciliation_recovered", venue=venue, order_id=order.id, attempts=attempt)
 
     # -- bars -------------------------------------------------------------------
     def process_bar(self, bar: int, final: bool = False) -> None:
@@ -371,9 +359,10 @@ class ExecutionManager(BlockExecution, TradeOperations):
         return [o.to_record() for o in self.orders]
 
     def health(self) -> Health:
-        if self.failed is not None:
+        state = self.exec_health.state
+        if self.failed is not None or state == "failed":
             status = "unhealthy"
-        elif self.retries:
+        elif self.retries or state == "degraded":
             status = "degraded"
         else:
             status = "healthy"
@@ -384,4 +373,5 @@ class ExecutionManager(BlockExecution, TradeOperations):
             blocks=len(self.blocks),
             rolled_back=sum(1 for b in self.blocks if b.status == "rolled_back"),
             failed=None if self.failed is None else str(self.failed),
+            execution=self.exec_health.snapshot(),
         )

@@ -21,7 +21,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.indicators import NO_INDICATORS, Indicator, indicator_warmup, seal_indicators
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.strategy import Strategy
-from isoloop.model.events import BarEvent
+from isoloop.model.events import BarEvent, ErrorEvent, locate_failure
 
 __all__ = ["BacktestEngine", "RunOutput"]
 
@@ -59,6 +59,7 @@ class BacktestEngine:
         log: Any,
         bus: EventBus | None = None,
         finalize_trades: bool = True,
+        config: object = None,
     ) -> None:
         self._clock = clock
         self._strategy = strategy
@@ -68,6 +69,8 @@ class BacktestEngine:
         self._log = log
         self._bus = bus
         self._finalize = finalize_trades
+        # `observability.bar_events` of the run config (a run value: any blueprint gets it).
+        self._bar_events = bool(getattr(getattr(config, "observability", None), "bar_events", 0))
         self.state = "created"
         self.output: RunOutput | None = None
 
@@ -106,9 +109,18 @@ class BacktestEngine:
                 execution.finish()
         except Exception as exc:
             self.state = "failed"
-            self._log.error(
-                "backtest_failed", error=str(exc), bar=clock.bar, code=getattr(exc, "code", None)
+            # Which of the run's components raised it, read off the traceback's frames.
+            own = (
+                ("strategy", strategy),
+                ("execution", execution),
+                ("positions", self._positions),
+                ("position_updates", self._updates),
+                ("clock", clock),
+                ("engine", self),
             )
+            where, operation = locate_failure(exc, own, default="engine")
+            event = ErrorEvent.of(exc, component=where, operation=operation)
+            self._log.error("backtest_failed", error=str(exc), bar=clock.bar, **event.fields())
             raise
         out = RunOutput(
             index=clock.market.index,
@@ -142,7 +154,8 @@ class BacktestEngine:
         bus = self._bus
         publish = bus.publish if bus is not None and bus.wants(BarEvent) else None
         times = clock.market.time_ns
-        if publish is None and len(lists) == 2:
+        debug = self._log.debug if self._bar_events else None
+        if publish is None and debug is None and len(lists) == 2:
             # The common case, kept minimal: most bars have no working order.
             blocks, working = lists
             for i in range(start, n):
@@ -173,6 +186,9 @@ class BacktestEngine:
                 c = b[2][i]
                 if c <= b[0] or c >= b[1]:
                     return i
+            if debug is not None:
+                queued = sum(len(w) for w in lists)
+                debug("bar", bar=i, time_ns=int(times[i]), equity=books.equity(i), working=queued)
             if publish is not None:
                 publish(BarEvent(i, times[i]))
             on_bar(i)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from isoloop.backtest.failure import (
     STATUS_OK,
+    Caught,
     error_event_of,
     failed_manifest,
     locate_errors,
@@ -29,7 +30,6 @@ from isoloop.data.gaps import gap_warnings
 from isoloop.engine.roles import BACKTEST_ROLES
 from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
-from isoloop.model.events import ErrorEvent
 from isoloop.model.modes import ExecutionMode
 from isoloop.results.digest import order_list_hash, run_digest
 from isoloop.results.metrics import compute_stats
@@ -49,6 +49,7 @@ from isoloop.results.rundir import (
 from isoloop.results.trades import trades_table
 from isoloop.scope import ScopeCoordinator, SharedServices
 from isoloop.scope.blueprint import Blueprint, find_blueprint
+from isoloop.scope.coordinator import DEFAULT_POOL_SIZE
 from isoloop.scope.guards import check_class_state, class_state
 
 __all__ = [
@@ -238,13 +239,15 @@ class BacktestCoordinator:
         sink = log_sink
         if sink is None and staging is not None:
             sink = JsonlFileSink(staging / "events.jsonl")
-        caught: list[ErrorEvent] = []
+        caught: Caught = []
+        ran = False
         try:
             try:
                 result = self._execute(scopes, cfg, rid, sink, prints, caught)
             except ConfigError as exc:
                 # Strategy parameters are checked when the strategy is built: name the file.
                 raise with_config_source(exc, config) from None
+            ran = True  # a failure from here on is in writing the folder: nothing to keep
             if staging is not None and final is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
@@ -269,54 +272,30 @@ class BacktestCoordinator:
                 result = _with_run_dir(result, final)
             return result
         except BaseException as exc:
-            evidence = publishes_evidence(exc) and (caught or sink is not None)
-            event = error_event_of(exc, caught) if evidence else None
-            if event is not None and sink is not None:
-                log_error_event(sink, rid, event)
+            failed = error_event_of(exc, caught) if publishes_evidence(exc) and not ran else None
+            event = None if failed is None else failed[0]
+            if failed is not None and sink is not None:
+                log_error_event(sink, rid, failed[1], failed[0])
             if staging is not None:
                 if sink is not None and log_sink is None:
                     sink.close()
-                if event is not None and final is not None and not result_ready(staging):
-                    self._publish_failed(exc, event, staging, final, cfg, chash, scopes, prints)
+                if event is not None and final is not None:
+                    manifest = failed_manifest(
+                        cfg,
+                        run_id=rid,
+                        config_hash=chash,
+                        fingerprints=prints,
+                        market_data=scopes.shared.market_data,
+                        mode=self.mode,
+                        error=event,
+                    )
+                    publish_failed_run(exc, staging, final, manifest)
                 else:
                     discard_staging(staging)
             raise
         finally:
             if own:
                 scopes.close()
-
-    def _publish_failed(
-        self,
-        exc: BaseException,
-        event: ErrorEvent,
-        staging: Path,
-        final: Path,
-        cfg: RunConfig,
-        chash: str,
-        scopes: ScopeCoordinator,
-        prints: dict[str, str],
-    ) -> None:
-        """Publish the failed run's folder and name it in `exc`'s message (the CLI's
-        one `error:` line shows it); if even that fails, the staging folder goes."""
-        manifest = failed_manifest(
-            cfg,
-            run_id=final.name,
-            config_hash=chash,
-            fingerprints=prints,
-            market_data=scopes.shared.market_data,
-            mode=self.mode,
-            error=event,
-        )
-        try:
-            published = publish_failed_run(staging, final, manifest)
-        except Exception as publish_error:
-            discard_staging(staging)
-            exc.add_note(f"the failed run's folder could not be written: {publish_error!r}")
-            return
-        where = f"failed run folder: {published}"
-        if exc.args and isinstance(exc.args[0], str):
-            exc.args = (f"{exc.args[0]} ({where})", *exc.args[1:])
-        exc.add_note(where)
 
     def _execute(
         self,
@@ -325,7 +304,7 @@ class BacktestCoordinator:
         rid: str,
         sink: LogSink | None,
         prints: dict[str, str],
-        caught: list[ErrorEvent],
+        caught: Caught,
     ) -> BacktestResult:
         strategy_cls = self._strategy_class or check_strategy_class(cfg, "config")
         blueprint: Blueprint | str = cfg.container

@@ -3,6 +3,10 @@
 Two checks: every file the manifest lists must still have the SHA-256 it was
 written with (an edited, deleted or replaced artifact is named), and the run,
 re-run from the manifest's config, must give the recorded digest.
+
+A failed run's folder (`"status": "failed"`) has no digest to reproduce, so it
+never verifies (exit code 1): the outcome says so first, then whether its files
+are intact and whether a re-run still fails with the same error code.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pydantic import ValidationError
 from isoloop.backtest.run import config_hash, run_backtest
 from isoloop.config import RunConfig, describe_validation_error
 from isoloop.data import load_market_data
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, InputError
 from isoloop.results.digest import canonical_json, file_sha256
 from isoloop.results.rundir import MANIFEST, is_safe_name, read_manifest
 
@@ -116,6 +120,9 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
             "manifest config was edited after the run (config_hash does not match its config)"
         )
 
+    if manifest.get("status") == "failed":
+        return _failed_run_outcome(cfg, manifest, differences)
+
     recorded_data = manifest.get("data", {})
     _, prints = load_market_data([cfg.data, *cfg.instruments], None)
     for symbol in sorted(set(recorded_data) | set(prints)):
@@ -148,4 +155,35 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
         digest=result.digest,
         expected_digest=expected,
         differences=differences,
+    )
+
+
+def _failed_run_outcome(
+    cfg: RunConfig, manifest: Mapping[str, Any], differences: list[str]
+) -> VerifyOutcome:
+    """A failed run never verifies; say how it failed and how a re-run fares now."""
+    error = manifest.get("error")
+    error = error if isinstance(error, Mapping) else {}
+    code = error.get("code")
+    where = f"{error.get('component')}.{error.get('operation')}"
+    lines = [
+        f"failed run: the run failed ({code or 'no error code'} in {where}); "
+        "a failed run has no digest to reproduce"
+    ]
+    try:
+        result = run_backtest(cfg, report=False)
+    except InputError:
+        raise
+    except Exception as exc:
+        again = getattr(exc, "code", None)
+        if again == code:
+            lines.append(f"re-run fails the same way ({again or type(exc).__name__})")
+        else:
+            lines.append(f"re-run fails differently: {type(exc).__name__}: {exc}")
+        digest = None
+    else:
+        lines.append(f"re-run now completes (digest {result.digest}): run it again to publish")
+        digest = result.digest
+    return VerifyOutcome(
+        ok=False, digest=digest, expected_digest=None, differences=lines + differences
     )

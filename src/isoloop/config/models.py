@@ -27,6 +27,7 @@ __all__ = [
     "ExecutionConfig",
     "FillConfig",
     "FixedCommission",
+    "ObservabilityConfig",
     "PerShareCommission",
     "PercentCommission",
     "RiskConfig",
@@ -242,6 +243,14 @@ class ExecutionConfig(_Model):
     reconciliation_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
+class ObservabilityConfig(_Model):
+    """What a run's events (`events.jsonl`) record beyond the default."""
+
+    # One debug event per bar (`bar`: index, time, equity, working orders); off by
+    # default because a long run's events would grow by a line per bar.
+    bar_events: bool = False
+
+
 class RunConfig(_Model):
     """A backtest run: what to trade, on which data and venue, under which limits."""
 
@@ -258,6 +267,7 @@ class RunConfig(_Model):
     # Close trades still open at the end (at the last bar), so they count in the stats;
     # false leaves them open and out of the trades table (backtesting.py's default).
     finalize_trades: bool = True
+    observability: ObservabilityConfig = ObservabilityConfig()
 
     @model_serializer(mode="wrap")
     def _without_default_finalize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -265,4 +275,6 @@ class RunConfig(_Model):
         data: dict[str, Any] = handler(self)
         if data.get("finalize_trades") is True:
             data.pop("finalize_trades", None)
+        if data.get("observability") == {"bar_events": False}:
+            data.pop("observability", None)
         return data

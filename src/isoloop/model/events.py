@@ -2,24 +2,29 @@
 
 `Fill`, `ExecutionHandshake` and `BarEvent` are NamedTuples: built once or
 twice per order (or per bar), and a frozen dataclass costs several times more
-to construct.
+to construct. `ErrorEvent` is what every error event of a run carries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+import traceback as _traceback
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
 
+from isoloop.errors import Severity
 from isoloop.model.orders import OrderStatus
 
 __all__ = [
     "AccountSnapshot",
     "BarEvent",
+    "ErrorEvent",
     "ExecutionHandshake",
     "Fill",
     "FillEvent",
     "OrderEvent",
     "PositionUpdate",
+    "locate_failure",
 ]
 
 
@@ -92,3 +97,61 @@ class PositionUpdate:
     qty: float
     cash: float
     bar: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """What an error event records, the same in a run's events and a failed manifest.
+
+    `code` is the registered engine code (`EXEC-005`) or None for an error that
+    is not an engine error (a strategy's own exception); such an error still
+    failed its run, so its severity is CRITICAL. `component` is the slot whose
+    code raised it and `operation` the method it was in (see `locate_failure`).
+    """
+
+    code: str | None
+    severity: str
+    component: str
+    operation: str
+    message: str
+    traceback: str
+
+    @classmethod
+    def of(cls, exc: BaseException, *, component: str, operation: str) -> ErrorEvent:
+        severity = getattr(exc, "severity", None)
+        code = getattr(exc, "code", None)
+        return cls(
+            code=code if isinstance(code, str) else None,
+            severity=str(severity) if isinstance(severity, Severity) else Severity.CRITICAL.value,
+            component=component,
+            operation=operation,
+            # An engine error's message starts with its code; any other names its type.
+            message=str(exc) if isinstance(code, str) else f"{type(exc).__name__}: {exc}",
+            traceback="".join(_traceback.format_exception(exc)),
+        )
+
+    def fields(self) -> dict[str, Any]:
+        """The event's keys, for `log.error(event, **fields)` and a manifest's `error`."""
+        return asdict(self)
+
+
+def locate_failure(
+    exc: BaseException, components: Iterable[tuple[str, object]], default: str = "run"
+) -> tuple[str, str]:
+    """`(slot, method)` of the innermost frame of `exc`'s traceback that ran on one of
+    the run's components, or `(default, function)` of the innermost frame.
+
+    Found from the frames after the fact, so the bar loop pays nothing for it.
+    """
+    owners = {id(obj): name for name, obj in components}
+    found: tuple[str, str] | None = None
+    innermost = "unknown"
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        innermost = frame.f_code.co_name
+        owner = owners.get(id(frame.f_locals.get("self")))
+        if owner is not None:
+            found = (owner, frame.f_code.co_name)
+        tb = tb.tb_next
+    return found if found is not None else (default, innermost)

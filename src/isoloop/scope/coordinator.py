@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink, NullSink
 from isoloop.scope.blueprint import Blueprint, load_blueprint
 from isoloop.scope.graph import GraphPool
@@ -18,7 +19,23 @@ from isoloop.scope.run_scope import RunScope
 from isoloop.scope.shared import SharedServices
 from isoloop.scope.timed import TimedCalls
 
-__all__ = ["ScopeCoordinator"]
+__all__ = ["DEFAULT_POOL_SIZE", "MAX_POOL_SIZE", "ScopeCoordinator", "check_pool_size"]
+
+#: Idle provider graphs kept per blueprint for reuse by the next scope (the container pool).
+DEFAULT_POOL_SIZE = 8
+MAX_POOL_SIZE = 1024
+
+
+def check_pool_size(pool_size: object, key: str = "pool_size") -> int:
+    """`pool_size` if it is a whole number in 0..MAX_POOL_SIZE, else a `ConfigError`."""
+    if isinstance(pool_size, bool) or not isinstance(pool_size, int):
+        raise ConfigError(f"{key}: must be a whole number from 0 to {MAX_POOL_SIZE}")
+    if not 0 <= pool_size <= MAX_POOL_SIZE:
+        raise ConfigError(
+            f"{key}: {pool_size} is out of range; use 0 (build every container afresh) "
+            f"to {MAX_POOL_SIZE} (default {DEFAULT_POOL_SIZE})"
+        )
+    return pool_size
 
 
 class ScopeCoordinator:
@@ -32,6 +49,12 @@ class ScopeCoordinator:
     slot's class must play that slot's role, checked before a component is built.
     Without it only the checks every blueprint gets apply (no standard-library
     classes, plain `@config.` fields): the kernel's own stand-in tests run so.
+
+    `pool_size` is how many built-but-idle containers (provider graphs) are kept per
+    blueprint for the next scope to reuse: a scope reuses one instead of building
+    its providers again (cleared between runs, so nothing of a run carries over).
+    Raise it to the number of scopes a process runs at once (threads); 0 builds
+    every container afresh and keeps none.
     """
 
     def __init__(
@@ -40,13 +63,15 @@ class ScopeCoordinator:
         *,
         stop_timeout: float = 5.0,
         roles: SlotRoles | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         self.shared = shared
+        self.pool_size = check_pool_size(pool_size)
         self.stop_timeout = stop_timeout
         self.roles = roles
         self._ids = itertools.count(1)
         self._calls = TimedCalls()
-        self._pool = GraphPool(shared, roles=roles)
+        self._pool = GraphPool(shared, max_idle=self.pool_size, roles=roles)
         self._blueprints: dict[str, Blueprint] = {}
         self._lock = threading.Lock()
 

@@ -10,6 +10,11 @@ Every run — a backtest, a sweep trial, a live container — goes through the
 same `initialize → start → stop → dispose`; a long-lived run passes timeouts
 so that a component that hangs while being built or started is abandoned and
 reported by its slot name instead of blocking its caller.
+
+With a sink that records (not the `NullSink` of a sweep trial), every step is an
+event: `scope_state` on each lifecycle move, `component_initialized`,
+`component_started` and `component_stopped` per slot, and each error event carries
+code, severity, component, operation, message and traceback (`ErrorEvent`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dependency_injector import containers
 
 from isoloop.errors import BlueprintError, ScopeError
 from isoloop.logging import LogSink, RunLogger, make_run_logger
+from isoloop.model.events import ErrorEvent, locate_failure
 from isoloop.scope.blueprint import Blueprint
 from isoloop.scope.graph import GraphPool, ProviderGraph
 from isoloop.scope.lifecycle import ComponentState, Health, check_transition
@@ -70,6 +76,8 @@ class RunScope:
         self._config = config
         self._seed_sequence: np.random.SeedSequence | None = seed_sequence
         self._sink: LogSink | None = sink
+        # Lifecycle events cost a rendered line each: only when the sink keeps them.
+        self._verbose = sink.enabled
         self._own_sink = own_sink
         self._calls = calls
         self._stop_timeout = stop_timeout
@@ -86,7 +94,15 @@ class RunScope:
             raise ScopeError(
                 f"run {self.run_id}: cannot go from {self.state.value} to {target.value}"
             )
+        if self._verbose:
+            self.log.info("scope_state", previous=self.state.value, state=target.value)
         self.state = target
+
+    def _error(self, event: str, exc: BaseException, component: str, operation: str) -> None:
+        """Log error `event` with the error's code, severity, component, operation, trace."""
+        if self._verbose:
+            found = ErrorEvent.of(exc, component=component, operation=operation)
+            self.log.error(event, error=repr(exc), **found.fields())
 
     @property
     def init_order(self) -> tuple[str, ...]:
@@ -136,10 +152,15 @@ class RunScope:
                 self._components = self._resolve_within(graph, timeout)
         except Exception as exc:
             self._move(_S.FAILED)
-            self.log.error("scope_init_failed", error=repr(exc))
+            self._error("scope_init_failed", exc, "scope", "initialize")
             raise
         self._order = tuple(self._components)
         self._slots.update(dict.fromkeys(self._order, _S.INITIALIZED))
+        if self._verbose:
+            for name, component in self._components.items():
+                cls = type(component)
+                where = f"{cls.__module__}:{cls.__qualname__}"
+                self.log.info("component_initialized", slot=name, class_path=where)
         self._move(_S.INITIALIZED)
         return self
 
@@ -209,10 +230,20 @@ class RunScope:
                         raise outcome.error
             self._started.append(name)  # not a local: a concurrent stop() swaps the list
             slots[name] = _STARTED
+            if self._verbose:
+                self.log.info("component_started", slot=name)
         return self
 
     def _start_failed(self, name: str, exc: BaseException, timed_out: bool) -> None:
-        self.log.error("component_start_failed", slot=name, error=repr(exc), timed_out=timed_out)
+        if self._verbose:
+            found = ErrorEvent.of(exc, component=name, operation="start")
+            self.log.error(
+                "component_start_failed",
+                slot=name,
+                error=repr(exc),
+                timed_out=timed_out,
+                **found.fields(),
+            )
         self._slots[name] = _S.FORCED if timed_out else _S.FAILED
         if timed_out:
             self._started.append(name)
@@ -224,7 +255,8 @@ class RunScope:
     def fail(self, exc: BaseException) -> None:
         """Mark the run failed (a component or the coordinator decided it cannot go on)."""
         if self.state not in (_S.FAILED, _S.DISPOSED):
-            self.log.error("run_failed", error=repr(exc))
+            if self._verbose:
+                self._error("run_failed", exc, *locate_failure(exc, self.components()))
             self.state = _S.FAILED
 
     def health(self) -> Health:
@@ -294,7 +326,11 @@ class RunScope:
         if guarded:
             outcomes += self._calls.run(guarded, self._stop_timeout, label=_STOP_LABEL)
         self.stop_outcomes += outcomes
-        return outcomes, self._settle(outcomes)
+        errors = self._settle(outcomes)
+        if self._verbose:
+            for name in reversed(names):
+                self.log.info("component_stopped", slot=name, state=slots[name].value)
+        return outcomes, errors
 
     def _settle(self, outcomes: list[CallOutcome]) -> list[Exception]:
         errors: list[Exception] = []
@@ -308,7 +344,7 @@ class RunScope:
             if not isinstance(err, Exception):  # KeyboardInterrupt etc. from a stop()
                 err = RuntimeError(repr(err))
             err.add_note(f"while stopping slot {outcome.name!r} of run {self.run_id}")
-            self.log.error("component_stop_failed", slot=outcome.name, error=repr(err))
+            self._error("component_stop_failed", err, outcome.name, "stop")
             errors.append(err)
         return errors
 

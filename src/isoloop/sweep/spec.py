@@ -91,3 +91,5 @@ class TrialResult:
     recycle_reason: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    # The stack trace of an "error" trial (its `error` stays the one-line summary).
+    traceback: str | None = None

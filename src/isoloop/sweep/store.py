@@ -8,9 +8,10 @@ mixed in.
 
 Resume policy: every recorded row is final. Executors record a row only once a
 trial is over: "ok"; "error" (the trial function raised — rerunning gives the
-same answer); "timeout" (timeouts are not retried); "crashed" (its worker died
-on every one of `1 + retries` attempts); "memory" (the trial ran out of memory —
-rerunning gives the same answer). So `completed_ids()` returns all ids
+same answer; `error` is its one-line summary, `traceback` its stack trace);
+"timeout" (timeouts are not retried); "crashed" (its worker died on every one
+of `1 + retries` attempts); "memory" (the trial ran out of memory — rerunning
+gives the same answer). So `completed_ids()` returns all ids
 with a row, and a resumed sweep reruns only ids without one. To rerun failed
 trials after fixing their cause, pass `retry_failed=True`: then only "ok" rows
 count as done and the failed rows are overwritten.
@@ -51,6 +52,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "extra",
     "started_at",
     "finished_at",
+    "traceback",
 )
 
 _STATUSES = ", ".join(f"'{status}'" for status in TRIAL_STATUSES)
@@ -77,7 +79,8 @@ CREATE TABLE IF NOT EXISTS trials (
     recycle_reason TEXT,
     extra TEXT NOT NULL,
     started_at TEXT,
-    finished_at TEXT
+    finished_at TEXT,
+    traceback TEXT
 );
 """
 
@@ -131,6 +134,8 @@ class SweepStore:
         for key in STATS_KEYS:
             if key not in have:
                 self._db.execute(f"ALTER TABLE trials ADD COLUMN {key} REAL")
+        if "traceback" not in have:  # a store from before failed trials kept their trace
+            self._db.execute("ALTER TABLE trials ADD COLUMN traceback TEXT")
         row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'trials'").fetchone()
         if row is None or all(f"'{status}'" in row[0] for status in TRIAL_STATUSES):
             return
@@ -192,6 +197,7 @@ class SweepStore:
             json.dumps(dict(result.extra), sort_keys=True, default=str),
             _iso(result.started_at),
             _iso(result.finished_at),
+            result.traceback,
         )
         placeholders = ", ".join("?" for _ in TRIAL_COLUMNS)
         self._db.execute(

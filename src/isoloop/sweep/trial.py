@@ -20,6 +20,7 @@ from isoloop.backtest.run import BacktestCoordinator, BacktestResult
 from isoloop.config import RunConfig, apply_overrides
 from isoloop.config.classpath import user_module_folder
 from isoloop.data import MarketData
+from isoloop.model.modes import ExecutionMode
 from isoloop.scope import SharedServices
 from isoloop.sweep.config import DATA_SOURCE_KEY
 from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
@@ -27,7 +28,13 @@ from isoloop.sweep.loading import params_config, trial_overrides
 from isoloop.sweep.objective import Objective, evaluate_functions
 from isoloop.sweep.spec import TrialOutput, TrialSpec
 
-__all__ = ["BacktestTrial", "TrialBase", "backtest_params"]
+__all__ = ["BacktestTrial", "TrialBase", "backtest_params", "sweep_mode"]
+
+
+def sweep_mode(method: str) -> ExecutionMode:
+    """A sweep's execution mode: an optuna study optimizes (each batch depends on the
+    results before it); a grid or random search runs independent backtests in parallel."""
+    return ExecutionMode.OPTIMIZATION if method == "optuna" else ExecutionMode.BACKTEST_PARALLEL
 
 
 @dataclass(frozen=True, slots=True)

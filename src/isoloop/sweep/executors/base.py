@@ -14,8 +14,9 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeAlias, runtime_checkable
@@ -348,9 +349,10 @@ def execute_trial(
     except MemoryError as exc:
         out_of_memory = _first_line(exc)  # leaving the block frees the trial's frames
     except (Exception, SystemExit) as exc:
-        return failed_result(
+        failed = failed_result(
             spec, "error", worker_name(), _first_line(exc), started, current_rss_mb()
         )
+        return replace(failed, traceback="".join(traceback.format_exception(exc)))
     if out_of_memory is not None:
         return memory_result(
             spec, worker_name(), out_of_memory, memory_mb, started, current_rss_mb()

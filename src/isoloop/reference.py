@@ -33,9 +33,7 @@ __all__ = ["BLUEPRINT_KEYS", "CONFIG_KINDS", "SLOT_KEYS", "ConfigKind", "render_
 
 # `blueprint show` resolves a `@config.strategy.class` slot the same way: with the base
 # class every strategy derives from (no config at hand here).
-_STRATEGY_STAND_IN = SimpleNamespace(
-    strategy=SimpleNamespace(class_path="isoloop.engine.strategy:Strategy")
-)
+_STRATEGY_STAND_IN = "isoloop.engine.strategy:Strategy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +211,8 @@ def _kind_of(blueprint: Blueprint) -> tuple[str, SlotRoles]:
 
 def _blueprint_section(path: Path) -> list[str]:
     bp = load_blueprint(path)
-    graph = describe_blueprint(bp, _STRATEGY_STAND_IN)
+    stand_in = SimpleNamespace(strategy=SimpleNamespace(class_path=_STRATEGY_STAND_IN))
+    graph = describe_blueprint(bp, stand_in)
     runs_in, roles = _kind_of(bp)
     specs = {spec.name: spec for spec in bp.slots}
     rows = []

@@ -147,7 +147,7 @@ def _config_sections() -> list[str]:
                 for other, other_tree in zip(CONFIG_KINDS, trees, strict=True)
                 if other is not kind and model in other_tree
             ]
-            where += "; " + "; ".join(elsewhere) + "." if elsewhere else "."
+            where += ("; " + "; ".join(elsewhere) + ".") if elsewhere else "."
             out.append(render_model(model, where))
     return out
 

@@ -15,6 +15,7 @@ from isoloop.cli import main
 from isoloop.errors import ConfigError
 from isoloop.live import FeedBar, HookEvent, LiveTradingManager
 from isoloop.live.config import load_live_config
+from isoloop.live.control.cli import live_command
 from isoloop.live.control.client import ControlClient
 from isoloop.live.state_view import execution_mode
 from support.live_helpers import live_config, publish, rows, state_of, strategy, wait_for
@@ -47,8 +48,11 @@ def test_global_pause_and_resume_reach_every_strategy(
         publish(m, range(10))
         base = ["--url", m.api.url, "--token-file", str(token_file)]
         m.stop_strategy("c")
-        # CLI: `pause` without a NAME pauses every strategy.
-        assert main(["live", "pause", *base]) == 0
+        # CLI: `pause --all` pauses every strategy (`live_command` is what `isoloop live`
+        # calls; `every` is its `--all`), bare `pause` still wants a NAME.
+        assert main(["live", "pause", *base]) == 2
+        assert "or --all for every strategy" in capsys.readouterr().err
+        assert live_command("pause", url=m.api.url, token_file=token_file, every=True) == 0
         answer = json.loads(capsys.readouterr().out)
         assert answer == {"scope": "global", "action": "pause", "strategies": ["a", "b", "c"]}
         _push(m, range(10, 20))

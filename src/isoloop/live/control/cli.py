@@ -2,8 +2,8 @@
 
 The first argument picks the mode: one of `status`, `pause`, `resume`, `stop`,
 `start`, `kill` is a client action; anything else is a config file to run (a
-config file literally named like an action is given as `./status`). Like
-`kill`, `pause` and `resume` without a NAME act on every strategy at once.
+config file literally named like an action is given as `./status`).
+`pause --all` and `resume --all` act on every strategy at once.
 """
 
 from __future__ import annotations
@@ -46,7 +46,10 @@ def live_command(
     token_file: Path | None = None,
     state: str = "HALTED",
     reason: str | None = None,
+    every: bool = False,
 ) -> int:
+    if every and (target not in ("pause", "resume") or name is not None):
+        raise ConfigError("--all: only `isoloop live pause --all` and `resume --all` take it")
     if target in ACTIONS:
         return client_action(
             target,
@@ -56,6 +59,7 @@ def live_command(
             state=state,
             reason=reason,
             as_json=as_json,
+            every=every,
         )
     if name is not None:
         raise ConfigError(
@@ -184,9 +188,14 @@ def client_action(
     state: str,
     reason: str | None,
     as_json: bool,
+    every: bool = False,
 ) -> int:
     if action == "kill" and state not in ("ACTIVE", "HALTED", "REDUCING"):
         raise ConfigError(f"--state: must be ACTIVE, HALTED or REDUCING, got {state!r}")
+    if action in ("pause", "resume") and name is None and not every:
+        raise ConfigError(
+            f"`isoloop live {action} NAME`: give the strategy name (or --all for every strategy)"
+        )
     if action in ("stop", "start") and name is None:
         raise ConfigError(f"`isoloop live {action} NAME`: give the strategy name")
     if url:

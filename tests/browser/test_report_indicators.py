@@ -153,13 +153,16 @@ def test_the_report_of_a_run_folder_draws_each_indicator_by_name(
     for name in ("sma(C,10)", "sma(C,30)", "env[low]", "env[high]", "momentum(C,14)"):
         assert name in legend, (name, legend)
     assert "sma(C,5)" not in legend  # declared with plot=False
-    # Price-like lines share the price chart; the oscillator gets its own titled panel.
+    # Price-like lines share the price chart; the oscillator gets its own titled panel
+    # between the price's volume and the trades' returns.
     assert [t for t in titles if t] == [
         "Price and trades",
+        "Volume",
         "momentum(C,14)",
+        "Trade return [%] (marker size: |P&amp;L|)",
         "Equity",
         "Drawdown [%]",
     ]
-    assert len(re.findall(r'class="subplot x\d*y\d*"', page.dom)) == 4
+    assert len(re.findall(r'class="subplot x\d*y\d*"', page.dom)) == 6
     assert page.dom.count('class="point"') >= len(goog_output.trades)  # trade markers still there
     assert shot.stat().st_size > 20_000

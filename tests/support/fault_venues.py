@@ -4,7 +4,8 @@
 registered engine error (`fault_code`) on submissions number `fail_from` ..
 `fail_from + fail_times - 1` (1-based), and can model time on the run's clock:
 `latency` seconds before answering a submission, `account_latency` seconds on
-each of the first `slow_reads` account reads. Nothing here is faster or slower
+each of the first `slow_reads` account reads. `FaultySimVenue` also answers its
+first `reject_times` submissions REJECTED (a leg of a block that fails). Nothing here is faster or slower
 in wall-clock time in a backtest: the clock is simulated.
 """
 
@@ -69,14 +70,20 @@ class FaultySimVenue(SimulatedVenue):
         latency: float = 0.0,
         account_latency: float = 0.0,
         slow_reads: int = 0,
+        reject_times: int = 0,
+        name: str | None = None,
     ) -> None:
-        super().__init__(settings, clock, log)
+        super().__init__(settings, clock, log, name=name)
         self.faults = _Faults(
             clock, fault_code, fail_from, fail_times, latency, account_latency, slow_reads
         )
+        self.reject_times = reject_times
 
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
         self.faults.on_submit(order)
+        if self.reject_times > 0:
+            self.reject_times -= 1
+            return self._reject(order, "injected rejection")
         return super().submit(order, front)
 
     def reported_cash(self) -> float:

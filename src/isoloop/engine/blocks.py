@@ -3,6 +3,10 @@
 Every leg passes the pre-trade checks when the block is submitted (one denial
 denies the block); at the next bar the legs execute in sequence, and when a leg
 fails the legs already filled are unwound with opposite market orders.
+A rollback is a HIGH error: the block is retried with fresh legs (new order
+ids, the same symbols, sides, sizes and venues) after `retry_delay_seconds ·
+2^attempt` of the run's clock, up to `max_retry_attempts` times and within
+`tight_loop_timeout`; then the rollback escalates and the run fails.
 Mixed into `ExecutionManager`, which provides the tight loop these use.
 """
 
@@ -11,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from isoloop.config.models import ExecutionConfig
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.exec_health import ExecutionHealth
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.venue_manager import VenueInterfaceManager
-from isoloop.errors import AtomicGroupError
+from isoloop.errors import AtomicGroupError, EngineError
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus, Side
 
@@ -32,6 +39,8 @@ class InstructionBlock:
     status: str = "pending"  # pending | filled | rolled_back | denied
     unwinds: list[Order] = field(default_factory=list)
     error: AtomicGroupError | None = None
+    # Legs of earlier attempts that were rolled back (`legs` holds the last attempt's).
+    retried_legs: list[Order] = field(default_factory=list)
 
 
 class BlockExecution:
@@ -44,10 +53,16 @@ class BlockExecution:
     _risk: RiskManager
     _venues: VenueInterfaceManager
     _log: Any
+    settings: ExecutionConfig
+    exec_health: ExecutionHealth
+    retries: int
+
+    _clock: SimulatedClock
 
     if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
-
         def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
+
+        def _escalate(self, err: EngineError, **context: Any) -> EngineError: ...
 
         def _deny(self, order: Order, reason: str) -> None: ...
 
@@ -80,6 +95,42 @@ class BlockExecution:
         return block
 
     def _run_block(self, block: InstructionBlock, bar: int) -> None:
+        s = self.settings
+        started = self._clock.now()
+        attempt = 0
+        while not self._try_block(block, bar):
+            err = block.error
+            assert err is not None
+            delay = s.retry_delay_seconds * (2**attempt)
+            waited = self._clock.now() - started
+            if attempt >= s.max_retry_attempts or waited + delay > s.tight_loop_timeout:
+                raise self._escalate(err, block=block.id, attempts=attempt)
+            self.exec_health.record(err, self._clock.now(), "retried")
+            self._log.warning(
+                "block_retry", code=err.code, block=block.id, attempt=attempt + 1, retry_in=delay
+            )
+            self._clock.sleep(delay)
+            attempt += 1
+            self.retries += 1
+            block.retried_legs.extend(block.legs)
+            block.legs = [self._fresh_leg(leg) for leg in block.legs]
+        block.status = "filled"
+
+    def _fresh_leg(self, leg: Order) -> Order:
+        """The same leg as a new order (the block's pre-trade checks already passed)."""
+        again = self.new_order(
+            leg.symbol,
+            leg.side,
+            leg.size,
+            venue=leg.venue,
+            position_type=leg.position_type,
+            tag=leg.tag,
+        )
+        self.orders.append(again)
+        again.transition(_VALIDATED)
+        return again
+
+    def _try_block(self, block: InstructionBlock, bar: int) -> bool:
         done: list[Order] = []
         for n, leg in enumerate(block.legs):
             venue = self._venues.find(leg.venue)
@@ -93,8 +144,8 @@ class BlockExecution:
                 done.append(leg)
                 continue
             self._rollback(block, done, leg, n, bar)
-            return
-        block.status = "filled"
+            return False
+        return True
 
     def _rollback(
         self, block: InstructionBlock, done: list[Order], failed: Order, n: int, bar: int

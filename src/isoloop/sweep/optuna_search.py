@@ -20,7 +20,7 @@ from isoloop.sweep.constraint import Constraint
 from isoloop.sweep.search import Params
 from isoloop.sweep.space import SearchSpace
 
-__all__ = ["Direction", "OptunaSearch", "Sampler"]
+__all__ = ["Direction", "OptunaSearch", "Sampler", "optuna_distributions"]
 
 Sampler = Literal["tpe", "random", "cmaes", "nsga2"]
 Direction = Literal["maximize", "minimize"]
@@ -31,6 +31,30 @@ def _trial_state() -> Any:
     from optuna.trial import TrialState
 
     return TrialState
+
+
+def optuna_distributions(space: SearchSpace) -> dict[str, Any]:
+    """Each dimension's Optuna distribution: a stepped range is numeric, the rest categorical.
+
+    Shared with `optuna_storage`, so a persisted study's trials carry the very
+    distributions the in-memory study asked them with.
+    """
+    from optuna import distributions as dists
+
+    found: dict[str, Any] = {}
+    for dim in space.dimensions:
+        if dim.kind == "range" and dim.step is not None and len(dim) > 1:
+            if dim.is_int_range:
+                found[dim.key] = dists.IntDistribution(
+                    int(dim.values[0]), int(dim.values[-1]), step=int(dim.step)
+                )
+            else:
+                found[dim.key] = dists.FloatDistribution(
+                    float(dim.values[0]), float(dim.values[-1]), step=float(dim.step)
+                )
+        else:
+            found[dim.key] = dists.CategoricalDistribution(dim.values)
+    return found
 
 
 @dataclass(slots=True)
@@ -95,19 +119,7 @@ class OptunaSearch:
             self._study = optuna.create_study(directions=directions, sampler=sampler)
         else:
             self._study = optuna.create_study(direction=directions[0], sampler=sampler)
-        dists = optuna.distributions
-        for dim in self.space.dimensions:
-            if dim.kind == "range" and dim.step is not None and len(dim) > 1:
-                if dim.is_int_range:
-                    self._distributions[dim.key] = dists.IntDistribution(
-                        int(dim.values[0]), int(dim.values[-1]), step=int(dim.step)
-                    )
-                else:
-                    self._distributions[dim.key] = dists.FloatDistribution(
-                        float(dim.values[0]), float(dim.values[-1]), step=float(dim.step)
-                    )
-            else:
-                self._distributions[dim.key] = dists.CategoricalDistribution(dim.values)
+        self._distributions = optuna_distributions(self.space)
 
     def total(self) -> int:
         return self.n_trials

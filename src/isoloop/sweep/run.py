@@ -18,6 +18,7 @@ from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
 from isoloop.sweep.driver import BestTrial, ProgressFn
 from isoloop.sweep.executors import Executor, make_executor
 from isoloop.sweep.loading import LoadedSweep, load_sweep
+from isoloop.sweep.optuna_storage import save_optuna_study
 from isoloop.sweep.result import SweepResult
 from isoloop.sweep.trial import backtest_params
 from isoloop.sweep.walkforward import run_walk_forward
@@ -68,6 +69,10 @@ def run_sweep(
     finally:
         if own:
             ex.close()
+    if cfg.search.method == "optuna" and store is not None:
+        # For optuna.load_study / optuna-dashboard; the store stays the source of truth.
+        study = sweep_id(loaded, outcome.sweep_key)
+        save_optuna_study(store, study, cfg.search_space(), outcome.objectives)
     best = outcome.best
     return SweepResult(
         sweep_id=sweep_id(loaded, outcome.sweep_key),

@@ -103,6 +103,11 @@ class RunContainer:
         self._pending: deque[FeedBar] = deque()
         self._scope: RunScope | None = None
         self._engine: LiveEngine | None = None
+        # The scope's execution manager while it runs; its health (state, error count and
+        # rate, processing time, last errors) is kept as plain data after teardown, so a
+        # failed container still shows why.
+        self._execution: Any = None
+        self.execution_health: dict[str, Any] | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._paused = False
@@ -209,6 +214,8 @@ class RunContainer:
         # The manager's kill switch (a durable operator trip included) reaches the risk
         # manager before any module starts: not even the strategy's init can slip an order.
         self._engine = engine
+        if "execution" in scope.slot_states:
+            self._execution = scope.get("execution")
         kill = self._kill
         if kill != "ACTIVE":
             engine.risk.trip(kill, "kill switch carried over from the manager", by="manager")
@@ -351,6 +358,8 @@ class RunContainer:
             else:
                 self.log.info("module_stopped", module=outcome.name)
         self.stop_order = [outcome.name for outcome in scope.stop_outcomes]
+        self._snapshot_execution()
+        self._execution = None
         self._engine = None
         self._scope = None
         scope.dispose()
@@ -369,6 +378,16 @@ class RunContainer:
     def modules(self) -> dict[str, str]:
         """Each module's lifecycle state (`initialized`, `started`, `stopped`, `forced`, ...)."""
         return {slot: state.value for slot, state in dict(self._slots).items()}
+
+    def _snapshot_execution(self) -> dict[str, Any] | None:
+        execution = self._execution
+        report = getattr(execution, "health", None)
+        if report is not None:
+            with contextlib.suppress(Exception):  # a component mid-teardown keeps the last one
+                snap = report().detail.get("execution")
+                if isinstance(snap, dict):
+                    self.execution_health = snap
+        return self.execution_health
 
     def get_state(self) -> dict[str, Any]:
         scope = self._scope
@@ -398,6 +417,7 @@ class RunContainer:
             "last_bar": self.last_bar,
             "kill_switch": self.kill_state,
             "health": health,
+            "execution": self._snapshot_execution(),
             "error": self.error,
             "forced": self.forced,
             "feed": {

@@ -91,6 +91,11 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
+def _blank(value: object) -> object:
+    """Nothing shown for a value the run did not record (a failed run's bar count)."""
+    return "" if value is None else value
+
+
 def _when(stamp: pd.Timestamp) -> str:
     """A date alone for a midnight stamp (daily bars), else the full ISO time."""
     return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
@@ -141,9 +146,9 @@ def params_table(strategy: str | None, params: Mapping[str, Any]) -> str:
 def data_table(data: Mapping[str, Mapping[str, Any]]) -> str:
     """Per symbol: bars, source and the data fingerprint the run's digest covers."""
     rows = "".join(
-        f'<tr><td>{_e(sym)}</td><td class="v">{_e(data[sym].get("bars", ""))}</td>'
-        f"<td>{_e(data[sym].get('source') or '')}</td>"
-        f"<td><code>{_e(data[sym].get('fingerprint', ''))}</code></td></tr>"
+        f'<tr><td>{_e(sym)}</td><td class="v">{_e(_blank(data[sym].get("bars")))}</td>'
+        f"<td>{_e(_blank(data[sym].get('source')))}</td>"
+        f"<td><code>{_e(_blank(data[sym].get('fingerprint')))}</code></td></tr>"
         for sym in sorted(data)
     )
     head = "<tr><th>symbol</th><th>bars</th><th>source</th><th>fingerprint (SHA-256)</th></tr>"
@@ -231,6 +236,12 @@ def error_box(error: Mapping[str, Any]) -> str:
     )
 
 
+def _details(event: Mapping[str, Any], skip: set[str]) -> str:
+    """The event's other keys as JSON, cut at 400 characters (the error box has the trace)."""
+    text = json.dumps({k: event[k] for k in sorted(event) if k not in skip}, default=str)
+    return text if len(text) <= 400 else text[:399] + "…"
+
+
 def events_table(events: Sequence[Mapping[str, Any]], total: int) -> str:
     """The last events of the run's log (time, level, event, the rest as JSON)."""
     if not events:
@@ -238,9 +249,7 @@ def events_table(events: Sequence[Mapping[str, Any]], total: int) -> str:
     skip = {"timestamp", "level", "event", "run_id", "container_id", "blueprint", "config"}
     rows = "".join(
         f"<tr><td>{_e(e.get('timestamp', ''))}</td><td>{_e(e.get('level', ''))}</td>"
-        f"<td>{_e(e.get('event', ''))}</td><td><code>"
-        f"{_e(json.dumps({k: e[k] for k in sorted(e) if k not in skip}, default=str))}"
-        "</code></td></tr>"
+        f"<td>{_e(e.get('event', ''))}</td><td><code>{_e(_details(e, skip))}</code></td></tr>"
         for e in events
     )
     shown = f"the last {len(events):,} of {total:,}" if total > len(events) else f"all {total:,}"

@@ -130,7 +130,7 @@ class RiskManager:
         }
         self.audit_log.append(entry)
         self.state = state
-        self._log.warning("kill_switch", code="EXEC-008", **entry)
+        self._log.warning("kill_switch", code="RISK-001", **entry)
 
     def reset(self, reason: str | None = None, by: str = "operator") -> None:
         self.trip("ACTIVE", KillSwitchReason.RESET, by, note=reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -40,7 +41,7 @@ _FLAGS = (
 def _chromium(url: str, *, screenshot: Path | None = None) -> tuple[str, list[str]]:
     """The DOM after the page's scripts ran (or a screenshot), and its console errors."""
     with tempfile.TemporaryDirectory(prefix="isoloop-chromium-") as profile:
-        cmd = [str(CHROMIUM), *_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1250"]
+        cmd = [str(CHROMIUM), *_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1650"]
         cmd.append(f"--screenshot={screenshot}" if screenshot is not None else "--dump-dom")
         done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -66,9 +67,10 @@ def test_live_page_shows_each_strategy_from_a_running_manager(
     flaky = strategy(
         "flaky", "support.live_strategies:RaiseEveryTenth", {"fast": 5, "slow": 20, "from_bar": 250}
     )
+    slow = strategy("slow", params={"fast": 10, "slow": 40})
     cfg = live_config(
         tmp_path,
-        [strategy("fast"), strategy("slow", params={"fast": 10, "slow": 40}), flaky],
+        [strategy("fast", "support.live_page_strategies:SmaWithRestingBid"), slow, flaky],
         bars=300,
         api={"enabled": True, "port": 0, "token_env": "H3_PAGE_TOKEN"},
     )
@@ -101,7 +103,7 @@ def test_live_page_shows_each_strategy_from_a_running_manager(
         wait_for(lambda: state_of(m, "flaky")["state"] == "failed", what="flaky to give up")
     assert errors == [], errors
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    if DOCS_SHOT.parent.is_dir():
+    if os.environ.get("ISOLOOP_UPDATE_DOCS_SCREENSHOTS") == "1":  # refresh docs/img on demand
         shutil.copyfile(shot, DOCS_SHOT)
 
     assert 'class="badge ok">live<' in dom
@@ -125,6 +127,12 @@ def test_live_page_shows_each_strategy_from_a_running_manager(
         for pos_key, qty in stored["positions"].items():
             if qty:
                 assert f"<td>{pos_key}</td>" in card
+    # The resting bid of `fast` is its one open order, as the store holds it.
+    working = [o for o in rows(tmp_path, "fast")["orders"] if o["status"] == "ACCEPTED"]
+    assert len(working) == 1 and working[0]["limit"] is not None
+    orders = _card(dom, "fast").split('class="panel panel-orders"')[1].split("</section>")[0]
+    assert f"<td>{working[0]['id']}</td>" in orders and "LIMIT" in orders
+    assert "no working order" in _card(dom, "slow")
     assert "kill switch HALTED" in _card(dom, "slow")
     assert "kill switch ACTIVE" in _card(dom, "fast")
     flaky_card = _card(dom, "flaky")

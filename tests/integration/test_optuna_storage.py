@@ -151,3 +151,25 @@ def test_a_resumed_sweep_continues_the_same_study_without_duplicates(tmp_path: P
     assert [t.values for t in rebuilt if t.number != changed] == [
         t.values for t in after if t.number != changed
     ]
+
+
+def test_a_multi_objective_study_keeps_each_objective_and_the_same_front(tmp_path: Path) -> None:
+    store = tmp_path / "m.sqlite"
+    cfg = _config(store, trials=8, sampler="nsga2")
+    del cfg["objective"]
+    cfg["objectives"] = [
+        {"metric": "sharpe_ratio", "direction": "maximize"},
+        {"metric": "trades", "direction": "minimize"},
+    ]
+    result = run_sweep(cfg)
+    study = _open(store, result.sweep_id)
+    direction = optuna.study.StudyDirection
+    assert study.directions == [direction.MAXIMIZE, direction.MINIMIZE]
+    assert study.metric_names == ["sharpe_ratio", "trades"]
+    by_number = {t.number: t for t in study.trials}
+    for trial_id, row in result.trials.set_index("trial_id").iterrows():
+        if row["status"] == "ok" and math.isfinite(row["sharpe_ratio"]):
+            assert by_number[trial_id].values == [row["sharpe_ratio"], row["trades"]]
+    # Optuna's own Pareto front of the study is the sweep's front.
+    front = {t.number for t in study.best_trials}
+    assert front and front == {p.trial_id for p in result.pareto_trials}

@@ -5,7 +5,9 @@ registered engine error (`fault_code`) on submissions number `fail_from` ..
 `fail_from + fail_times - 1` (1-based), and can model time on the run's clock:
 `latency` seconds before answering a submission, `account_latency` seconds on
 each of the first `slow_reads` account reads. `FaultySimVenue` also answers its
-first `reject_times` submissions REJECTED (a leg of a block that fails). Nothing here is faster or slower
+first `reject_times` submissions REJECTED (a leg of a block that fails), and with
+`corrupt` answers wrongly: `order_id` (a submission's answer names another order),
+`price` (fills at a negative price) or `overfill` (fills twice the order's units). Nothing here is faster or slower
 in wall-clock time in a backtest: the clock is simulated.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from isoloop.config.models import VenueConfig
 from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.venue import HandshakeSink
 from isoloop.errors import EngineError
 from isoloop.live.slots.paper import PaperVenue
 from isoloop.model.events import ExecutionHandshake
@@ -72,19 +75,37 @@ class FaultySimVenue(SimulatedVenue):
         slow_reads: int = 0,
         reject_times: int = 0,
         name: str | None = None,
+        corrupt: str | None = None,
     ) -> None:
         super().__init__(settings, clock, log, name=name)
         self.faults = _Faults(
             clock, fault_code, fail_from, fail_times, latency, account_latency, slow_reads
         )
         self.reject_times = reject_times
+        self.corrupt = corrupt
 
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
         self.faults.on_submit(order)
         if self.reject_times > 0:
             self.reject_times -= 1
             return self._reject(order, "injected rejection")
-        return super().submit(order, front)
+        hs = super().submit(order, front)
+        if self.corrupt == "order_id":
+            return hs._replace(order_id="O9999999")
+        return hs
+
+    def process_bar(self, bar: int, sink: HandshakeSink, final: bool = False) -> None:
+        if self.corrupt not in ("price", "overfill"):
+            return super().process_bar(bar, sink, final)
+
+        def wrong(order: Order, hs: ExecutionHandshake) -> None:
+            if hs.fills and self.corrupt == "price":
+                hs = hs._replace(fills=tuple(f._replace(price=-f.price) for f in hs.fills))
+            elif hs.fills:
+                order.filled = 2 * order.size
+            sink(order, hs)
+
+        return super().process_bar(bar, wrong, final)
 
     def reported_cash(self) -> float:
         self.faults.on_read()

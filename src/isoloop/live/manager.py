@@ -112,7 +112,7 @@ class LiveTradingManager(ManagerStateMixin):
                 ) from None
             self.api.start()
             (self.state_dir / "api.json").write_text(
-                json.dumps({"url": self.api.url}), encoding="utf-8"
+                json.dumps({"url": self.api.url, "page": f"{self.api.url}/ui"}), encoding="utf-8"
             )
         if feed:
             self.feed.start()

@@ -131,6 +131,9 @@ def run_live(path: Path, *, seconds: float | None, as_json: bool) -> int:
     view = sys.stdout.isatty() and not as_json
     try:
         manager.start()
+        if view and manager.api is not None:
+            # The token goes in the fragment (never sent to the server); not printed here.
+            console.print(f"operator page: {manager.api.url}/ui#token=YOUR_API_TOKEN")
         live_view = (
             Live(_state_table(manager.get_state()), console=console, refresh_per_second=4)
             if view

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from isoloop.cli import main
+from isoloop.config.models import DataConfig
+from isoloop.data import load_market_data
 from isoloop.errors import ConfigError
 from isoloop.live import FeedBar, HookEvent, LiveTradingManager
 from isoloop.live.config import load_live_config
@@ -156,7 +158,7 @@ def test_kill_switch_and_denials_are_hook_events_with_reason_codes(tmp_path: Pat
 
 
 def test_a_stopped_strategy_starts_again_and_loses_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, token_file = _api(tmp_path)
     cfg = live_config(tmp_path / "s", [strategy("x"), strategy("ref")], bars=200, api=api)
@@ -179,6 +181,19 @@ def test_a_stopped_strategy_starts_again_and_loses_nothing(
         assert state_of(m, "x")["state"] == "running"
         assert main(["live", "start", "x", *base]) == 1  # already running: refused (HTTP 400)
         assert "only a stopped or failed strategy" in capsys.readouterr().err
+        wait_for(lambda: state_of(m, "x")["last_bar"] == 199, what="x to reach the end")
+        # `isoloop live status` shows equity, P&L and positions, as the store and data say.
+        monkeypatch.setenv("COLUMNS", "220")
+        assert main(["live", "status", *base]) == 0
+        table = capsys.readouterr().out
+    closes = load_market_data([DataConfig(source="sample:EURUSD")], None)[0].primary.close
+    for name in ("x", "ref"):
+        held = rows(tmp_path / "s", name)
+        equity = held["cash"] + sum(q * closes[199] for q in held["positions"].values())
+        line = next(ln for ln in table.splitlines() if f" {name} " in ln)
+        assert f"{equity:,.2f}" in line and f"{equity - 100000:,.2f}" in line
+        qty = held["positions"]["paper:spot:EURUSD"]
+        assert (f"EURUSD {qty:,.6g}" if qty else "flat") in line
     # Stopped at bar 79, started again: the same orders and fills as the uninterrupted run.
     x, ref = rows(tmp_path / "s", "x"), rows(tmp_path / "s", "ref")
     assert len(x["fills"]) > 4

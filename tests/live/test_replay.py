@@ -12,7 +12,7 @@ import pytest
 from isoloop.cli import main
 from isoloop.errors import ConfigError
 from isoloop.live import FeedBar, LiveTradingManager
-from isoloop.live.recording import read_bars
+from isoloop.live.recording import read_bars, read_sessions
 from isoloop.live.replay import replay_session
 from isoloop.model.modes import ExecutionMode
 from support.live_helpers import live_config, rows, strategy, wait_for
@@ -166,3 +166,33 @@ def test_replay_refuses_bad_input_with_one_error_line(
     assert "no recorded session of strategy 'zz' (recorded: s, t)" in unknown
     with pytest.raises(ConfigError, match="no recorded session of strategy 'zz'"):
         replay_session(state, ["zz"])
+
+
+def test_a_session_restarted_on_its_state_folder_replays_as_one_container(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    cfg = live_config(state, [strategy("s", params=BUSY)], bars=BARS)
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        _publish_until(m, range(40))
+    # A new manager on the same folder: the container resumes after its checkpoint.
+    with LiveTradingManager(cfg) as m:
+        m.start(feed=False)
+        _publish_until(m, range(BARS))
+    store = state / "paper.sqlite"
+    assert [(s.from_bar, s.mode) for s in read_sessions(store, "s")] == [
+        (-1, "PAPER_TRADING"),
+        (39, "PAPER_TRADING"),
+    ]
+    (o,) = replay_session(state).outcomes
+    assert o.reproduced, o.differences
+    assert (o.bars, o.orders, o.fills) == (BARS, len(rows(state, "s")["orders"]), o.replayed_fills)
+
+    # Started once more with other parameters: one replay cannot cover both configs.
+    other = live_config(state, [strategy("s", params={"fast": 4, "slow": 9})], bars=BARS + 5)
+    with LiveTradingManager(other) as m:
+        m.start(feed=False)
+        _publish_until(m, range(BARS, BARS + 5))
+    with pytest.raises(ConfigError, match=r"'s' ran with another config from bar 80 on"):
+        replay_session(state)

@@ -16,6 +16,7 @@ from typing import Any
 
 from isoloop.data import MarketData
 from isoloop.engine.risk import KillSwitchState
+from isoloop.errors import ConfigError
 from isoloop.live.config import LiveConfig
 from isoloop.live.feed import ReplayFeed
 from isoloop.live.hooks import HookDispatcher
@@ -46,6 +47,14 @@ class ManagerStateMixin:
     _store_path: Path
     _live: LiveConfig
 
+    def _named(self, name: str) -> RunContainer:
+        with self._lock:
+            c = self._containers.get(name)
+            if c is None:
+                running = ", ".join(sorted(self._containers))
+                raise ConfigError(f"no strategy named {name!r} (running: {running})")
+            return c
+
     @property
     def mode(self) -> ExecutionMode:
         paper = self.config.environment == "paper"
@@ -55,8 +64,7 @@ class ManagerStateMixin:
         """The strategy's sub-account as last committed: cash, equity, P&L, positions,
         open orders and the most recent fills."""
         if c is None:
-            with self._lock:
-                c = self._containers[name]
+            c = self._named(name)
         try:
             cash = self._live.strategy(name).venue.cash
         except Exception:  # removed meanwhile: no baseline for the P&L
@@ -67,8 +75,7 @@ class ManagerStateMixin:
 
     def strategy_state(self, name: str, c: RunContainer | None = None) -> dict[str, Any]:
         if c is None:
-            with self._lock:
-                c = self._containers[name]
+            c = self._named(name)
         st = c.get_state()
         st["mode"] = self._modes.get(name, self.mode).value
         st["tick_interval"] = self.config.tick_interval

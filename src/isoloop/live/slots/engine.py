@@ -85,6 +85,7 @@ class LiveEngine:
         self._trades_done = 0  # closed trades of this container already in the store
         self._trade_seq = 0
         self._exported = 0.0
+        self._export_cost = 0.0  # seconds the last export took
 
     # -- startup ------------------------------------------------------------------
     def start(self) -> None:
@@ -223,7 +224,8 @@ class LiveEngine:
         self.last_ns = bar.time_ns
         self.bars += 1
         if self.mode is not ExecutionMode.REPLAY and (
-            time.monotonic() - self._exported >= EXPORT_EVERY
+            # A long session's files take longer to rewrite: at most ~10 % of the time.
+            time.monotonic() - self._exported >= max(EXPORT_EVERY, 10 * self._export_cost)
         ):
             self.export()
 
@@ -240,11 +242,13 @@ class LiveEngine:
     def export(self) -> None:
         """Refresh the export files from the store (a failure is logged, never raised:
         the bar is committed and must not be processed again)."""
-        self._exported = time.monotonic()
+        t0 = time.monotonic()
         try:
             export_account(self._store.path, self.name, self.export_dir)
         except (OSError, ValueError) as exc:
             self._log.warning("export_failed", error=repr(exc), folder=str(self.export_dir))
+        self._exported = time.monotonic()
+        self._export_cost = self._exported - t0
 
     def health(self) -> Health:
         return health(

@@ -14,7 +14,7 @@ import pytest
 from isoloop.cli import main
 from isoloop.config.models import DataConfig
 from isoloop.data import load_market_data
-from isoloop.errors import ConfigError
+from isoloop.errors import ConfigError, ControlError
 from isoloop.live import FeedBar, HookEvent, LiveTradingManager
 from isoloop.live.config import load_live_config
 from isoloop.live.control.cli import live_command
@@ -78,6 +78,8 @@ def test_global_pause_and_resume_reach_every_strategy(
         assert {st["state"] for st in m.get_state()["strategies"].values()} == {"paused"}
         client.request("POST", "/resume", {})
         assert {st["state"] for st in m.get_state()["strategies"].values()} == {"running"}
+        with pytest.raises(ControlError, match="HTTP 400: no strategy named 'nope'"):
+            client.request("GET", "/strategies/nope")
     # The global pause is in the manager's log, with the strategies it reached.
     log = [json.loads(x) for x in (tmp_path / "s" / "manager.jsonl").read_text().splitlines()]
     assert any(r["event"] == "strategies_paused" and r["scope"] == "global" for r in log)

@@ -3,9 +3,12 @@
 A failed or interrupted run therefore never leaves a half-written run directory
 under its final name: every file (the report included) is written into
 `.NAME.<pid>.<token>.partial/` first, the manifest records each file's SHA-256,
-and only then is the folder renamed. The staging folder of a run that failed is
-removed at once; one whose writer was killed is removed by the next run into the
-same output folder (only when its writer process is gone).
+and only then is the folder renamed. A run that failed while it ran publishes its
+folder the same way, with its events and a `"status": "failed"` manifest
+(`isoloop.backtest.failure`); the staging folder of bad input, an interruption or
+a failure while writing is removed at once; one whose writer was killed is
+removed by the next run into the same output folder (only when its writer
+process is gone).
 """
 
 from __future__ import annotations

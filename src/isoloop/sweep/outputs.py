@@ -20,6 +20,7 @@ from isoloop.results.rundir import check_name, inside
 from isoloop.sweep.loading import LoadedSweep
 from isoloop.sweep.report_files import BEST_EQUITY, OOS_EQUITY, atomic_write, render_folder_report
 from isoloop.sweep.result import SweepResult
+from isoloop.sweep.trial import sweep_mode
 
 __all__ = ["check_outputs_owner", "write_sweep_outputs"]
 
@@ -64,6 +65,7 @@ def write_sweep_outputs(result: SweepResult, loaded: LoadedSweep, out: Path) -> 
     folder.mkdir(parents=True, exist_ok=True)
     _atomic(folder / "trials.csv", lambda p: result.trials.to_csv(p, index=False))
     summary = result.to_json()
+    summary["mode"] = sweep_mode(loaded.config.search.method).value  # never hashed
     if result.windows:
         summary["walk_forward"] = [w.__dict__ for w in result.windows]
     text = json.dumps(summary, indent=2, sort_keys=True, default=str)

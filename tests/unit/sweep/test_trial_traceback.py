@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from isoloop.model.modes import ExecutionMode
 from isoloop.sweep import SweepStore
-from isoloop.sweep.runner import run_sweep
+from isoloop.sweep.runner import load_sweep, run_sweep, write_sweep_outputs
+from isoloop.sweep.trial import sweep_mode
 
 
 def failing_sweep(tmp_path: Path, kind: str) -> Path:
@@ -45,3 +47,13 @@ def test_the_store_keeps_a_failing_trials_stack_trace(tmp_path: Path, kind: str)
     assert trace.rstrip().endswith("RuntimeError: strategy bug at bar 5")
     assert ok["traceback"] is None
     assert "traceback" in result.trials.columns
+
+
+def test_a_sweeps_summary_records_its_execution_mode(tmp_path: Path) -> None:
+    cfg = failing_sweep(tmp_path, "serial")
+    result = run_sweep(cfg)
+    folder = write_sweep_outputs(result, load_sweep(cfg), tmp_path / "out").parent
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["mode"] == "BACKTEST_PARALLEL"  # a grid search
+    assert summary["digest"] == result.digest  # the mode is recorded, never hashed
+    assert sweep_mode("optuna") is ExecutionMode.OPTIMIZATION

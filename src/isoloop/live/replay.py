@@ -42,7 +42,12 @@ from isoloop.scope import ScopeCoordinator, SharedServices
 
 __all__ = ["ReplayOutcome", "ReplayReport", "replay_session", "replay_strategy"]
 
-_KILL: dict[str, KillSwitchState] = {"ACTIVE": "ACTIVE", "HALTED": "HALTED", "REDUCING": "REDUCING"}
+_KILL_STATES: tuple[KillSwitchState, ...] = ("ACTIVE", "HALTED", "REDUCING")
+
+
+def _kill_state(value: str) -> KillSwitchState:
+    """The recorded state as the risk manager's literal (an unknown value counts as ACTIVE)."""
+    return next((s for s in _KILL_STATES if s == value), "ACTIVE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +208,7 @@ def _run_fresh(
             engine.mode = ExecutionMode.REPLAY
             run.start(timeout=live.shutdown.init_timeout)
             for b in bars:
-                kill = _KILL.get(b.kill_switch, "ACTIVE")
+                kill = _kill_state(b.kill_switch)
                 if kill != engine.risk.state:
                     engine.risk.trip(kill, "as recorded for this bar", by="replay")
                 try:

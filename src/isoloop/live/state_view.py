@@ -79,7 +79,8 @@ def account_view(
     }
     if not store.is_file():
         return empty
-    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5.0)
+    # Read-only: the page and `status` never take a write lock on the containers' store.
+    db = sqlite3.connect(store.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0)
     try:
         row = db.execute("SELECT cash FROM venue_accounts WHERE account=?", (account,)).fetchone()
         if row is None:

@@ -27,14 +27,14 @@ from isoloop.results.sweep_report_analysis import (
     level_codes,
     neighbourhood_means,
     param_importances,
+    scatter_keep,
 )
 from isoloop.results.sweep_report_page import STYLE, heatmap_section, page_script, table_section
+from isoloop.results.sweep_report_parallel import parallel_figure
 from isoloop.results.sweep_report_walkforward import walk_forward_sections
 
-__all__ = ["PARALLEL_LINES", "write_sweep_report"]
+__all__ = ["write_sweep_report"]
 
-#: Most trials drawn in the parallel-coordinates panel (best first, then a stride).
-PARALLEL_LINES = 2000
 
 _TABLE_KEYS = ("return_pct", "sharpe_ratio", "max_drawdown_pct", "trades", "sqn")
 
@@ -120,49 +120,6 @@ def _importances(figs: _Figures, shares: Mapping[str, float], metric: str) -> No
     figs.add("importances", "Parameter importances", fig, note)
 
 
-def _parallel(
-    figs: _Figures, ok: pd.DataFrame, params: Sequence[str], metric: str, direction: str
-) -> None:
-    import plotly.graph_objects as go
-
-    frame = ok
-    note = "Each line is one ok trial, coloured by the objective; drag on an axis to filter."
-    if len(ok) > PARALLEL_LINES:
-        ranked = ok.sort_values(metric, ascending=direction != "maximize")
-        top = ranked.iloc[: PARALLEL_LINES // 2]
-        rest = ranked.iloc[PARALLEL_LINES // 2 :]
-        picks = np.linspace(0, len(rest) - 1, PARALLEL_LINES - len(top)).round().astype(int)
-        frame = pd.concat([top, rest.iloc[np.unique(picks)]]).sort_values("trial_id")
-        note += (
-            f" {len(ok)} trials: drawn are the best {len(top)} and an even stride of the "
-            f"rest ({len(frame)} lines)."
-        )
-    dims = []
-    for p in params:
-        codes, labels = level_codes(frame[p])
-        if pd.api.types.is_numeric_dtype(frame[p]) and not pd.api.types.is_bool_dtype(frame[p]):
-            dims.append({"label": p.removeprefix("param."), "values": frame[p].astype(float)})
-        else:
-            dims.append(
-                {
-                    "label": p.removeprefix("param."),
-                    "values": codes,
-                    "tickvals": list(range(len(labels))),
-                    "ticktext": labels,
-                }
-            )
-    dims.append({"label": metric, "values": frame[metric].astype(float)})
-    colour = frame[metric].astype(float)
-    fig = go.Figure(
-        go.Parcoords(
-            dimensions=dims,
-            line={"color": colour, "colorscale": "Viridis", "showscale": True},
-        )
-    )
-    fig.update_layout(height=420, margin={"t": 50, "l": 60, "r": 60})
-    figs.add("parallel", "Parallel coordinates", fig, note)
-
-
 def _distribution(figs: _Figures, values: np.ndarray, metric: str) -> None:
     import plotly.graph_objects as go
 
@@ -184,13 +141,14 @@ def _robustness(
     import plotly.graph_objects as go
 
     ids = ok["trial_id"].to_numpy()
+    keep = scatter_keep(values, means, direction)
     fig = go.Figure(
         go.Scatter(
-            x=values,
-            y=means,
+            x=values[keep],
+            y=means[keep],
             mode="markers",
             marker={"size": 6, "color": "#1f77b4", "opacity": 0.7},
-            customdata=np.stack([ids, counts], axis=1),
+            customdata=np.stack([ids[keep], counts[keep]], axis=1),
             hovertemplate="trial %{customdata[0]}<br>own=%{x:.4g}<br>neighbourhood=%{y:.4g}"
             "<br>trials in it=%{customdata[1]}<extra></extra>",
             name="trials",
@@ -232,6 +190,11 @@ def _robustness(
         "numeric parameter with more values), itself included. Points far below the dotted line "
         "are lone spikes; points near it at the top are plateaus."
     )
+    if len(keep) < len(values):
+        note += (
+            f" {len(values)} trials: drawn are {len(keep)}, the best {HISTORY_POINTS // 4} by "
+            "neighbourhood mean and by own value plus an even stride of the rest."
+        )
     figs.add("robustness", "Robustness: neighbourhood means", fig, note)
     figs.raw(
         f'{about}<table id="robust-table"><thead><tr><th>trial_id</th><th>neighbourhood mean</th>'
@@ -313,8 +276,8 @@ def _table(
         frame["pareto"] = trials["pareto"].astype(bool).map({True: "yes", False: ""})
     if "error" in trials:
         frame["error"] = trials["error"].where(trials["error"].notna(), "")
-    names = [c.removeprefix("param.") for c in frame.columns]
-    figs.raw(table_section(names, frame.itertuples(index=False, name=None)))  # type: ignore[arg-type]
+    names = [str(c).removeprefix("param.") for c in frame.columns]
+    figs.raw(table_section(frame, names))
 
 
 def write_sweep_report(
@@ -373,7 +336,11 @@ def write_sweep_report(
         _history(figs, scored, metric, direction)
         if params:
             _importances(figs, param_importances(scored, params, values), metric)
-            _parallel(figs, scored, params, metric, direction)
+            figs.add(
+                "parallel",
+                "Parallel coordinates",
+                *parallel_figure(scored, params, metric, direction),
+            )
             codes = {p: level_codes(scored[p])[0].tolist() for p in params}
             labels = {p: level_codes(scored[p])[1] for p in params}
             figs.raw(

@@ -35,12 +35,13 @@ __all__ = [
     "level_codes",
     "neighbourhood_means",
     "param_importances",
+    "scatter_keep",
 ]
 
 #: Distinct values a numeric parameter may have before it is cut into equal-count bins.
 MAX_LEVELS = 20
 #: Most optimization-history markers drawn; see `history_keep` for which are kept.
-HISTORY_POINTS = 4000
+HISTORY_POINTS = 2000
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -61,7 +62,10 @@ def level_codes(column: pd.Series) -> tuple[IntArray, list[str]]:
         codes = np.asarray(bins.cat.codes, dtype=np.int64)
         # Label a bin by the smallest and largest value it holds (not qcut's edges).
         spans = numbers.groupby(codes).agg(["min", "max"])
-        labels = [f"{lo:.4g}–{hi:.4g}" for lo, hi in spans.itertuples(index=False)]
+        labels = [
+            f"{lo:.4g}" if lo == hi else f"{lo:.4g}–{hi:.4g}"
+            for lo, hi in spans.itertuples(index=False)
+        ]
         return codes, labels
     ordered = sorted(distinct, key=lambda v: (float(v), "") if numeric else (0.0, str(v)))
     lookup = {v: i for i, v in enumerate(ordered)}
@@ -93,24 +97,39 @@ def param_importances(
 
 
 def neighbourhood_means(
-    frame: pd.DataFrame, params: Sequence[str], values: FloatArray, *, chunk: int = 256
+    frame: pd.DataFrame, params: Sequence[str], values: FloatArray
 ) -> tuple[FloatArray, IntArray]:
     """Per trial: the mean objective of the trials within one step on every parameter
-    (itself included), and how many trials that is."""
+    (itself included), and how many trials that is.
+
+    Trials are pooled into cells (one per combination of steps); each cell's sum and
+    count are added over its 3^p neighbouring cells, so the cost grows with the
+    number of cells, not with the square of the number of trials.
+    """
     n = len(values)
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     if not params:
         return np.full(n, float(values.mean())), np.full(n, n, dtype=np.int64)
-    steps = np.stack([level_codes(frame[p])[0] for p in params], axis=1).astype(np.int32)
-    means = np.empty(n)
-    counts = np.empty(n, dtype=np.int64)
-    for start in range(0, n, chunk):
-        block = steps[start : start + chunk]
-        near = np.all(np.abs(block[:, None, :] - steps[None, :, :]) <= 1, axis=2)
-        counts[start : start + chunk] = near.sum(axis=1)
-        means[start : start + chunk] = (near @ values) / counts[start : start + chunk]
-    return means, counts
+    # Shift steps by one (an unknown value, -1, becomes 0) and leave room for -1/+1
+    # offsets, so a neighbour's code never wraps into another row of the grid.
+    steps = np.stack([level_codes(frame[p])[0] + 1 for p in params], axis=1).astype(np.int64)
+    radix = steps.max(axis=0) + 3
+    weights = np.concatenate([[1], np.cumprod(radix[:-1])]).astype(np.int64)
+    encoded = (steps + 1) @ weights
+    keys, inverse = np.unique(encoded, return_inverse=True)
+    sums = np.bincount(inverse, weights=values)
+    counts = np.bincount(inverse).astype(np.int64)
+    total_sum = np.zeros(len(keys))
+    total_count = np.zeros(len(keys), dtype=np.int64)
+    offsets = np.array(np.meshgrid(*[[-1, 0, 1]] * len(params), indexing="ij"))
+    for shift in offsets.reshape(len(params), -1).T @ weights:
+        target = keys + shift
+        pos = np.minimum(np.searchsorted(keys, target), len(keys) - 1)
+        hit = keys[pos] == target
+        total_sum += np.where(hit, sums[pos], 0.0)
+        total_count += np.where(hit, counts[pos], 0)
+    return total_sum[inverse] / total_count[inverse], total_count[inverse]
 
 
 def best_so_far(values: FloatArray, direction: str) -> FloatArray:
@@ -140,3 +159,23 @@ def history_keep(values: FloatArray, direction: str, limit: int = HISTORY_POINTS
     room = max(limit - len(records), 1)
     stride = np.linspace(0, n - 1, room).round().astype(np.int64)
     return np.union1d(records, stride).astype(np.int64)
+
+
+def scatter_keep(
+    own: FloatArray, means: FloatArray, direction: str, limit: int = HISTORY_POINTS
+) -> IntArray:
+    """Rows of the robustness scatter to draw.
+
+    All of them up to `limit`; above it, the best quarter-`limit` by neighbourhood mean,
+    the best quarter-`limit` by own value, and an even stride of all trials for the
+    rest, so both the plateaus and the spikes stay visible.
+    """
+    n = len(own)
+    if n <= limit:
+        return np.arange(n, dtype=np.int64)
+    sign = 1.0 if direction == "maximize" else -1.0
+    quarter = limit // 4
+    top_means = np.argsort(-sign * means, kind="stable")[:quarter]
+    top_own = np.argsort(-sign * own, kind="stable")[:quarter]
+    stride = np.linspace(0, n - 1, limit - 2 * quarter).round().astype(np.int64)
+    return np.union1d(np.union1d(top_means, top_own), stride).astype(np.int64)

@@ -14,9 +14,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from isoloop.results.sweep_report_analysis import MAX_LEVELS
 
-__all__ = ["PAGE_ROWS", "STYLE", "heatmap_section", "page_script", "table_section"]
+__all__ = [
+    "PAGE_ROWS",
+    "STYLE",
+    "heatmap_section",
+    "json_column",
+    "page_script",
+    "table_section",
+]
 
 #: Rows of the trials table shown per page.
 PAGE_ROWS = 50
@@ -35,31 +45,28 @@ thead input{width:6em;font-size:12px}
 """
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe cell: NaN and infinities become null, numpy scalars plain numbers."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) or hasattr(value, "item"):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return str(value)
-        if not math.isfinite(number):
-            return None
-        return int(number) if float(number).is_integer() and abs(number) < 2**53 else number
-    return str(value)
-
-
 def _json(payload: object) -> str:
     # `</` would end the <script> element early: escape it inside the JSON text.
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
-def table_section(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def json_column(column: pd.Series) -> list[Any]:
+    """A column as JSON-safe cells: numbers stay numbers (NaN and infinities become
+    null), anything else its text (missing: empty)."""
+    if pd.api.types.is_bool_dtype(column):
+        return [bool(v) for v in column]
+    if pd.api.types.is_numeric_dtype(column):
+        numbers = column.to_numpy(dtype=float)
+        return pd.Series(numbers, dtype=object).where(np.isfinite(numbers), None).tolist()
+    return [
+        ("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) for v in column
+    ]
+
+
+def table_section(frame: pd.DataFrame, names: Sequence[str]) -> str:
     """The trials table's shell and its data; `page_script` fills it in the browser."""
-    data = {"columns": list(columns), "rows": [[_plain(v) for v in row] for row in rows]}
+    columns = [json_column(frame[c]) for c in frame.columns]
+    data = {"columns": list(names), "rows": [list(row) for row in zip(*columns, strict=True)]}
     return (
         '<section id="trials"><h2>Trials</h2>'
         '<p class="note">Click a header to sort. Filters: a number or text matches by '
@@ -86,12 +93,13 @@ def heatmap_section(
         "params": list(params),
         "codes": {p: [int(c) for c in codes[p]] for p in params},
         "labels": {p: [str(x) for x in labels[p]] for p in params},
-        "values": [_plain(v) for v in values],
+        "values": json_column(pd.Series(values, dtype=float)),
         "metric": metric,
         "rule": rule,
     }
     options = "".join(
-        f'<option value="{i}">{html.escape(p)}</option>' for i, p in enumerate(params)
+        f'<option value="{i}">{html.escape(p.removeprefix("param."))}</option>'
+        for i, p in enumerate(params)
     )
     return (
         '<section id="heatmap"><h2>Heatmap of any two parameters</h2>'

@@ -153,10 +153,11 @@ def report_for_store(path: Path) -> Path:
         if o.function is not None and len(trials):
             trials[o.name] = [float(e.get(o.name, float("nan"))) for e in trials["stats_extra"]]
     values: dict[int, tuple[float, ...]] = {}
-    for row in trials.to_dict("records"):
-        got = objective_values(objectives, {str(k): v for k, v in row.items()}, str(row["status"]))
+    names = list(dict.fromkeys(o.name for o in objectives))
+    for trial_id, status, *cells in trials[["trial_id", "status", *names]].itertuples(index=False):
+        got = objective_values(objectives, dict(zip(names, cells, strict=True)), str(status))
         if got is not None:
-            values[int(row["trial_id"])] = got
+            values[int(trial_id)] = got
     front = set(pareto_front(values.items(), objectives))
     trials["pareto"] = [int(i) in front for i in trials["trial_id"]]
     best = None

@@ -24,7 +24,13 @@ import pandas as pd
 
 from isoloop.engine.trades import ClosedTrade, TradeLedger
 from isoloop.errors import ConfigError
-from isoloop.live.recording import find_store, read_bars, read_trades, recorded_accounts
+from isoloop.live.recording import (
+    find_store,
+    read_bars,
+    read_trades,
+    recorded_accounts,
+    snapshot,
+)
 from isoloop.live.slots.store import read_account_rows
 from isoloop.results.rundir import write_run_files
 
@@ -66,13 +72,15 @@ def _times_by_bar(bars: list[int], times: list[int]) -> np.ndarray:
 
 def export_account(store: Path, account: str, folder: Path) -> ExportSummary:
     """Write `account`'s export files into `folder` from the state store at `store`."""
-    recorded = read_bars(store, account)
-    rows = read_account_rows(store, account)
+    with snapshot(store) as db:  # one consistent state, even while the container writes
+        recorded = read_bars(store, account, db)
+        rows = read_account_rows(store, account, db)
+        closed = read_trades(store, account, db)
     bars = [b.bar for b in recorded]
     times = [b.time_ns for b in recorded]
     by_bar = _times_by_bar(bars, times)
     ledger = TradeLedger()
-    ledger.closed = [ClosedTrade(**r) for r in read_trades(store, account)]
+    ledger.closed = [ClosedTrade(**r) for r in closed]
     symbols = sorted({s for b in recorded for s in b.values})
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))

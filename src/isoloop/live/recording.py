@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ __all__ = [
     "read_sessions",
     "read_trades",
     "recorded_accounts",
+    "snapshot",
 ]
 
 STORES = ("paper.sqlite", "live.sqlite")
@@ -58,24 +61,41 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
 
 
-def _rows(path: Path, sql: str, account: str) -> list[tuple[Any, ...]]:
+@contextmanager
+def snapshot(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection in one read transaction: every read through it sees the
+    same committed state, even while the session's container keeps writing."""
     db = _connect(path)
+    db.isolation_level = None
     try:
-        return db.execute(sql, (account,)).fetchall()
+        db.execute("BEGIN")
+        yield db
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def _rows(
+    path: Path, sql: str, account: str, db: sqlite3.Connection | None = None
+) -> list[tuple[Any, ...]]:
+    conn = _connect(path) if db is None else db
+    try:
+        return conn.execute(sql, (account,)).fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []  # a store written before session recording existed
         raise
     finally:
-        db.close()
+        if db is None:
+            conn.close()
 
 
 def _num(value: float | None) -> float:
     return math.nan if value is None else float(value)  # SQLite stores NaN as NULL
 
 
-def read_bars(path: Path, account: str) -> list[RecordedBar]:
-    """The bars `account` processed, in bar order."""
+def read_bars(path: Path, account: str, db: sqlite3.Connection | None = None) -> list[RecordedBar]:
+    """The bars `account` processed, in bar order (through `db` if given)."""
     return [
         RecordedBar(int(r[0]), int(r[1]), _num(r[2]), _num(r[3]), json.loads(r[4]), str(r[5]))
         for r in _rows(
@@ -83,16 +103,19 @@ def read_bars(path: Path, account: str) -> list[RecordedBar]:
             "SELECT bar, time_ns, equity, cash, position_values, kill_switch FROM container_bars "
             "WHERE account=? ORDER BY bar",
             account,
+            db,
         )
     ]
 
 
-def read_trades(path: Path, account: str) -> list[dict[str, Any]]:
+def read_trades(
+    path: Path, account: str, db: sqlite3.Connection | None = None
+) -> list[dict[str, Any]]:
     """`account`'s closed trades, in closing order (the fields of the engine's ClosedTrade)."""
     return [
         json.loads(r[0])
         for r in _rows(
-            path, "SELECT record FROM container_trades WHERE account=? ORDER BY seq", account
+            path, "SELECT record FROM container_trades WHERE account=? ORDER BY seq", account, db
         )
     ]
 

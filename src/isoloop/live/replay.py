@@ -32,7 +32,13 @@ from isoloop.engine.roles import LIVE_ROLES
 from isoloop.errors import ConfigError
 from isoloop.live.config import LiveConfig
 from isoloop.live.feed import FeedBar, ReplayFeed
-from isoloop.live.recording import find_store, read_bars, read_sessions, recorded_accounts
+from isoloop.live.recording import (
+    find_store,
+    read_bars,
+    read_sessions,
+    recorded_accounts,
+    snapshot,
+)
 from isoloop.live.router import OrderRouter
 from isoloop.live.slots.engine import LiveEngine
 from isoloop.live.slots.store import prepare_store, read_account_rows, store_path
@@ -144,7 +150,10 @@ def _recorded_config(
 def replay_strategy(store: Path, name: str, known: Sequence[str] = ()) -> ReplayOutcome:
     """Replay one strategy's recorded bars through a fresh container; compare."""
     recorded_live, prints = _recorded_config(store, name, known)
-    bars = read_bars(store, name)
+    # Bars and account rows from one read transaction: consistent while the session runs.
+    with snapshot(store) as db:
+        bars = read_bars(store, name, db)
+        recorded = read_account_rows(store, name, db)
     f = recorded_live.feed
     md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
     now = {symbol: fingerprint(md[symbol]) for symbol in md}
@@ -160,7 +169,6 @@ def replay_strategy(store: Path, name: str, known: Sequence[str] = ()) -> Replay
                 f"{store}: recorded bar {b.bar} of {name!r} is not in feed.source {f.source!r} "
                 "at that time; replay needs the same bars"
             )
-    recorded = read_account_rows(store, name)
     with tempfile.TemporaryDirectory(prefix="isoloop-replay-") as tmp:
         live = recorded_live.model_copy(update={"state_dir": tmp})
         replayed, failure = _run_fresh(live, name, md, bars)

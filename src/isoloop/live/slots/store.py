@@ -304,9 +304,15 @@ class AccountStore:
                 self._db = None
 
 
-def read_account_rows(path: Path, account: str) -> dict[str, Any]:
-    """Everything stored for `account` (orders and fills in order): for tools and tests."""
-    db = sqlite3.connect(path, timeout=30.0)
+def read_account_rows(
+    path: Path, account: str, db: sqlite3.Connection | None = None
+) -> dict[str, Any]:
+    """Everything stored for `account` (orders and fills in order): for tools and tests.
+
+    With `db` (a connection to `path`, e.g. in a read transaction) it reads through it."""
+    own = db is None
+    if db is None:
+        db = sqlite3.connect(path, timeout=30.0)
     try:
         orders = [
             json.loads(r[0])
@@ -339,7 +345,8 @@ def read_account_rows(path: Path, account: str) -> dict[str, Any]:
             "cash": None if row is None else row[0],
         }
     finally:
-        db.close()
+        if own:
+            db.close()
 
 
 # -- the operators' kill switch (manager side) -------------------------------------------

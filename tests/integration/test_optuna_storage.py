@@ -8,6 +8,7 @@ compare it with the sweep's own trials table.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sqlite3
 from pathlib import Path
@@ -18,8 +19,17 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+import support.sweep_trials as st
+from isoloop.sweep import (
+    OptunaSearch,
+    SearchSpace,
+    ThreadExecutor,
+    compile_constraint,
+    run_generic_sweep,
+)
 from isoloop.sweep.config import SweepConfig
-from isoloop.sweep.optuna_storage import save_optuna_study
+from isoloop.sweep.objective import Objective
+from isoloop.sweep.optuna_storage import StudyMirror, save_optuna_study
 from isoloop.sweep.runner import run_sweep
 
 pytestmark = pytest.mark.timeout(300)
@@ -173,3 +183,50 @@ def test_a_multi_objective_study_keeps_each_objective_and_the_same_front(tmp_pat
     # Optuna's own Pareto front of the study is the sweep's front.
     front = {t.number for t in study.best_trials}
     assert front and front == {p.trial_id for p in result.pareto_trials}
+
+
+def test_the_study_follows_a_running_sweep_and_only_ever_grows(tmp_path: Path) -> None:
+    # Four threads finish trials out of order; the mirror saves whenever nothing is
+    # in flight (no spacing, for the test). A trial still running must never
+    # be written as a "not run" placeholder, or a later save would rewrite the file.
+    store = tmp_path / "live.sqlite"
+    space_map = {"fast": {"range": [2, 40, 2]}, "slow": {"range": [10, 100, 5]}}
+    space = SearchSpace.from_mapping(space_map)
+    objectives = (Objective("sharpe_ratio"),)
+    mirror = StudyMirror(store, "live", space, objectives, every_s=0.0, cost_factor=0.0)
+    seen: list[tuple[int, bytes]] = []
+
+    def watch(done: int, failed: int, running: int, total: int, best: Any) -> None:
+        if running == 0 and _journal(store).exists():
+            seen.append((done, _journal(store).read_bytes()))
+
+    search = OptunaSearch(
+        space,
+        20,
+        seed=11,
+        batch_size=8,
+        constraint=compile_constraint("fast + 30 < slow", space.keys),
+    )
+    with ThreadExecutor(4) as executor:
+        out = run_generic_sweep(
+            st.jitter,
+            st.goog(),
+            search=search,
+            executor=executor,
+            definition={"space": space_map, "search": "live"},
+            base_seed=5,
+            metric="sharpe_ratio",
+            store=store,
+            context={"noise": 0.5},
+            on_progress=mirror.progress(watch),
+        )
+    assert out.done == 20
+    # Saved while the sweep ran: the file changed several times before the end.
+    assert len({data for done, data in seen if done < 20}) >= 3
+    seen.append((20, mirror.save().read_bytes()))  # run_sweep's final save
+    for (_, earlier), (_, later) in itertools.pairwise(seen):
+        assert later.startswith(earlier)
+    study = _open(store, "live")
+    stored = set(out.trials["trial_id"])
+    assert {t.number for t in study.trials if t.user_attrs["status"] != "not run"} == stored
+    assert len(study.trials) == max(stored) + 1

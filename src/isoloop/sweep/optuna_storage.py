@@ -17,15 +17,25 @@ Study trial numbers are the sweep's trial ids. Ids the store has no row for
 placeholders, so the numbering stays aligned. A resumed sweep appends its new
 trials to the same study; when a stored trial changed (a `retry_failed` rerun)
 the journal is rewritten from the store, since Optuna cannot edit a finished trial.
+
+While a sweep runs, `StudyMirror` rewrites the study from its progress callback
+at moments when every id below the highest stored one is settled (nothing in
+flight: the driver hands trials out in id order), at most every few seconds, so
+a dashboard watches the sweep; the final save happens when the sweep returns.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from isoloop.sweep.backtests import sweep_definition, sweep_id
+from isoloop.sweep.driver import BestTrial, ProgressFn, sweep_key
+from isoloop.sweep.loading import LoadedSweep
 from isoloop.sweep.objective import Objective, objective_values
 from isoloop.sweep.optuna_search import optuna_distributions
 from isoloop.sweep.space import SearchSpace
@@ -34,9 +44,11 @@ from isoloop.sweep.store import SweepStore
 
 __all__ = [
     "NOT_RUN",
+    "StudyMirror",
     "open_optuna_storage",
     "optuna_storage_path",
     "save_optuna_study",
+    "study_mirror",
 ]
 
 #: The `status` user attribute of a placeholder for an id with no stored trial.
@@ -167,3 +179,59 @@ def save_optuna_study(
     if len(wanted) > len(held):
         study.add_trials(wanted[len(held) :])
     return path
+
+
+@dataclass(slots=True)
+class StudyMirror:
+    """Keeps a running optuna sweep's study file current from the driver's progress calls.
+
+    A save rereads the store and the journal, so saves are spaced by at least
+    `every_s` seconds and by `cost_factor` times the last save's duration (at 4 a
+    mirror never costs a sweep more than a fifth of its time, whatever the trial
+    count).
+    """
+
+    store: Path
+    study_name: str
+    space: SearchSpace
+    objectives: tuple[Objective, ...]
+    every_s: float = 5.0
+    cost_factor: float = 4.0
+    _next: float = field(default=0.0, init=False)
+
+    def save(self) -> Path:
+        started = time.monotonic()
+        path = save_optuna_study(self.store, self.study_name, self.space, self.objectives)
+        finished = time.monotonic()
+        self._next = finished + max(self.every_s, self.cost_factor * (finished - started))
+        return path
+
+    def progress(self, then: ProgressFn | None = None) -> ProgressFn:
+        """A progress callback that saves when nothing is in flight, then calls `then`."""
+
+        def on_progress(
+            done: int, failed: int, running: int, total: int, best: BestTrial | None
+        ) -> None:
+            # running == 0: every id handed out is stored, so the store's gaps below
+            # its highest id are asks the constraint pruned, not trials still running.
+            if running == 0 and time.monotonic() >= self._next:
+                self.save()
+            if then is not None:
+                then(done, failed, running, total, best)
+
+        return on_progress
+
+
+def study_mirror(
+    loaded: LoadedSweep, prints: Mapping[str, str], store: Path | None
+) -> StudyMirror | None:
+    """The mirror of an optuna sweep with a store; None for any other sweep.
+
+    Walk-forward windows get none: each window is a sweep of its own store, and
+    their studies would describe train windows, not the sweep a user looks at.
+    """
+    cfg = loaded.config
+    if cfg.search.method != "optuna" or store is None or cfg.walk_forward is not None:
+        return None
+    name = sweep_id(loaded, sweep_key(sweep_definition(loaded, prints)))
+    return StudyMirror(store, name, cfg.search_space(), cfg.objective_list())

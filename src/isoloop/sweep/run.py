@@ -18,7 +18,7 @@ from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
 from isoloop.sweep.driver import BestTrial, ProgressFn
 from isoloop.sweep.executors import Executor, make_executor
 from isoloop.sweep.loading import LoadedSweep, load_sweep
-from isoloop.sweep.optuna_storage import save_optuna_study
+from isoloop.sweep.optuna_storage import study_mirror
 from isoloop.sweep.result import SweepResult
 from isoloop.sweep.trial import backtest_params
 from isoloop.sweep.walkforward import run_walk_forward
@@ -55,6 +55,8 @@ def run_sweep(
         trial_memory_mb=cfg.executor.trial_memory_mb,
     )
     store = Path(cfg.store) if cfg.store else None
+    mirror = study_mirror(loaded, prints, store)
+    progress = on_progress if mirror is None else mirror.progress(on_progress)
     try:
         if cfg.walk_forward is not None:
             if retry_failed:
@@ -64,15 +66,13 @@ def run_sweep(
                 )
             return run_walk_forward(loaded, data, prints, ex, store, on_progress)
         outcome = sweep_backtests(
-            loaded, data, prints, ex, store, on_progress, retry_failed=retry_failed
+            loaded, data, prints, ex, store, progress, retry_failed=retry_failed
         )
     finally:
         if own:
             ex.close()
-    if cfg.search.method == "optuna" and store is not None:
-        # For optuna.load_study / optuna-dashboard; the store stays the source of truth.
-        study = sweep_id(loaded, outcome.sweep_key)
-        save_optuna_study(store, study, cfg.search_space(), outcome.objectives)
+    if mirror is not None:  # optuna.load_study / optuna-dashboard open the sweep's study
+        mirror.save()
     best = outcome.best
     return SweepResult(
         sweep_id=sweep_id(loaded, outcome.sweep_key),

@@ -215,7 +215,12 @@ class StudyMirror:
             # running == 0: every id handed out is stored, so the store's gaps below
             # its highest id are asks the constraint pruned, not trials still running.
             if running == 0 and time.monotonic() >= self._next:
-                self.save()
+                try:
+                    self.save()
+                except OSError:
+                    # A copy of the store must not fail the sweep it mirrors (a full
+                    # disk, a file locked by a reader); the final save raises it.
+                    self._next = time.monotonic() + self.every_s
             if then is not None:
                 then(done, failed, running, total, best)
 

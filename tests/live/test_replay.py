@@ -121,6 +121,9 @@ def test_replay_applies_the_kill_switch_each_bar_ran_under(tmp_path: Path) -> No
     with LiveTradingManager(cfg) as m:
         m.start(feed=False)
         _publish_until(m, range(30))
+        # Replayed while the session's container is still running: what it has so far.
+        (now,) = replay_session(state).outcomes
+        assert now.reproduced and now.bars == 30, now.differences
         m.trip("HALTED", "news", strategy="s")
         _publish_until(m, range(30, 55))
         m.trip("ACTIVE", "all clear", strategy="s")

@@ -64,7 +64,8 @@ class OptunaSearch:
     The study is rebuilt from the sweep store on resume: the same asks come back
     (seeded sampler, same tell order) and stored trials are told, not rerun.
     Trial ids are Optuna trial numbers; points violating the constraint are told
-    PRUNED without running and are not stored (so ids may have gaps).
+    PRUNED without running and are not stored (so ids may have gaps). `run_sweep`
+    mirrors the stored trials into a study Optuna's tools open (`optuna_storage`).
     """
 
     space: SearchSpace

@@ -279,7 +279,8 @@ def blueprint_show(
 @app.command()
 def live(
     target: Annotated[
-        str, typer.Argument(help="CONFIG to run, or an action: status|pause|resume|stop|kill.")
+        str,
+        typer.Argument(help="CONFIG to run, or an action: status|pause|resume|stop|start|kill."),
     ],
     name: Annotated[
         str | None, typer.Argument(help="Strategy for pause/resume/stop/kill/status.")
@@ -294,6 +295,7 @@ def live(
     ] = None,
     state: Annotated[str, typer.Option("--state", help="kill: HALTED|REDUCING|ACTIVE.")] = "HALTED",
     reason: Annotated[str | None, typer.Option("--reason", help="kill: why (audited).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="pause/resume: every strategy.")] = False,
 ) -> None:
     """Run paper/live strategies (CONFIG), or control a running manager (ACTION [NAME])."""
     from isoloop.live.control.cli import live_command
@@ -307,6 +309,7 @@ def live(
         token_file=token_file,
         state=state,
         reason=reason,
+        every=all_,
     )
     raise typer.Exit(code)
 

@@ -17,7 +17,6 @@ from isoloop.data import load_market_data
 from isoloop.errors import ConfigError, ControlError
 from isoloop.live import FeedBar, HookEvent, LiveTradingManager
 from isoloop.live.config import load_live_config
-from isoloop.live.control.cli import live_command
 from isoloop.live.control.client import ControlClient
 from isoloop.live.state_view import execution_mode
 from support.live_helpers import live_config, publish, rows, state_of, strategy, wait_for
@@ -50,11 +49,10 @@ def test_global_pause_and_resume_reach_every_strategy(
         publish(m, range(10))
         base = ["--url", m.api.url, "--token-file", str(token_file)]
         m.stop_strategy("c")
-        # CLI: `pause --all` pauses every strategy (`live_command` is what `isoloop live`
-        # calls; `every` is its `--all`), bare `pause` still wants a NAME.
+        # CLI: `pause --all` pauses every strategy, bare `pause` still wants a NAME.
         assert main(["live", "pause", *base]) == 2
         assert "or --all for every strategy" in capsys.readouterr().err
-        assert live_command("pause", url=m.api.url, token_file=token_file, every=True) == 0
+        assert main(["live", "pause", "--all", "--json", *base]) == 0
         answer = json.loads(capsys.readouterr().out)
         assert answer == {"scope": "global", "action": "pause", "strategies": ["a", "b", "c"]}
         _push(m, range(10, 20))

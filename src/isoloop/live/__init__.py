@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from isoloop.engine.risk import KillSwitchReason
     from isoloop.errors import (
         ControlError,
         CredentialsError,
@@ -31,9 +32,17 @@ if TYPE_CHECKING:
     )
     from isoloop.live.control.api import ControlServer, load_token
     from isoloop.live.control.client import ControlClient
+    from isoloop.live.export import (
+        EXPORT_EVERY,
+        EXPORT_FILES,
+        ExportSummary,
+        export_account,
+        export_session,
+    )
     from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
     from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
     from isoloop.live.manager import LiveTradingManager
+    from isoloop.live.replay import ReplayOutcome, ReplayReport, replay_session, replay_strategy
     from isoloop.live.router import OrderRouter
     from isoloop.live.runner import RunContainer, is_recoverable
     from isoloop.live.slots.credentials import (
@@ -55,6 +64,8 @@ if TYPE_CHECKING:
     from isoloop.scope.timed import call_with_timeout
 
 __all__ = [
+    "EXPORT_EVERY",
+    "EXPORT_FILES",
     "HOOK_EVENTS",
     "AccountStore",
     "ApiConfig",
@@ -63,11 +74,13 @@ __all__ = [
     "ControlError",
     "ControlServer",
     "CredentialsError",
+    "ExportSummary",
     "FeedBar",
     "FeedConfig",
     "HookDispatcher",
     "HookEvent",
     "Inbox",
+    "KillSwitchReason",
     "LiveConfig",
     "LiveEngine",
     "LiveError",
@@ -77,6 +90,8 @@ __all__ = [
     "PaperVenue",
     "RecoverableError",
     "ReplayFeed",
+    "ReplayOutcome",
+    "ReplayReport",
     "RestartPolicy",
     "RunContainer",
     "ShutdownConfig",
@@ -86,12 +101,16 @@ __all__ = [
     "VenueCredentials",
     "call_with_timeout",
     "credential_env_name",
+    "export_account",
+    "export_session",
     "is_placeholder",
     "is_recoverable",
     "load_live_config",
     "load_token",
     "read_account_rows",
     "read_kill_audit",
+    "replay_session",
+    "replay_strategy",
     "store_path",
     "validate_live_config_file",
 ]
@@ -99,6 +118,16 @@ __all__ = [
 # Public name -> the module that defines it (imported when the name is first read).
 _LAZY = MappingProxyType(
     {
+        "EXPORT_EVERY": "isoloop.live.export",
+        "EXPORT_FILES": "isoloop.live.export",
+        "ExportSummary": "isoloop.live.export",
+        "export_account": "isoloop.live.export",
+        "export_session": "isoloop.live.export",
+        "ReplayOutcome": "isoloop.live.replay",
+        "ReplayReport": "isoloop.live.replay",
+        "replay_session": "isoloop.live.replay",
+        "replay_strategy": "isoloop.live.replay",
+        "KillSwitchReason": "isoloop.engine.risk",
         "ControlError": "isoloop.errors",
         "CredentialsError": "isoloop.errors",
         "LiveError": "isoloop.errors",

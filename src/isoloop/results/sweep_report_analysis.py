@@ -70,7 +70,8 @@ def level_codes(column: pd.Series) -> tuple[IntArray, list[str]]:
     ordered = sorted(distinct, key=lambda v: (float(v), "") if numeric else (0.0, str(v)))
     lookup = {v: i for i, v in enumerate(ordered)}
     codes = np.array([lookup.get(v, -1) for v in column], dtype=np.int64)
-    return codes, [str(v) for v in ordered]
+    # Floats as the shortest text that reads back the same (0.0 is "0", 0.002 "0.002").
+    return codes, [f"{v:.12g}" if isinstance(v, float) else str(v) for v in ordered]
 
 
 def param_importances(

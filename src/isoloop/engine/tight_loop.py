@@ -25,6 +25,12 @@ __all__ = ["TightLoop"]
 _VALIDATED = OrderStatus.VALIDATED
 
 
+def _reject(order: Order, err: EngineError) -> None:
+    # A failed order never stays in flight (a venue that raised mid-way may have moved it on).
+    if order.status is OrderStatus.ROUTED:
+        order.transition(OrderStatus.REJECTED, str(err))
+
+
 class TightLoop:
     """Submission with severity policy, and reconciliation with retries."""
 
@@ -54,7 +60,7 @@ class TightLoop:
                 delay = self.settings.retry_delay_seconds * (2**attempt)
                 waited = self._clock.now() - started
                 if waited + delay > self.settings.execution_timeout:
-                    self._unrouted(order, err, attempt, log=False)
+                    _reject(order, err)
                     raise self._escalate(
                         ExecutionTimeout(
                             f"order {order.id} to venue {order.venue!r} not acknowledged within "
@@ -76,18 +82,13 @@ class TightLoop:
                 attempt += 1
                 self.retries += 1
 
-    def _unrouted(
-        self, order: Order, err: EngineError, attempts: int, *, log: bool = True
-    ) -> ExecutionHandshake:
+    def _unrouted(self, order: Order, err: EngineError, attempts: int) -> ExecutionHandshake:
         """The venue never took `order`: it ends REJECTED; CRITICAL and an exhausted HIGH
         fail the run, MEDIUM degrades it, LOW is only logged."""
-        if order.status is OrderStatus.ROUTED:
-            order.transition(OrderStatus.REJECTED, str(err))
+        _reject(order, err)
         sev = err.severity
         if sev is Severity.CRITICAL or sev is Severity.HIGH:
-            if log:
-                raise self._escalate(err, attempts=attempts)
-            return ExecutionHandshake(order.id, order.venue, order.status, reason=str(err))
+            raise self._escalate(err, attempts=attempts)
         action: Action = "degraded" if sev is Severity.MEDIUM else "logged"
         self.exec_health.record(err, self._clock.now(), action)
         emit = self._log.warning if sev is Severity.MEDIUM else self._log.info

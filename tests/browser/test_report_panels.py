@@ -58,7 +58,12 @@ class BracketCross(Strategy):
 
 @pytest.fixture(scope="module")
 def bracket_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunOutput]:
-    cfg = make_config(data__symbol="GOOG", venue__cash=10_000, strategy__params=PARAMS)
+    cfg = make_config(
+        data__symbol="GOOG",
+        venue__cash=10_000,
+        strategy__params=PARAMS,
+        strategy__class="test_report_panels:BracketCross",
+    )
     log = structlog.get_logger("test").bind(run_id="report-panels")
     out: RunOutput = build(cfg, market(("GOOG", GOOG)), BracketCross, PARAMS, log=log).engine.run()
     folder = tmp_path_factory.mktemp("bracket") / "run"

@@ -256,9 +256,10 @@ def figure(
         )
     fig.update_layout(
         height=260 * len(prices) + 170 * len(panels) + 760,
-        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        # The legend sits in the top margin, above the first panel's title.
+        margin={"l": 60, "r": 20, "t": 100, "b": 30},
         hovermode="closest",
-        legend={"orientation": "h", "y": 1.04, "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": 0.995, "x": 0, "yref": "container"},
         bargap=0,
     )
     fig.update_xaxes(rangeslider_visible=False)

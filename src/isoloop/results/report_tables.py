@@ -47,6 +47,7 @@ code{font-size:0.85em;word-break:break-all}
 .error{border:2px solid #d73027;background:#fdecea;padding:12px 16px;margin:0 0 16px}
 .error pre{white-space:pre-wrap;font-size:0.8em;max-height:360px;overflow:auto;background:#fff}
 .note{color:#666;font-size:0.85em}
+table.events td:first-child{white-space:nowrap}
 """
 
 SORT_SCRIPT = """
@@ -67,6 +68,8 @@ document.querySelectorAll("table.trades").forEach(function(table){
     });
   });
 });
+// A failed run's events end with its error: show that end first.
+document.querySelectorAll(".scroll.events").forEach(function(b){b.scrollTop = b.scrollHeight;});
 """
 
 # The trades table's columns, in this order, when the trades have them.
@@ -254,6 +257,6 @@ def events_table(events: Sequence[Mapping[str, Any]], total: int) -> str:
     )
     shown = f"the last {len(events):,} of {total:,}" if total > len(events) else f"all {total:,}"
     return (
-        f'<h2>Events ({shown})</h2><div class="scroll"><table class="events" id="events">'
+        f'<h2>Events ({shown})</h2><div class="scroll events"><table class="events" id="events">'
         f"<tr><th>time</th><th>level</th><th>event</th><th>details</th></tr>{rows}</table></div>"
     )

@@ -234,7 +234,8 @@ def _pareto(figs: _Figures, ok: pd.DataFrame, objectives: Sequence[tuple[str, st
     names = ", ".join(f"{html.escape(n)} ({d})" for n, d in objectives)
     keys = [c for c in ok.columns if str(c).startswith("param.")]
     head = "".join(
-        f"<th>{html.escape(c)}</th>" for c in ["trial_id", *keys, *(n for n, _ in objectives)]
+        f"<th>{html.escape(str(c).removeprefix('param.'))}</th>"
+        for c in ["trial_id", *keys, *(n for n, _ in objectives)]
     )
     rows = "".join(
         "<tr>"

@@ -73,7 +73,8 @@ def table_section(frame: pd.DataFrame, names: Sequence[str]) -> str:
         "equality or substring; <code>&gt;1.5</code>, <code>&lt;=0</code> compare; "
         "<code>1..2</code> is a closed range.</p>"
         f'<div class="pager" id="trials-pager"></div>'
-        '<table id="trials-table"><thead></thead><tbody></tbody></table>'
+        '<div style="overflow-x:auto">'
+        '<table id="trials-table"><thead></thead><tbody></tbody></table></div>'
         f'<script type="application/json" id="trials-data">{_json(data)}</script></section>'
     )
 
@@ -142,7 +143,7 @@ _SCRIPT = """
   }
   function show(v) {
     if (v === null || v === undefined) return '';
-    if (typeof v === 'number' && !Number.isInteger(v)) return v.toPrecision(4);
+    if (typeof v === 'number' && !Number.isInteger(v)) return String(Number(v.toPrecision(4)));
     return String(v);
   }
   function table() {

@@ -5,12 +5,14 @@ retries' backoff advance it, never the wall clock."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from backtesting.test import GOOG
 
-from isoloop.errors import EngineError, ExecutionTimeout, ReconciliationError
+from isoloop.config.loading import load_run_config
+from isoloop.errors import ConfigError, EngineError, ExecutionTimeout, ReconciliationError
 from isoloop.examples.sma_cross import SmaCross
 from isoloop.logging import MemorySink, make_run_logger
 from isoloop.venues import SimulatedVenue
@@ -121,3 +123,30 @@ def test_tight_loop_timeout_bounds_the_whole_loop_of_an_order() -> None:
         r.engine.run()
     assert info.value.code == "EXEC-005"
     assert named(sink, "reconciliation_failed")[0]["attempts"] == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "bound"),
+    [
+        ("execution_timeout", "301", "less than or equal to 300"),
+        ("execution_timeout", "0", "greater than 0"),
+        ("reconciliation_timeout", "61", "less than or equal to 60"),
+        ("max_retry_attempts", "0", "greater than or equal to 1"),
+        ("max_retry_attempts", "11", "less than or equal to 10"),
+    ],
+)
+def test_the_execution_documents_bounds_are_one_error_line_naming_the_key(
+    tmp_path: Path, key: str, value: str, bound: str
+) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "strategy: {class: 'isoloop.examples.sma_cross:SmaCross'}\n"
+        "data: {source: 'sample:GOOG'}\n"
+        f"execution: {{{key}: {value}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_run_config(config)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"execution.{key}" in message and bound in message and str(config) in message

@@ -208,3 +208,22 @@ def test_an_equal_weight_basket_carries_each_close_forward() -> None:
     hold = buy_and_hold(days, 1_000.0, [PriceSeries("A", daily), PriceSeries("B", sparse)])
     # A: 1, 1.1, 1.2, 1.5; B: 1 (before its first bar), 1, 1 (carried), 0.5.
     np.testing.assert_allclose(hold, [1_000.0, 1_050.0, 1_100.0, 1_000.0])
+
+
+def test_writing_the_report_again_gives_the_same_bytes(
+    tmp_path: Path, bracket_run: tuple[Path, RunOutput]
+) -> None:
+    folder, _ = bracket_run
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for name in ("equity.parquet", "trades.parquet", "indicators.csv", "indicators.json"):
+        (copy / name).write_bytes((folder / name).read_bytes())
+    manifest = {
+        "run_id": "bracket",
+        "config": make_config(data__symbol="GOOG", strategy__params=PARAMS).model_dump(
+            mode="json", by_alias=True
+        ),
+    }
+    first = report_for_run_dir(copy, manifest).read_bytes()
+    (copy / "report.html").unlink()
+    assert report_for_run_dir(copy, manifest).read_bytes() == first

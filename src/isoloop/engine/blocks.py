@@ -60,6 +60,7 @@ class BlockExecution:
     _clock: SimulatedClock
 
     if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
+
         def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
 
         def _escalate(self, err: EngineError, **context: Any) -> EngineError: ...

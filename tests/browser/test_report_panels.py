@@ -180,7 +180,10 @@ def test_a_portfolio_report_has_a_panel_per_symbol_and_portfolio_equity(tmp_path
     assert titles[:4] == ["GOOG and trades", "GOOG volume", "BTCUSD and trades", "BTCUSD volume"]
     assert titles[-2:] == ["Equity", "Drawdown [%]"]
     assert page.dom.count('class="trace boxes"') == 2
-    assert "buy and hold (equal-weight basket)" in _legend(page.dom)
+    legend = _legend(page.dom)
+    assert "buy and hold (equal-weight basket)" in legend
+    # The account's equity with each symbol's share of it.
+    assert {"equity", "GOOG position value", "BTCUSD position value"} <= set(legend)
     rows = _table_rows(page.dom, "trades")[1:]
     assert len(rows) == len(result.trades)
     symbols = [re.findall(r'data-v="([^"]*)"', row)[0] for row in rows]

@@ -127,6 +127,7 @@ def write_report(
     indicators: Sequence[IndicatorLike] = (),
     facts: RunFacts | None = None,
     warmup_bars: int = 0,
+    values: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write the report and return its path.
 
@@ -134,7 +135,8 @@ def write_report(
     of `PriceSeries`), trades with their P&L, equity with buy-and-hold, drawdown,
     the stats, and the tables of `facts` (parameters, data fingerprints, a failed
     run's error and events). Buy-and-hold starts at bar `warmup_bars`, as the
-    `buy_hold_return_pct` stat does. `indicators` with `plot` set are drawn by name:
+    `buy_hold_return_pct` stat does; `values` (each symbol's position value, for a
+    portfolio) are drawn with the equity. `indicators` with `plot` set are drawn by name:
     `overlay` ones on the (first) price chart, each other one in its own panel.
     """
     eq = np.asarray(equity, dtype="float64")
@@ -142,7 +144,7 @@ def write_report(
     if idx.size != eq.size:
         raise ValueError(f"index ({idx.size}) and equity ({eq.size}) must have the same length")
     facts = facts or RunFacts()
-    fig, notes = figure(idx, eq, trades, _prices(ohlc, trades), indicators, warmup_bars)
+    fig, notes = figure(idx, eq, trades, _prices(ohlc, trades), indicators, warmup_bars, values)
     plot = fig.to_html(
         include_plotlyjs=True,
         full_html=False,

@@ -10,7 +10,7 @@ zoom or pan in one panel moves every panel.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -110,13 +110,14 @@ def buy_and_hold(
     return np.asarray(start_equity * np.mean(legs, axis=0), dtype="float64")
 
 
-def _line(x: pd.DatetimeIndex, y: np.ndarray, name: str, color: str, **extra: object) -> go.Scatter:
+def _line(
+    x: pd.DatetimeIndex, y: np.ndarray, name: str, color: str, dash: str = "solid", **extra: object
+) -> go.Scatter:
     import plotly.graph_objects as go
 
     keep = decimate(y)
-    return go.Scatter(
-        x=x[keep], y=y[keep], mode="lines", name=name, line={"width": 1.3, "color": color}, **extra
-    )
+    line = {"width": 1.3, "color": color, "dash": dash}
+    return go.Scatter(x=x[keep], y=y[keep], mode="lines", name=name, line=line, **extra)
 
 
 def _indicator_traces(
@@ -180,8 +181,12 @@ def figure(
     prices: Sequence[PriceSeries],
     indicators: Sequence[IndicatorLike] = (),
     warmup_bars: int = 0,
+    values: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[go.Figure, list[str]]:
-    """The figure and the notes that state how its series were downsampled."""
+    """The figure and the notes that state how its series were downsampled.
+
+    `values` (a portfolio's position value per symbol) are drawn with the equity.
+    """
     # Imported here so sweep workers importing isoloop.results do not pay for plotly.
     from plotly.subplots import make_subplots
 
@@ -249,6 +254,20 @@ def figure(
     fig.add_hline(y=0, line={"width": 1, "color": "#bbb"}, row=row, col=1)
     row += 1
     _equity_rows(fig, row, index, equity, prices, warmup_bars)
+    # A portfolio's equity split by symbol: each position's value next to the total.
+    for symbol, curve in sorted((values or {}).items()):
+        fig.add_trace(
+            _line(
+                index,
+                np.asarray(curve, dtype="float64"),
+                f"{symbol} position value",
+                next(colors),
+                dash="dot",
+                hoverinfo="x+y+name",
+            ),
+            row=row,
+            col=1,
+        )
     if equity.size > 20_000:
         notes.append(
             f"Lines: {equity.size:,} points each kept as the minimum and maximum of buckets "

@@ -30,7 +30,7 @@ from isoloop.results.report import (
     write_failed_report,
     write_report,
 )
-from isoloop.results.rundir import REPORT, read_indicators, read_manifest
+from isoloop.results.rundir import REPORT, VALUE_PREFIX, read_indicators, read_manifest
 
 __all__ = ["EVENTS_SHOWN", "report_for_run_dir"]
 
@@ -77,6 +77,15 @@ def _prices(cfg: RunConfig) -> list[PriceSeries]:
         # One symbol: every trade is drawn on it.
         return [PriceSeries(None, prices[0].ohlc)]
     return prices
+
+
+def _position_values(equity: pd.DataFrame) -> dict[str, Any]:
+    """A portfolio's `value:<symbol>` columns, by symbol."""
+    return {
+        str(c)[len(VALUE_PREFIX) :]: equity[c].to_numpy(dtype="float64")
+        for c in equity.columns
+        if str(c).startswith(VALUE_PREFIX)
+    }
 
 
 def _facts(manifest: Mapping[str, Any], cfg: RunConfig | None, run_dir: Path) -> RunFacts:
@@ -146,4 +155,5 @@ def report_for_run_dir(run_dir: Path, manifest: Mapping[str, Any] | None = None)
         indicators=read_indicators(run_dir),
         facts=facts,
         warmup_bars=int(manifest.get("warmup_bars") or 0),
+        values=_position_values(equity) if len(prices) > 1 else None,
     )

@@ -139,6 +139,10 @@ def test_the_backtest_report_shows_every_panel(bracket_run: tuple[Path, RunOutpu
         assert re.search(rf"<td>{key}</td><td><code>{value}</code>", params), key
     assert fingerprint(GOOG) in " ".join(_table_rows(dom, "data"))
     assert 'id="drawdowns"' in dom and 'id="stats"' in dom
+    # Linked zoom: every other panel's x axis matches the same (bottom) one.
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    matched = re.findall(r'"matches":"(x\d*)"', text)
+    assert len(matched) == len(_titles(dom)) - 1 and len(set(matched)) == 1
     assert shot.stat().st_size > 50_000
 
 

@@ -80,15 +80,10 @@ class RunFacts:
         return events_table(self.events, self.events_total) if self.error is not None else ""
 
 
-def _prices(ohlc: pd.DataFrame | Sequence[PriceSeries], trades: pd.DataFrame) -> list[PriceSeries]:
+def _prices(ohlc: pd.DataFrame | Sequence[PriceSeries]) -> list[PriceSeries]:
     if isinstance(ohlc, pd.DataFrame):
-        symbols = (
-            sorted({str(s) for s in trades["symbol"]})
-            if "symbol" in trades.columns and not trades.empty
-            else []
-        )
-        # One frame: every trade is on it, whatever symbol the trades name.
-        return [PriceSeries(symbols[0] if len(symbols) == 1 else None, ohlc)]
+        # One frame: every trade is drawn on it, whatever symbol the trades name.
+        return [PriceSeries(None, ohlc)]
     return list(ohlc)
 
 
@@ -144,7 +139,7 @@ def write_report(
     if idx.size != eq.size:
         raise ValueError(f"index ({idx.size}) and equity ({eq.size}) must have the same length")
     facts = facts or RunFacts()
-    fig, notes = figure(idx, eq, trades, _prices(ohlc, trades), indicators, warmup_bars, values)
+    fig, notes = figure(idx, eq, trades, _prices(ohlc), indicators, warmup_bars, values)
     plot = fig.to_html(
         include_plotlyjs=True,
         full_html=False,

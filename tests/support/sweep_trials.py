@@ -234,12 +234,29 @@ def tests_on_pythonpath() -> Iterator[None]:
 
 @contextmanager
 def ray_executor(workers: int = 2, **kw: Any) -> Iterator[Any]:
-    """A local Ray executor, started at once (Ray takes seconds to start under load)."""
+    """A Ray executor on this test process's one local Ray, started on first use.
+
+    Starting Ray costs seconds, and on a busy machine a start can fail outright
+    (the raylet gives its agent a fixed 15 s), so the test process starts it once
+    — through an executor, with that executor's start-up retries — and keeps it
+    until the process exits; each executor then finds Ray running and leaves it
+    running when it closes.
+    """
+    import atexit
+
+    import ray
+
     from isoloop.sweep.executors.ray import RayExecutor
 
-    with tests_on_pythonpath(), RayExecutor(workers, **kw) as executor:
-        executor.share(goog())
-        yield executor
+    with tests_on_pythonpath():
+        if not ray.is_initialized():
+            # The raylet is started here, with the tests folder on its PYTHONPATH,
+            # which every worker it starts inherits.
+            RayExecutor(workers).share(goog())
+            atexit.register(ray.shutdown)
+        with RayExecutor(workers, **kw) as executor:
+            executor.share(goog())
+            yield executor
 
 
 def sampled_peak_rss_mb(pid: int, stop: Any, peaks: list[float]) -> None:

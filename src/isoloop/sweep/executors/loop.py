@@ -8,8 +8,13 @@ next, name the worker and stop a trial — as the abstract methods of
 - specs are pulled lazily, at most `in_flight_cap` outstanding, retries first;
 - a trial whose worker died is resubmitted (attempt + 1) up to `retries` times,
   then recorded "crashed"; no other trial is resubmitted;
-- a trial past `timeout_s` (counted from its submission) is stopped by the
-  backend and recorded "timeout";
+- a trial past `timeout_s` is stopped by the backend and recorded "timeout";
+  the clock starts at submission, or — for a backend that can tell (Ray,
+  `reports_start`) — when the trial's body begins on a worker (a `Started`
+  event), so a fresh worker process starting up and importing on a busy
+  machine is not the trial's time; such a trial that has not begun
+  `START_GRACE_S` after its timeout is recorded "timeout" too (a worker that
+  never comes up must not hang the sweep);
 - results that arrive together are yielded in trial-id order (the driver keys
   everything by trial id, so no outcome depends on completion order);
 - an abandoned map (the consumer stops iterating) cancels what is still running,
@@ -37,7 +42,15 @@ from isoloop.sweep.executors.base import (
 )
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
-__all__ = ["Event", "Finished", "LoopExecutor", "TaskFailed", "WorkerDied", "run_trials"]
+__all__ = [
+    "Event",
+    "Finished",
+    "LoopExecutor",
+    "Started",
+    "TaskFailed",
+    "WorkerDied",
+    "run_trials",
+]
 
 #: What a backend hands back for a submitted trial: a future, an object ref, a worker slot.
 T = TypeVar("T", bound=Hashable)
@@ -69,7 +82,14 @@ class TaskFailed(Generic[T]):
     error: BaseException
 
 
-Event: TypeAlias = Finished[T] | WorkerDied[T] | TaskFailed[T]
+@dataclass(frozen=True, slots=True)
+class Started(Generic[T]):
+    """The trial's body began on a worker: its timeout counts from now."""
+
+    ticket: T
+
+
+Event: TypeAlias = Finished[T] | WorkerDied[T] | TaskFailed[T] | Started[T]
 
 
 class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
@@ -80,6 +100,9 @@ class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
     #: False when the backend cannot even notice an overrunning trial (serial runs
     #: each trial to completion inside `submit`): `timeout_s` is then ignored.
     supports_timeout: bool = True
+    #: True when the backend sends a `Started` event as each trial's body begins:
+    #: the timeout then counts from that event instead of from submission.
+    reports_start: bool = False
 
     def map(
         self,
@@ -141,11 +164,21 @@ class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
         """The map is over (run to the end or abandoned): drop what `start` kept for it."""
 
 
+#: How much longer than its timeout a trial may wait for a worker to begin it, on a
+#: backend that reports starts (a fresh Ray worker can take a minute on a busy box).
+START_GRACE_S = 120.0
+
+
 @dataclass(frozen=True, slots=True)
 class _Running:
     spec: TrialSpec
     started_mono: float
     started_wall: float
+    # False until a backend that reports starts has said the body began.
+    begun: bool = True
+
+    def deadline(self, timeout_s: float) -> float:
+        return self.started_mono + timeout_s + (0.0 if self.begun else START_GRACE_S)
 
 
 def run_trials(
@@ -178,7 +211,8 @@ def run_trials(
                     exhausted = True
                     break
                 ticket = backend.submit(spec)
-                running[ticket] = _Running(spec, time.monotonic(), time.time())
+                begun = not backend.reports_start
+                running[ticket] = _Running(spec, time.monotonic(), time.time(), begun)
             if not running and exhausted and not retry:
                 return
             events = backend.wait_any(list(running), _wait_s(running, timeout_s))
@@ -193,11 +227,11 @@ def run_trials(
 
 
 def _wait_s(running: dict[T, _Running], timeout_s: float | None) -> float | None:
-    """Until the oldest running trial's deadline (forever without a timeout)."""
+    """Until the first running trial's deadline (forever without a timeout)."""
     if timeout_s is None or not running:
         return None
-    oldest = min(task.started_mono for task in running.values())
-    return max(0.0, oldest + timeout_s - time.monotonic())
+    first = min(task.deadline(timeout_s) for task in running.values())
+    return max(0.0, first - time.monotonic())
 
 
 def _settle(
@@ -205,6 +239,10 @@ def _settle(
 ) -> list[TrialResult]:
     out: list[TrialResult] = []
     for event in sorted(events, key=lambda e: running[e.ticket].spec.trial_id):
+        if isinstance(event, Started):
+            task = running[event.ticket]
+            running[event.ticket] = _Running(task.spec, time.monotonic(), time.time())
+            continue
         task = running.pop(event.ticket)
         if isinstance(event, Finished):
             out.append(event.result)
@@ -224,9 +262,11 @@ def _expire(
     out: list[TrialResult] = []
     now = time.monotonic()
     for ticket, task in sorted(running.items(), key=lambda item: item[1].spec.trial_id):
-        if now - task.started_mono >= timeout_s:
+        if now >= task.deadline(timeout_s):
             del running[ticket]
             worker = backend.worker_of(ticket)
             action = backend.kill(ticket)
+            if not task.begun:
+                action = f"no worker began it within {timeout_s + START_GRACE_S:g}s; {action}"
             out.append(timeout_result(task.spec, worker, timeout_s, task.started_wall, action))
     return out

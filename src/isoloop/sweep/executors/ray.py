@@ -7,8 +7,12 @@ read-only (one copy per node, research/distributed-anchors.md §1).
 Faults: tasks run with `max_retries=0` and the executor resubmits a trial whose
 worker died (`WorkerCrashedError`) itself, so `attempts` is exact. A trial past
 `timeout_s` is stopped with `ray.cancel(force=True)`, which kills its worker
-process. The timeout clock starts at submission; with a timeout set, at most
-`workers` trials are in flight so a submitted trial starts right away. A Ray
+process. Each task is a streaming generator that first yields a start marker
+as its body begins, so the timeout counts from then (`Started`): a fresh
+worker process starting up and importing the trial's modules — seconds on a
+busy machine, after a crash took its predecessor — is not the trial's time
+(a task no worker has begun `START_GRACE_S` past its timeout is "timeout" too).
+With a timeout set, at most `workers` trials are in flight. A Ray
 worker runs one task at a time, so a worker's death is blamed on its trial
 alone; trials queued elsewhere are untouched. `trial_memory_mb` is enforced in
 the task (`memory.py`); a task Ray's own memory monitor kills is "memory" too.
@@ -25,7 +29,7 @@ started Ray already; task-level runtime envs refuse local paths.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import ray
@@ -41,7 +45,14 @@ from isoloop.sweep.executors.base import (
     execute_trial,
     memory_result,
 )
-from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
+from isoloop.sweep.executors.loop import (
+    Event,
+    Finished,
+    LoopExecutor,
+    Started,
+    TaskFailed,
+    WorkerDied,
+)
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["RayExecutor"]
@@ -54,6 +65,12 @@ _DEATHS = (
     ray.exceptions.LocalRayletDiedError,
 )
 
+#: A local Ray whose node misses its start-up window is started again this often.
+_LOCAL_START_ATTEMPTS = 3
+
+#: What a task yields first, as its body begins (a trial result is never a str).
+_STARTED = "started"
+
 
 def _trial(
     fn: TrialFn,
@@ -62,16 +79,18 @@ def _trial(
     context: TrialContext,
     memory_mb: float | None,
     code: CodeBundle | None = None,
-) -> TrialResult:
+) -> Iterator[str | TrialResult]:
+    yield _STARTED  # the arguments are unpickled (modules imported): the trial begins
     if code is not None:
         code.install()
-    return execute_trial(fn, spec, loaded.open(), context, memory_mb)
+    yield execute_trial(fn, spec, loaded.open(), context, memory_mb)
 
 
 class RayExecutor(LoopExecutor[Any]):
     """Runs trials as Ray tasks; starts a local Ray when no address is given."""
 
     name = "ray"
+    reports_start = True
 
     def __init__(
         self,
@@ -87,21 +106,31 @@ class RayExecutor(LoopExecutor[Any]):
         self.init_kwargs = dict(init_kwargs or {})
         self._owns_ray = False
         self._job: tuple[Any, TrialFn, Any, Any, Any] | None = None
-        self._specs: dict[Any, TrialSpec] = {}  # running ref → its spec (for a memory record)
+        # running task (its ObjectRefGenerator) → its spec (for a memory record)
+        self._specs: dict[Any, TrialSpec] = {}
 
     def _ensure(self) -> None:
         if ray.is_initialized():
             return
-        try:
-            if self.address is None:
-                ray.init(num_cpus=self.workers, include_dashboard=False, **self.init_kwargs)
-            else:
-                ray.init(address=self.address, **self.init_kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ExecutorError(
-                f"ray executor: cannot start or reach Ray at {self.address!r} ({exc}); "
-                "check executor.address or omit it to start Ray locally"
-            ) from None
+        for attempt in range(1, _LOCAL_START_ATTEMPTS + 1):
+            try:
+                if self.address is None:
+                    ray.init(num_cpus=self.workers, include_dashboard=False, **self.init_kwargs)
+                else:
+                    ray.init(address=self.address, **self.init_kwargs)
+                break
+            except Exception as exc:  # ray.init raises a bare Exception on start-up timeouts
+                ray.shutdown()  # stop what a half-started local node left running
+                # Ray gives its raylet a fixed 30 s to register; a busy machine can miss
+                # that once and make it on a second try. A given address fails at once.
+                again = self.address is None and "timed out during startup" in str(exc)
+                if again and attempt < _LOCAL_START_ATTEMPTS:
+                    continue
+                raise ExecutorError(
+                    f"ray executor: cannot start or reach Ray at {self.address!r} "
+                    f"({' '.join(str(exc).split())}); check executor.address or omit it "
+                    "to start Ray locally"
+                ) from None
         self._owns_ray = True
 
     def share(self, data: MarketData) -> Any:
@@ -111,7 +140,7 @@ class RayExecutor(LoopExecutor[Any]):
     # -- the loop's operations ------------------------------------------------
     def start(self, fn: TrialFn, handle: Any, context: TrialContext) -> None:
         self._ensure()
-        remote = ray.remote(_trial).options(max_retries=0, num_cpus=1)
+        remote = ray.remote(_trial).options(max_retries=0, num_cpus=1, num_returns="streaming")
         context_ref = ray.put(context)  # sent once per map, not per trial
         bundle = CodeBundle.of(code_folders(context))
         code_ref = None if bundle is None else ray.put(bundle)
@@ -119,7 +148,8 @@ class RayExecutor(LoopExecutor[Any]):
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
         cap = max(1, max_in_flight or 2 * self.workers)
-        # The timeout clock starts at submission: only submit what starts right away.
+        # A queued task's clock would start when it does, but a cancelled one may have
+        # been queued behind it: with a timeout, only submit what starts right away.
         return cap if timeout_s is None else min(cap, self.workers)
 
     def submit(self, spec: TrialSpec) -> Any:
@@ -134,18 +164,28 @@ class RayExecutor(LoopExecutor[Any]):
         ready, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout)
         return [self._event(ref) for ref in ready]
 
-    def _event(self, ref: Any) -> Event[Any]:
-        spec = self._specs.pop(ref)
+    def _event(self, task: Any) -> Event[Any]:
+        spec = self._specs[task]
         try:
-            result: TrialResult = ray.get(ref)
-            return Finished(ref, result)
+            value: str | TrialResult = ray.get(next(task))
+        except StopIteration:  # a generator that ended without a result: cannot happen
+            value = "no result"
         except _DEATHS as exc:
-            return WorkerDied(ref, "ray", f"worker died ({type(exc).__name__})")
+            del self._specs[task]
+            return WorkerDied(task, "ray", f"worker died ({type(exc).__name__})")
         except ray.exceptions.OutOfMemoryError as exc:
+            del self._specs[task]
             cause = f"{type(exc).__name__}: killed by Ray's memory monitor"
-            return Finished(ref, memory_result(spec, "ray", cause, self.trial_memory_mb, None))
+            return Finished(task, memory_result(spec, "ray", cause, self.trial_memory_mb, None))
         except ray.exceptions.RayError as exc:
-            return TaskFailed(ref, "ray", exc)
+            del self._specs[task]
+            return TaskFailed(task, "ray", exc)
+        if value == _STARTED:
+            return Started(task)
+        del self._specs[task]
+        if isinstance(value, str):
+            return TaskFailed(task, "ray", RuntimeError(f"ray task ended with {value!r}"))
+        return Finished(task, value)
 
     def worker_of(self, ticket: Any) -> str:
         return "ray"

@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from isoloop.sweep import TrialSpec
-from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
+from isoloop.sweep.executors import loop
+from isoloop.sweep.executors.loop import (
+    Event,
+    Finished,
+    LoopExecutor,
+    Started,
+    TaskFailed,
+    WorkerDied,
+)
 from isoloop.sweep.spec import TrialResult
 
 
@@ -150,3 +158,78 @@ def test_a_mapping_context_is_copied_once_per_map(context: Any) -> None:
     list(backend.map(_fn, _specs(1), None, context=context))
     ((_, seen),) = backend.started
     assert seen == (context or {}) and seen is not context
+
+
+class SlowStarts(LoopExecutor[int]):
+    """A backend that reports starts: each trial's body begins `begin_s` after its
+    submission (None: never) and then runs `run_s` (None: hangs)."""
+
+    name = "slow-starts"
+    reports_start = True
+
+    def __init__(self, plan: dict[int, tuple[float | None, float | None]]) -> None:
+        self.workers = len(plan)
+        self.plan = plan
+        self.submitted_at: dict[int, float] = {}
+        self.begun: set[int] = set()
+        self.killed: list[int] = []
+
+    def share(self, data: Any) -> Any:
+        return data
+
+    def start(self, fn: Any, handle: Any, context: Any) -> None:
+        return None
+
+    def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
+        return self.workers
+
+    def submit(self, spec: TrialSpec) -> int:
+        self.submitted_at[spec.trial_id] = time.monotonic()
+        return spec.trial_id
+
+    def wait_any(self, tickets: Sequence[int], timeout_s: float | None) -> list[Event[int]]:
+        time.sleep(min(0.02, timeout_s or 0.02))
+        now, events = time.monotonic(), []
+        for ticket in tickets:
+            begin, run = self.plan[ticket]
+            if begin is None or now < self.submitted_at[ticket] + begin:
+                continue
+            if ticket not in self.begun:
+                self.begun.add(ticket)
+                events.append(Started(ticket))
+            elif run is not None and now >= self.submitted_at[ticket] + begin + run:
+                events.append(Finished(ticket, _ok(TrialSpec(ticket, {}, 0))))
+        return events
+
+    def worker_of(self, ticket: int) -> str:
+        return "slow:1"
+
+    def kill(self, ticket: int) -> str:
+        self.killed.append(ticket)
+        return "killed"
+
+    def cancel(self, ticket: int) -> None:
+        return None
+
+
+def test_a_backend_reporting_starts_times_trials_from_their_start_not_their_submission(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(loop, "START_GRACE_S", 0.6)
+    plan: dict[int, tuple[float | None, float | None]] = {
+        0: (0.0, 0.05),  # starts at once, quick: ok
+        1: (0.5, 0.05),  # a worker slow to come up (0.5 s > the 0.3 s timeout), then quick: ok
+        2: (0.0, None),  # starts at once, hangs: timeout 0.3 s after its start
+        3: (None, None),  # no worker ever begins it: timeout after 0.3 + 0.6 s
+    }
+    backend = SlowStarts(plan)
+    specs = (TrialSpec(i, {}, 0) for i in range(4))
+    t0 = time.monotonic()
+    results = {r.trial_id: r for r in backend.map(_fn, specs, None, timeout_s=0.3)}
+    assert results[0].status == "ok" and results[1].status == "ok"
+    assert results[2].status == "timeout"
+    assert results[2].error == "trial exceeded trial_timeout=0.3s; killed"
+    assert results[3].status == "timeout"
+    assert "no worker began it within 0.9s" in str(results[3].error)
+    assert sorted(backend.killed) == [2, 3]
+    assert time.monotonic() - t0 >= 0.9

@@ -7,8 +7,9 @@ trials), then `isoloop report STORE` builds the page. Opening is timed two ways,
 N times each: the page's own clock (`performance.now()` when the last script of
 the page has run: every panel drawn, the first table page built) read from the
 DOM, and the wall time of a whole `chromium --headless --dump-dom` run next to
-the same run on an empty page (the browser's own start-up). Reported: medians,
-the file size.
+the same run on an empty page (the browser's own start-up); a page holding only
+the inlined plotly.js gives the floor every self-contained plotly report pays.
+Reported: medians, the file size.
 
 Usage: python benchmarks/sweep_report_open.py [--trials N] [--runs N] [--no-write]
 """
@@ -110,9 +111,19 @@ def main() -> None:
         probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
         empty = Path(tmp) / "empty.html"
         empty.write_text("<!DOCTYPE html><html><body></body></html>")
-        opened, walls, floors = [], [], []
+        from plotly.offline import get_plotlyjs
+
+        only = Path(tmp) / "plotly-only.html"
+        only.write_text(
+            f"<!DOCTYPE html><html><head><script>{get_plotlyjs()}</script></head>"
+            f"<body>{PROBE}</body></html>"
+        )
+        opened, walls, floors, plotly_opened = [], [], [], []
         for _ in range(args.runs):
             floor, _dom = chromium(empty.as_uri())
+            _wall, plotly_dom = chromium(only.as_uri())
+            found = re.search(r'data-opened-ms="([0-9.]+)"', plotly_dom)
+            plotly_opened.append(float(found.group(1)) / 1000 if found else float("nan"))
             wall, dom = chromium(probed.as_uri())
             found = re.search(r'data-opened-ms="([0-9.]+)"', dom)
             if found is None or 'id="trials-count"' not in dom:
@@ -131,6 +142,7 @@ opened {args.runs} times in headless Chromium.
 |---|---|---|
 | write the report (Python) | {write_s:.2f} s | |
 | page script done (`performance.now()`, every panel drawn) | {statistics.median(opened):.2f} s | {min(opened):.2f} s |
+| page script done, a page holding only the inlined plotly.js (its parse: the floor) | {statistics.median(plotly_opened):.2f} s | {min(plotly_opened):.2f} s |
 | `chromium --dump-dom` wall, report | {statistics.median(walls):.2f} s | {min(walls):.2f} s |
 | `chromium --dump-dom` wall, empty page (browser start-up) | {statistics.median(floors):.2f} s | {min(floors):.2f} s |
 

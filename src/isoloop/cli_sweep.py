@@ -226,5 +226,7 @@ def print_sweep(
     console.print(f"digest  {result.digest}")
     if result.store:
         console.print(f"store   {result.store}")
+    if result.optuna_storage:
+        console.print(f"optuna  {result.optuna_storage}  (optuna-dashboard opens it)")
     if report_path:
         console.print(f"report  {report_path}")

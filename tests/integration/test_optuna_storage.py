@@ -69,6 +69,8 @@ def _open(store: Path, name: str) -> optuna.Study:
 def test_the_study_opens_with_load_study_and_matches_the_trials(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     result = run_sweep(_config(store))
+    assert result.optuna_storage == _journal(store)
+    assert result.to_json()["optuna_storage"] == str(_journal(store))
     study = _open(store, result.sweep_id)
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     assert study.metric_names == ["sharpe_ratio"]

@@ -83,6 +83,8 @@ class SweepResult:
     pareto_trials: tuple[ParetoTrial, ...] = ()
     # Found in the sweep's data before it ran (gaps: isoloop.data.gaps).
     data_warnings: tuple[str, ...] = ()
+    # An optuna sweep's study file (optuna-dashboard / optuna.load_study open it).
+    optuna_storage: Path | None = None
     # The best trial's equity curve is re-run on first use (a report needs it, a
     # caller that only wants the table does not pay for it).
     best_equity_fn: Callable[[], pd.Series] | None = field(default=None, repr=False)
@@ -182,6 +184,7 @@ class SweepResult:
             "failures": {k: f.to_json() for k, f in self.failures.items()},
             "warnings": self.warnings,
             "store": None if self.store is None else str(self.store),
+            "optuna_storage": None if self.optuna_storage is None else str(self.optuna_storage),
             "objectives": [
                 {"name": o.name, "direction": o.direction, "function": o.function}
                 for o in self.objectives

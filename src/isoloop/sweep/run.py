@@ -18,7 +18,7 @@ from isoloop.sweep.datasets import dataset_index, dataset_prints, dataset_slice
 from isoloop.sweep.driver import BestTrial, ProgressFn
 from isoloop.sweep.executors import Executor, make_executor
 from isoloop.sweep.loading import LoadedSweep, load_sweep
-from isoloop.sweep.optuna_storage import study_mirror
+from isoloop.sweep.optuna_storage import optuna_storage_path, study_mirror
 from isoloop.sweep.result import SweepResult
 from isoloop.sweep.trial import backtest_params
 from isoloop.sweep.walkforward import run_walk_forward
@@ -90,6 +90,7 @@ def run_sweep(
         objectives=outcome.objectives,
         pareto_trials=outcome.pareto,
         data_warnings=tuple(gap_warnings(data)),
+        optuna_storage=None if mirror is None or store is None else optuna_storage_path(store),
     )
 
 

@@ -4,7 +4,7 @@
 registered engine error (`fault_code`) on submissions number `fail_from` ..
 `fail_from + fail_times - 1` (1-based), and can model time on the run's clock:
 `latency` seconds before answering a submission, `account_latency` seconds on
-each of the first `slow_reads` account reads. `FaultySimVenue` also answers its
+each of the first `slow_reads` account reads after the first submission. `FaultySimVenue` also answers its
 first `reject_times` submissions REJECTED (a leg of a block that fails), and with
 `corrupt` answers wrongly: `order_id` (a submission's answer names another order),
 `price` (fills at a negative price) or `overfill` (fills twice the order's units). Nothing here is faster or slower
@@ -56,7 +56,8 @@ class _Faults:
             raise EngineError(f"injected fault on submission {n} ({order.id})", code=self.code)
 
     def on_read(self) -> None:
-        if self.slow_reads > 0:
+        # Only reads of the tight loop count: none before the first order reaches the venue.
+        if self.slow_reads > 0 and self.submissions:
             self.slow_reads -= 1
             self.clock.sleep(self.account_latency)
 

@@ -103,7 +103,7 @@ def test_reconciliation_timeout_bounds_one_attempt_not_the_total() -> None:
     r, sink = run({"account_latency": 5.0, "slow_reads": 3}, reconciliation_timeout=2.0)
     out = r.engine.run()
     mismatches = named(sink, "reconciliation_mismatch")
-    assert r.execution.retries == len(mismatches) >= 2
+    assert r.execution.retries == len(mismatches) == 3  # one per slow read
     assert all("over execution.reconciliation_timeout 2s" in m["problems"][-1] for m in mismatches)
     assert out.equity[-1] == pytest.approx(EQUITY, abs=0.005)
     assert r.execution.health().status == "degraded"
@@ -123,6 +123,20 @@ def test_tight_loop_timeout_bounds_the_whole_loop_of_an_order() -> None:
         r.engine.run()
     assert info.value.code == "EXEC-005"
     assert named(sink, "reconciliation_failed")[0]["attempts"] == 1
+
+
+def test_tight_loop_timeout_counts_the_submission_too() -> None:
+    # The first order's loop: the venue answers after 1 s, the first account read takes
+    # 5 s (over a 2 s reconciliation timeout: a failed attempt), the retry after 0.1 s
+    # agrees. 5.1 s without the submission fit in 6.05 s; 6.1 s with it do not.
+    slow = {"account_latency": 5.0, "slow_reads": 1}
+    r, _ = run(slow, reconciliation_timeout=2.0, tight_loop_timeout=6.05)
+    r.engine.run()
+    assert r.execution.retries == 1
+    r, sink = run({**slow, "latency": 1.0}, reconciliation_timeout=2.0, tight_loop_timeout=6.05)
+    with pytest.raises(ReconciliationError, match="tight-loop timeout"):
+        r.engine.run()
+    assert named(sink, "reconciliation_failed")[0]["waited"] == pytest.approx(6.0)
 
 
 @pytest.mark.parametrize(

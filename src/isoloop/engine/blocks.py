@@ -12,6 +12,7 @@ Mixed into `ExecutionManager`, which provides the tight loop these use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ class BlockExecution:
     retries: int
 
     _clock: SimulatedClock
+    _elapsed: Callable[[], float]
 
     if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
 
@@ -97,13 +99,13 @@ class BlockExecution:
 
     def _run_block(self, block: InstructionBlock, bar: int) -> None:
         s = self.settings
-        started = self._clock.now()
+        started = self._elapsed()
         attempt = 0
         while not self._try_block(block, bar):
             err = block.error
             assert err is not None
             delay = s.retry_delay_seconds * (2**attempt)
-            waited = self._clock.now() - started
+            waited = self._elapsed() - started
             if attempt >= s.max_retry_attempts or waited + delay > s.tight_loop_timeout:
                 raise self._escalate(err, block=block.id, attempts=attempt)
             self.exec_health.record(err, self._clock.now(), "retried")

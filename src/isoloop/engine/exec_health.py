@@ -26,6 +26,7 @@ ExecState = Literal["healthy", "degraded", "failed"]
 
 # A fill may round a hair over the order's units (fractions resolved at fill time).
 _OVERFILL_TOLERANCE = 1e-9
+_INF = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +101,41 @@ def check_handshake(order: Order, hs: ExecutionHandshake) -> None:
     finite price; the order may not be filled over its units. (A fill's sign is not
     checked against the order's side: a venue that keeps trades reports each trade's
     own change.)"""
+    oid, venue = order.id, order.venue
+    if hs.order_id == oid and hs.venue == venue:
+        # The fast path of every handshake: one pass, no message built.
+        sym = order.symbol
+        for f in hs.fills:
+            if not (
+                f.order_id == oid and f.symbol == sym and f.venue == venue and 0 < f.price < _INF
+            ):
+                break
+        else:
+            size = order.size
+            if not hs.fills or size <= 0 or order.filled <= size * (1 + _OVERFILL_TOLERANCE):
+                return
+    raise InvalidHandshake(
+        f"venue {hs.venue!r} answered order {oid} with: {'; '.join(_problems(order, hs))}",
+        order_id=oid,
+        venue=hs.venue,
+    )
+
+
+def _problems(order: Order, hs: ExecutionHandshake) -> list[str]:
     problems: list[str] = []
     if hs.order_id != order.id:
         problems.append(f"order id {hs.order_id!r} is not {order.id!r}")
     if hs.venue != order.venue:
         problems.append(f"venue {hs.venue!r} is not {order.venue!r}")
-    if hs.fills:
-        for f in hs.fills:
-            if f.order_id != order.id:
-                problems.append(f"a fill names order {f.order_id!r}")
-            if f.symbol != order.symbol:
-                problems.append(f"a fill's symbol {f.symbol!r} is not {order.symbol!r}")
-            if f.venue != order.venue:
-                problems.append(f"a fill's venue {f.venue!r} is not {order.venue!r}")
-            if not (f.price > 0 and math.isfinite(f.price)):
-                problems.append(f"a fill's price {f.price!r} is not a positive number")
-        if order.size > 0 and order.filled > order.size * (1 + _OVERFILL_TOLERANCE):
-            problems.append(f"filled {order.filled:g} is over the order's {order.size:g} units")
-    if problems:
-        raise InvalidHandshake(
-            f"venue {hs.venue!r} answered order {order.id} with: {'; '.join(problems)}",
-            order_id=order.id,
-            venue=hs.venue,
-        )
+    for f in hs.fills:
+        if f.order_id != order.id:
+            problems.append(f"a fill names order {f.order_id!r}")
+        if f.symbol != order.symbol:
+            problems.append(f"a fill's symbol {f.symbol!r} is not {order.symbol!r}")
+        if f.venue != order.venue:
+            problems.append(f"a fill's venue {f.venue!r} is not {order.venue!r}")
+        if not (0 < f.price < _INF):
+            problems.append(f"a fill's price {f.price!r} is not a positive number")
+    if hs.fills and order.size > 0 and order.filled > order.size * (1 + _OVERFILL_TOLERANCE):
+        problems.append(f"filled {order.filled:g} is over the order's {order.size:g} units")
+    return problems

@@ -31,7 +31,7 @@ from isoloop.engine.exec_health import ExecutionHealth, check_handshake
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
-from isoloop.engine.tight_loop import TightLoop
+from isoloop.engine.tight_loop import TightLoop, elapsed_reader
 from isoloop.engine.tradeops import TradeOperations
 from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
@@ -75,6 +75,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         self._updates = position_updates
         self._risk = risk
         self._clock = clock
+        self._elapsed = elapsed_reader(clock)
         self._log = log
         # Resolved once: a lazy structlog proxy would otherwise re-bind on every call.
         self._debug = log.debug
@@ -197,7 +198,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
                 return order
         t0 = self._perf()
         order.transition(_VALIDATED)
-        started = self._clock.now()
+        started = self._elapsed()
         hs = self._send(order, front, started)
         self._apply(order, hs, started)
         self.exec_health.order_done(self._perf() - t0)
@@ -243,9 +244,9 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         if self._bus.has_subscribers:
             self._publish(order, hs)
         if started is None:
-            started = self._clock.now()
+            started = self._elapsed()
         else:
-            late = self._clock.now() - started
+            late = self._elapsed() - started
             if late > self.settings.execution_timeout:
                 # Applied above all the same: the venue has the order, the books must agree.
                 raise self._escalate(

@@ -126,7 +126,7 @@ def test_position_keys() -> None:
 
 
 def test_error_registry_and_hierarchy() -> None:
-    assert [f"EXEC-{i:03d}" for i in range(1, 9)] == sorted(ERROR_CODES)
+    assert [*(f"EXEC-{i:03d}" for i in range(1, 9)), "RISK-001"] == sorted(ERROR_CODES)
     for spec in ERROR_CODES.values():
         assert isinstance(spec.severity, Severity) and spec.resolution and spec.title
     assert ERROR_CODES["EXEC-005"].severity is Severity.CRITICAL

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from isoloop.live.control.page_script import PAGE_SCRIPT
 
@@ -81,15 +83,17 @@ PAGE_HTML: bytes = (
     f"<body>{_BODY}<script>{PAGE_SCRIPT}</script></body></html>\n"
 ).encode()
 
-PAGE_HEADERS: dict[str, str] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": (
-        f"default-src 'none'; script-src '{_sha256(PAGE_SCRIPT)}'; "
-        f"style-src '{_sha256(_STYLE)}'; connect-src 'self'; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+PAGE_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src '{_sha256(PAGE_SCRIPT)}'; "
+            f"style-src '{_sha256(_STYLE)}'; connect-src 'self'; img-src 'self' data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+)

@@ -159,7 +159,12 @@ def test_a_sweep_folder_planted_as_a_symlink_out_of_out_is_refused(
     assert first.returncode == 0, first.stderr
     sweep_id = json.loads(first.stdout)["sweep_id"]
     folder = work / "out" / sweep_id
-    assert {p.name for p in folder.iterdir()} == {"trials.csv", "summary.json", "report.html"}
+    assert {p.name for p in folder.iterdir()} == {
+        "trials.csv",
+        "summary.json",
+        "report.html",
+        "best_equity.csv",
+    }
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,14 @@ def test_placeholder_values_are_refused_naming_the_variable_only(value: str) -> 
         assert value.strip() not in message
 
 
-@pytest.mark.parametrize("value", ["0x" + secrets.token_hex(32), secrets.token_urlsafe(24)])
-def test_real_looking_values_pass(value: str) -> None:
+# Drawn in the test, not at collection: xdist workers must collect the same ids.
+@pytest.mark.parametrize(
+    "make",
+    [lambda: "0x" + secrets.token_hex(32), lambda: secrets.token_urlsafe(24)],
+    ids=["hex", "urlsafe"],
+)
+def test_real_looking_values_pass(make: Callable[[], str]) -> None:
+    value = make()
     creds = VenueCredentials("paper", "paper", ["api_key"], env={VAR: value})
     assert creds.get("api_key") == value
 

@@ -183,3 +183,29 @@ def test_equity_file_splits_the_account_into_cash_and_each_symbols_value(run_dir
             close = frame["Close"].loc[:stamp]
             expected = units * close.iloc[-1] if units else 0.0
             assert curve[f"value:{symbol}"].iloc[step] == pytest.approx(expected, rel=1e-12)
+
+
+def test_buy_and_hold_is_the_equal_weight_basket_of_both_symbols(run_dir: Path) -> None:
+    """The stated benchmark of a several-symbol run: each symbol's return from the
+    first bar a strategy could trade (or its own first bar after it) to the end, on
+    the union clock, averaged with equal weights — worked out from the raw bars."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    warmup = int(manifest.get("warmup_bars", 0))
+    frames = {
+        "BTCUSD": BTCUSD.loc["2012-02-01":"2013-02-28"],
+        "GOOG": GOOG.loc["2012-02-01":"2013-02-28"],
+    }
+    steps = frames["GOOG"].index.union(frames["BTCUSD"].index)
+    start = steps[warmup]
+    returns = []
+    for frame in frames.values():
+        close = frame["Close"]
+        # The base: its last close at or before the start, or its first close after it.
+        before = close[close.index <= start]
+        first = before.iloc[-1] if len(before) else close.iloc[0]
+        returns.append(close.iloc[-1] / first - 1)
+    expected = 100 * sum(returns) / len(returns)
+    assert manifest["stats"]["buy_hold_return_pct"] == pytest.approx(expected, rel=1e-9)
+    # and it is neither symbol alone
+    for r in returns:
+        assert abs(100 * r - expected) > 1

@@ -31,6 +31,7 @@ from isoloop.engine.roles import BACKTEST_ROLES
 from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.model.modes import ExecutionMode
+from isoloop.results.benchmark import basket
 from isoloop.results.digest import order_list_hash, run_digest
 from isoloop.results.metrics import compute_stats
 from isoloop.results.run_report import report_for_run_dir
@@ -326,10 +327,12 @@ class BacktestCoordinator:
             md = scopes.shared.market_data
             market = getattr(run.get("clock"), "market", None)
             primary = getattr(market, "primary", None)
-            # The primary's closes on the run's clock (carried over bars it did not
-            # trade), so buy & hold, alpha and beta line up with the equity curve.
+            # The benchmark on the run's clock (closes carried over bars a symbol did
+            # not trade), so buy & hold, alpha and beta line up with the equity curve:
+            # the symbol itself, or an equal-weight basket of several (results/benchmark.py).
             if isinstance(primary, str) and market is not None:
-                close = market[primary].close
+                symbols = market.symbols
+                close = basket([symbols[s].close for s in sorted(symbols)], warmup)
             else:
                 close = md[_primary_symbol(cfg, md)].close
             stats = compute_stats(

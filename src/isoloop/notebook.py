@@ -33,7 +33,7 @@ from isoloop.config.models import VenueConfig
 from isoloop.data import Bars, MarketData, Origin, fingerprint, normalize_frame
 from isoloop.engine.strategy import Strategy
 from isoloop.errors import BlueprintError, ConfigError, DataError
-from isoloop.results.report import write_report
+from isoloop.results.report import RunFacts, write_report
 from isoloop.results.rundir import check_name
 from isoloop.scope import SharedServices
 from isoloop.sweep.config import DATA_SOURCE_KEY
@@ -225,6 +225,16 @@ class NotebookResult:
             ohlc=self._ohlc,
             stats=res.stats,
             indicators=list(res.indicators.values()),
+            # The run folder's report shows these from its manifest; say the same here.
+            facts=RunFacts(
+                strategy=res.config.strategy.class_path,
+                params=res.config.strategy.params,
+                data={
+                    sym: {"fingerprint": fp, "bars": len(self._ohlc), "source": "DataFrame"}
+                    for sym, fp in res.fingerprints.items()
+                },
+            ),
+            warmup_bars=res.warmup_bars,
         )
         return Report(written)
 

@@ -211,6 +211,8 @@ def test_plot_writes_the_report_and_renders_inline(tmp_path: Path) -> None:
     assert report.path == tmp_path / "report.html"
     text = report.path.read_text(encoding="utf-8")
     assert "equity_final" in text and result.run_id in text
+    # The parameters and the data's fingerprint, as a run folder's report shows them.
+    assert result.result.fingerprints["GOOG"] in text
     shown = report._repr_html_()
     assert shown.startswith("<iframe srcdoc=")
     assert "&lt;!DOCTYPE html&gt;" in shown and "<!DOCTYPE" not in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -115,4 +116,7 @@ def test_a_failing_run_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 1
     assert err.startswith("error: ") and "run failed" in err
     assert "Traceback" not in err
-    assert list((tmp_path / "results").iterdir()) == []
+    # The failed run keeps its evidence: one published folder, named on the error line.
+    (folder,) = (tmp_path / "results").iterdir()
+    assert f"(failed run folder: {folder})" in err
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "failed"

@@ -75,8 +75,9 @@ def test_cluster_executors_reproduce_serial(serial: SweepResult, kind: str) -> N
     result = sweep(kind, 2)
     assert result.digest == serial.digest
     assert per_trial(result) == per_trial(serial)
-    assert os.getpid() not in pids(result)
-    assert len(pids(result)) >= 2
+    # Run in the cluster's worker processes, not the driver (how many workers got a
+    # trial is the scheduler's business: on a busy box one may take them all).
+    assert pids(result) and os.getpid() not in pids(result)
 
 
 def test_resume_runs_only_missing_trials(tmp_path: Path, serial: SweepResult) -> None:
@@ -125,6 +126,7 @@ def test_cli_sweep_json_shape_and_report(
         "store",
         "objectives",
         "pareto",
+        "optuna_storage",
     }
     assert payload["failures"] == {} and payload["warnings"] == []
     # One objective: the front is the best trial (and any trial tied with it).

@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -33,13 +32,15 @@ __all__ = [
     "where_text",
 ]
 
-_BOUNDS: tuple[tuple[type, str, str], ...] = (
-    (annotated_types.Gt, "gt", "> {}"),
-    (annotated_types.Ge, "ge", "≥ {}"),
-    (annotated_types.Lt, "lt", "< {}"),
-    (annotated_types.Le, "le", "≤ {}"),
-    (annotated_types.MinLen, "min_length", "length ≥ {}"),
-    (annotated_types.MaxLen, "max_length", "length ≤ {}"),
+# pydantic's constraint metadata (annotated-types' Gt, Ge, ...) by class name: that
+# package is pydantic's dependency, not ours, so it is not imported here.
+_BOUNDS: tuple[tuple[str, str, str], ...] = (
+    ("Gt", "gt", "> {}"),
+    ("Ge", "ge", "≥ {}"),
+    ("Lt", "lt", "< {}"),
+    ("Le", "le", "≤ {}"),
+    ("MinLen", "min_length", "length ≥ {}"),
+    ("MaxLen", "max_length", "length ≤ {}"),
 )
 
 
@@ -136,7 +137,7 @@ def _bound_text(metadata: Sequence[Any]) -> list[str]:
     parts: list[str] = []
     for item in metadata:
         for kind, attr, template in _BOUNDS:
-            if isinstance(item, kind):
+            if type(item).__name__ == kind and hasattr(item, attr):
                 parts.append(template.format(getattr(item, attr)))
         pattern = getattr(item, "pattern", None)
         if isinstance(pattern, str):

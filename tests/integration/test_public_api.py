@@ -119,6 +119,23 @@ def test_cli_import_imports_no_heavy_module() -> None:
     assert _heavy(_loaded_after("import isoloop.cli")) == []
 
 
+def test_a_live_control_action_imports_no_heavy_module(tmp_path: Path) -> None:
+    # `isoloop live status` against nothing: start-up, one refused connection, exit 1,
+    # and none of the manager's stack (pandas, the engine) on the way.
+    token = tmp_path / "token"
+    token.write_text("t" * 32)
+    loaded = _loaded_after(
+        "from isoloop.cli import main\n"
+        f"code = main(['live', 'status', '--url', 'http://127.0.0.1:9', '--token-file', {str(token)!r}])\n"
+        "assert code == 1, code"
+    )
+    # The live package and its HTTP client only: `isoloop.live` itself loads lazily.
+    client = {"isoloop.live", "isoloop.live.control", "isoloop.live.control.cli"}
+    client.add("isoloop.live.control.client")
+    assert [m for m in _heavy(loaded) if m not in client] == []
+    assert "isoloop.engine" not in loaded
+
+
 def test_public_names_resolve_to_their_modules() -> None:
     from isoloop import LiveTradingManager, OptimizationExecutor, run_backtest, run_sweep
     from isoloop.backtest.run import run_backtest as real_run_backtest

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,21 +31,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _chromium import chromium
 from _results import write_section
 from isoloop.data import load_frame
 from isoloop.results.metrics import compute_stats
 from isoloop.results.report import write_report
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Runs after the plot's own script: records the time and what plotly drew.
 PROBE = (
     "<script>var b=document.body;b.setAttribute('data-opened-ms',String(performance.now()));"
@@ -107,19 +97,6 @@ def write(path: Path, bars: int) -> tuple[float, int]:
         indicators=[Indicator("sma(C,200)", sma)],
     )
     return time.perf_counter() - start, len(trades)
-
-
-def chromium(url: str) -> tuple[float, str]:
-    with tempfile.TemporaryDirectory(prefix="isoloop-bench-") as profile:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        )
-        return time.perf_counter() - start, done.stdout
 
 
 def main() -> None:

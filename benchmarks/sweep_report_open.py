@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,21 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _chromium import chromium
 from _results import write_section
 from isoloop.sweep.report_files import report_for_store
 from isoloop.sweep.spec import STATS_KEYS, TrialResult, TrialSpec
 from isoloop.sweep.store import SweepStore
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROBE = "<script>document.body.setAttribute('data-opened-ms', String(performance.now()));</script>"
 
 
@@ -80,19 +70,6 @@ def fill_store(path: Path, trials: int) -> None:
             )
             params = {"fast": int(f), "slow": int(s), "stop": float(st)}
             store.record(TrialSpec(trial_id, params, seed=trial_id), result)
-
-
-def chromium(url: str) -> tuple[float, str]:
-    with tempfile.TemporaryDirectory(prefix="isoloop-bench-") as profile:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        )
-        return time.perf_counter() - start, done.stdout
 
 
 def main() -> None:

@@ -17,21 +17,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["basket"]
+__all__ = ["basket", "basket_value"]
 
 
 def basket(closes: Sequence[np.ndarray], start: int = 0) -> np.ndarray:
-    """The basket's value on the run's clock, 1.0 at bar `start` (see the module's rule).
+    """The benchmark's closes on the run's clock (see the module's rule).
 
-    `closes` are the symbols' closes aligned on one clock (NaN before a symbol's
-    first bar). One symbol gives its closes unchanged, so a single-symbol run's
-    stats are exactly what they were.
+    One symbol gives its closes unchanged, so a single-symbol run's stats are
+    exactly what they were; several give `basket_value` (1.0 at bar `start`).
     """
-    if len(closes) == 1:
-        return np.asarray(closes[0], dtype="float64")
     if not closes:
         raise ValueError("basket: no closes given")
-    n = len(closes[0])
+    if len(closes) == 1:
+        return np.asarray(closes[0], dtype="float64")
+    return basket_value(closes, start)
+
+
+def basket_value(closes: Sequence[np.ndarray], start: int = 0) -> np.ndarray:
+    """An equal-weight basket of `closes` (aligned on one clock, NaN before a symbol's
+    first bar), 1.0 at bar `start`; all NaN when no symbol has a bar from `start` on."""
+    n = len(closes[0]) if closes else 0
     begin = min(max(start, 0), max(n - 1, 0))
     legs = []
     for close in closes:
@@ -43,4 +48,6 @@ def basket(closes: Sequence[np.ndarray], start: int = 0) -> np.ndarray:
         leg = np.ones(n, dtype="float64")
         leg[first:] = arr[first:] / arr[first]
         legs.append(leg)
+    if not legs:
+        return np.full(n, np.nan)
     return np.asarray(np.mean(legs, axis=0), dtype="float64")

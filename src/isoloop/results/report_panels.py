@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from isoloop.results.benchmark import basket_value
 from isoloop.results.report_downsample import aggregate_candles, decimate
 from isoloop.results.report_trades import SHORT, pnl_trace, sl_tp_traces, trade_traces
 from isoloop.results.rundir import IndicatorLike
@@ -88,26 +89,18 @@ def buy_and_hold(
     """
     if not prices or index.size == 0:
         return np.full(index.size, np.nan)
-    start = min(max(warmup_bars, 0), index.size - 1)
-    legs = []
+    aligned = []
     for price in prices:
         close = pd.Series(
             price.ohlc["Close"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(price.ohlc.index)
         )
         close = close[~close.index.duplicated(keep="last")].dropna()
-        if close.empty:
-            continue
-        aligned = close.reindex(close.index.union(index)).ffill().reindex(index).to_numpy()
-        known = np.flatnonzero(~np.isnan(aligned[start:]))
-        if known.size == 0:
-            continue
-        base = aligned[start + known[0]]
-        leg = np.nan_to_num(aligned / base, nan=1.0)
-        leg[: start + known[0]] = 1.0
-        legs.append(leg)
-    if not legs:
-        return np.full(index.size, np.nan)
-    return np.asarray(start_equity * np.mean(legs, axis=0), dtype="float64")
+        if not close.empty:
+            aligned.append(
+                close.reindex(close.index.union(index)).ffill().reindex(index).to_numpy()
+            )
+    # The stats' own benchmark (results/benchmark.py), so the line and the stat agree.
+    return np.asarray(start_equity * basket_value(aligned, warmup_bars), dtype="float64")
 
 
 def _line(

@@ -133,3 +133,25 @@ class FaultyPaperVenue(PaperVenue):
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
         self.faults.on_submit(order)
         return super().submit(order, front)
+
+
+def run_on_faulty_venue(run_id: str, **faults: Any) -> tuple[Any, Any]:
+    """SmaCross 10/30 on GOOG's first 300 bars, hand-wired with a `FaultySimVenue`
+    configured by `faults`, logging to a fresh memory sink: (the wired run, the sink)."""
+    from backtesting.test import GOOG
+
+    from isoloop.examples.sma_cross import SmaCross
+    from isoloop.logging import MemorySink, make_run_logger
+    from support.harness import build, make_config, market
+
+    sink = MemorySink()
+    cfg = make_config()
+    r = build(
+        cfg,
+        market(("GOOG", GOOG.iloc[:300])),
+        SmaCross,
+        {"fast": 10, "slow": 30},
+        log=make_run_logger(sink, run_id=run_id, container_id="c1"),
+        venue_factory=lambda clock, lg: FaultySimVenue(cfg.venue, clock, lg, **faults),
+    )
+    return r, sink

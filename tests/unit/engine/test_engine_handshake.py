@@ -6,30 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from backtesting.test import GOOG
 
 from isoloop.errors import ERROR_CODES, InvalidHandshake
-from isoloop.examples.sma_cross import SmaCross
-from isoloop.logging import MemorySink, make_run_logger
-from support.fault_venues import FaultySimVenue
-from support.harness import build, make_config, market
-
-MD = market(("GOOG", GOOG.iloc[:300]))
+from isoloop.logging import MemorySink
+from support.fault_venues import run_on_faulty_venue
 
 
 def run(corrupt: str | None) -> tuple[Any, MemorySink]:
-    sink = MemorySink()
-    log = make_run_logger(sink, run_id="hs", container_id="c1")
-    cfg = make_config()
-    r = build(
-        cfg,
-        MD,
-        SmaCross,
-        {"fast": 10, "slow": 30},
-        log=log,
-        venue_factory=lambda clock, lg: FaultySimVenue(cfg.venue, clock, lg, corrupt=corrupt),
-    )
-    return r, sink
+    return run_on_faulty_venue("hs", corrupt=corrupt)
 
 
 @pytest.mark.parametrize(

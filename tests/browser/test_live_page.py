@@ -6,8 +6,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,34 +16,18 @@ import pytest
 from isoloop.config.models import DataConfig
 from isoloop.data import load_market_data
 from isoloop.live import LiveTradingManager
-from support.browser import CHROMIUM, console_errors, requires_chromium
+from support.browser import render, requires_chromium
 from support.live_helpers import live_config, rows, state_of, strategy, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "live-page.png"
-_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=6000",
-)
 
 
-def _chromium(url: str, *, screenshot: Path | None = None) -> tuple[str, list[str]]:
-    """The DOM after the page's scripts ran (or a screenshot), and its console errors."""
-    with tempfile.TemporaryDirectory(prefix="isoloop-chromium-") as profile:
-        cmd = [str(CHROMIUM), *_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1650"]
-        cmd.append(f"--screenshot={screenshot}" if screenshot is not None else "--dump-dom")
-        done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, console_errors(done.stderr)
+def _page(url: str, *, screenshot: Path | None = None) -> tuple[str, list[str]]:
+    """The DOM after the page's scripts ran, and its console errors (and a screenshot)."""
+    shown = render(url, screenshot=screenshot, window=(1400, 1650))
+    return shown.dom, shown.console_errors
 
 
 def _card(dom: str, name: str) -> str:
@@ -81,11 +63,11 @@ def test_live_page_shows_each_strategy_from_a_running_manager(
         assert m.api is not None
         url = m.api.url
         # Without the token in the fragment, the page asks for it and shows no data.
-        dom, errors = _chromium(f"{url}/ui")
+        dom, errors = _page(f"{url}/ui")
         assert errors == [], errors
         assert '<form id="login">' in dom and "data-name=" not in dom
         # A wrong token is refused by the API, and the page says so.
-        dom, errors = _chromium(f"{url}/ui#token={token[::-1]}")
+        dom, errors = _page(f"{url}/ui#token={token[::-1]}")
         assert "token refused" in dom and "data-name=" not in dom
         # The data endpoints themselves need the token, the page does not carry any.
         with pytest.raises(urllib.error.HTTPError) as info:
@@ -97,9 +79,8 @@ def test_live_page_shows_each_strategy_from_a_running_manager(
         assert token not in html and "default-src 'none'" in csp
         assert "http://" not in html and "https://" not in html  # no CDN, nothing external
 
-        dom, errors = _chromium(f"{url}/ui#token={token}")
         shot = tmp_path / "live-page.png"
-        _chromium(f"{url}/ui#token={token}", screenshot=shot)
+        dom, errors = _page(f"{url}/ui#token={token}", screenshot=shot)
         wait_for(lambda: state_of(m, "flaky")["state"] == "failed", what="flaky to give up")
     assert errors == [], errors
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

@@ -62,14 +62,15 @@ def console_errors(stderr: str) -> list[str]:
 
 
 def render(
-    page: Path,
+    page: Path | str,
     *,
     screenshot: Path | None = None,
     window: tuple[int, int] = (1400, 1100),
     timeout: float = 120.0,
 ) -> Rendered:
-    """Load `page` (a local file) in headless Chromium; dump its DOM and optionally a PNG."""
-    url = page.resolve().as_uri()
+    """Load `page` (a local file, or a URL given as a string) in headless Chromium; dump its
+    DOM and optionally a PNG."""
+    url = page if isinstance(page, str) else page.resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="isoloop-chromium-") as profile:
         base = [
             str(CHROMIUM),

@@ -192,6 +192,14 @@ class BacktestCoordinator:
         )
         self._stop_timeout = stop_timeout
         self._pool_size = pool_size
+        # The gap warnings of the last market data seen: a sweep's trials share one
+        # MarketData, so its gaps are found once, not once per trial.
+        self._gaps: tuple[MarketData, tuple[str, ...]] | None = None
+
+    def _data_warnings(self, md: MarketData) -> tuple[str, ...]:
+        if self._gaps is None or self._gaps[0] is not md:
+            self._gaps = (md, tuple(gap_warnings(md)))
+        return self._gaps[1]
 
     def close(self) -> None:
         if self._scopes is not None:
@@ -201,7 +209,6 @@ class BacktestCoordinator:
         self, config: RunConfig, base_dir: Path
     ) -> tuple[ScopeCoordinator, dict[str, str], bool]:
         if self._scopes is not None:
-            md = self._scopes.shared.market_data
             prints = dict(self._scopes.shared.get("fingerprints") or {})
             return self._scopes, prints, False
         md, prints = load_market_data([config.data, *config.instruments], base_dir)
@@ -357,7 +364,7 @@ class BacktestCoordinator:
             cash=output.cash,
             values=output.values,
             indicators=output.indicators,
-            data_warnings=tuple(gap_warnings(md)),
+            data_warnings=self._data_warnings(md),
         )
 
 

@@ -56,7 +56,7 @@ bench: $(STAMP)
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --extra ray --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --extra ray --extra exchanges --extra bench --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

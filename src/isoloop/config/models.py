@@ -24,6 +24,7 @@ from pydantic import (
 __all__ = [
     "CommissionConfig",
     "DataConfig",
+    "ExchangeConfig",
     "ExecutionConfig",
     "FillConfig",
     "FixedCommission",
@@ -233,6 +234,30 @@ class FillConfig(_Model):
     (PARTIAL); unset: no limit"""
 
 
+class ExchangeConfig(_Model):
+    """A real exchange behind the venue (the ccxt adapter): which one, which market, where.
+
+    Only a live container's venue uses it; backtests and paper trading ignore it.
+    """
+
+    id: Literal["binance", "bybit", "okx"]
+    """the exchange (ccxt's id): `binance`, `bybit` or `okx`"""
+    market: Literal["spot", "perp"] = "spot"
+    """`spot`, or `perp` (the linear USDT-margined perpetual)"""
+    sandbox: bool = False
+    """trade on the exchange's testnet / demo account (ccxt's sandbox mode)"""
+    urls: dict[str, Annotated[str, Field(pattern=r"^https?://\S+$")]] | None = None
+    """overrides of ccxt's API URLs by its key (`public`, `private`, `fapiPublic`, ...): a
+    proxy, or the loopback exchange the tests run; null keeps ccxt's URLs"""
+    symbols: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    """isoloop symbol -> the exchange's unified ccxt symbol (`BTC/USDT`, `BTC/USDT:USDT`); a
+    symbol not listed is sent as it is"""
+    rate_limit: bool = True
+    """ccxt's built-in rate limiter (keep it on against a real exchange)"""
+    timeout_ms: Annotated[int, Field(ge=100, le=120_000)] = 10_000
+    """a request's timeout in milliseconds; a timed-out order is looked up by its client id"""
+
+
 class VenueConfig(_Model):
     """The simulated venue: starting cash, costs, fill rules, margin and trade netting."""
 
@@ -262,6 +287,9 @@ class VenueConfig(_Model):
     # Each new order first cancels the symbol's other orders and closes its open trades.
     exclusive_orders: bool = False
     """each new order first cancels the symbol's other orders and closes its open trades"""
+    exchange: ExchangeConfig | None = None
+    """the real exchange a live container's ccxt venue trades on; null (the default) for the
+    simulated and paper venues"""
 
     @model_serializer(mode="wrap")
     def _without_new_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -269,7 +297,12 @@ class VenueConfig(_Model):
         # defaults: a config that does not use them keeps its config hash and run id,
         # and the manifests of earlier runs still verify.
         data: dict[str, Any] = handler(self)
-        for key, default in (("margin", 1.0), ("hedging", False), ("exclusive_orders", False)):
+        for key, default in (
+            ("margin", 1.0),
+            ("hedging", False),
+            ("exclusive_orders", False),
+            ("exchange", None),
+        ):
             if data.get(key) == default:
                 data.pop(key, None)
         return data

@@ -83,6 +83,7 @@ class LiveTradingManager(ManagerStateMixin):
     def start(self, *, api: bool | None = None, feed: bool = True) -> None:
         """Load the data, start every configured container, then the feed and the API."""
         use_api = api if api is not None else self.config.api.enabled
+        self.config.check_exchange_credentials()  # every exchange key, before any container
         # Refuse a missing or weak API token before any container starts.
         token = load_token(self.config.api) if use_api else None
         f = self.config.feed

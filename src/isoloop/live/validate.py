@@ -1,7 +1,9 @@
 """Check a live config up front: the config, the feed's data, every blueprint and strategy class.
 
-Credentials are not required here (they are checked when a container
-initializes, in the environment that runs it). Nothing is constructed: every
+A venue's own credentials (`credentials:`) are not required here (they are checked
+when a container initializes, in the environment that runs it); exchange keys
+(`BASIS_<ENV>__CEX__…`, blueprints with an `ExchangeCredentials` slot) are, as the
+manager's pre-flight checks them (docs/security.md). Nothing else is constructed: every
 slot's class is imported and checked against the live roles, and strategy
 parameters go through the strategy's class-level check only (docs/security.md).
 """
@@ -39,8 +41,10 @@ def validate_live_config_file(path: Path) -> str:
             check_strategy_params(strategy_cls, run_cfg.strategy.params)
         except ConfigError as exc:
             raise type(exc)(f"{where}: {exc}") from None
+    keyed = cfg.check_exchange_credentials()
     bars = len(md.primary) if feed.max_bars is None else min(feed.max_bars, len(md.primary))
     return (
         f"live ({cfg.environment}) of {len(cfg.strategies)} strategies "
         f"({', '.join(s.name for s in cfg.strategies)}) on a {feed.mode} of {bars} bars"
+        + (f"; exchange keys of {keyed} venue(s) set" if keyed else "")
     )

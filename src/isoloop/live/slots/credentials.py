@@ -1,7 +1,11 @@
 """Venue credentials from environment variables, checked when a container initializes.
 
-`ISOLOOP_<ENVIRONMENT>__<VENUE>__<KEY>` (upper case). Values live only in this
-object: `repr`, errors and logs name the variable, never its value.
+A venue's own keys: `ISOLOOP_<ENVIRONMENT>__<VENUE>__<KEY>` (upper case). An exchange
+venue's keys (`venue.exchange`), as the execution documents lay them out:
+`BASIS_<ENV>__CEX__<EXCHANGE>_<SPOT|FUTURES>_<API_KEY|SECRET|PASSPHRASE>`, where ENV is
+`TESTNET` when `venue.exchange.sandbox` is true and `LIVE` for `environment: live`
+without sandbox (docs/security.md). Values live only in these objects: `repr`, errors
+and logs name the variable, never its value.
 """
 
 from __future__ import annotations
@@ -9,12 +13,21 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from isoloop.errors import CredentialsError
 from isoloop.live.config import LiveConfig
 
-__all__ = ["StrategyCredentials", "VenueCredentials", "credential_env_name", "is_placeholder"]
+__all__ = [
+    "EXCHANGE_KEYS",
+    "ExchangeCredentials",
+    "StrategyCredentials",
+    "VenueCredentials",
+    "credential_env_name",
+    "exchange_env_name",
+    "exchange_environment",
+    "is_placeholder",
+]
 
 _PLACEHOLDERS = frozenset(
     {
@@ -146,3 +159,143 @@ class StrategyCredentials(VenueCredentials):
     def __init__(self, live: LiveConfig, run_id: str) -> None:
         s = live.strategy(run_id)
         super().__init__(live.environment, s.venue.name, s.credentials, strategy=run_id)
+
+
+# The keys each exchange's API signs with: OKX also needs the passphrase chosen when the
+# key was created (ccxt's `password`).
+EXCHANGE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "binance": ("api_key", "secret"),
+    "bybit": ("api_key", "secret"),
+    "okx": ("api_key", "secret", "passphrase"),
+}
+_MARKET_PART = {"spot": "SPOT", "perp": "FUTURES"}
+
+
+class _ExchangeSettings(Protocol):
+    """The part of `venue.exchange` the credentials read."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def market(self) -> str: ...
+    @property
+    def sandbox(self) -> bool: ...
+
+
+def exchange_environment(environment: str, sandbox: bool) -> str:
+    """`TESTNET` for a sandbox, `LIVE` for `environment: live`; paper on a real endpoint is
+    refused: real-money keys are never read by a config that says it trades on paper."""
+    if sandbox:
+        return "TESTNET"
+    if environment == "live":
+        return "LIVE"
+    raise CredentialsError(
+        f"environment: {environment} with a real exchange endpoint "
+        "(venue.exchange.sandbox: false); set venue.exchange.sandbox: true to trade on the "
+        "exchange's testnet (BASIS_TESTNET__... keys), or environment: live for real money "
+        "(BASIS_LIVE__... keys)"
+    )
+
+
+def exchange_env_name(env: str, exchange: str, market: str, key: str) -> str:
+    """`BASIS_LIVE__CEX__BINANCE_SPOT_API_KEY` for ("LIVE", "binance", "spot", "api_key")."""
+    part = _MARKET_PART.get(market, market.upper())
+    return f"BASIS_{env.upper()}__CEX__{exchange.upper()}_{part}_{key.upper()}"
+
+
+def _other_environments(source: Mapping[str, str], name: str, env: str) -> list[str]:
+    """Variables holding the same key under another ENV (`BASIS_TESTNET__…` for `BASIS_LIVE__…`)."""
+    tail = name.removeprefix(f"BASIS_{env}")
+    return sorted(
+        n
+        for n in source
+        if n.startswith("BASIS_")
+        and n.endswith(tail)
+        and n != name
+        and "__" not in n[6 : -len(tail)]
+    )
+
+
+def _switch(env: str) -> str:
+    if env == "LIVE":
+        return "set venue.exchange.sandbox: true to trade on the testnet with its keys"
+    return "set venue.exchange.sandbox: false (with environment: live) for the live keys"
+
+
+class ExchangeCredentials(VenueCredentials):
+    """The `credentials` slot of an exchange venue: its API key and secret for one market.
+
+    `exchange` and `market` given by the blueprint (`args`) say which keys this slot
+    holds; a blueprint for one exchange refuses a config naming another. Without them
+    the config's `venue.exchange` decides. Every variable is checked here, before the
+    venue is built (and by the manager's pre-flight before any container starts).
+    """
+
+    __slots__ = ("exchange", "market", "variables")
+
+    def __init__(
+        self,
+        live: LiveConfig,
+        run_id: str,
+        exchange: str | None = None,
+        market: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        s = live.strategy(run_id)
+        who = f"strategy {run_id!r}"
+        settings: _ExchangeSettings | None = getattr(s.venue, "exchange", None)
+        if settings is None:
+            raise CredentialsError(
+                f"{who}: its blueprint trades on an exchange but venue.exchange is not set; "
+                f"add venue: {{exchange: {{id: {exchange or 'binance'}, market: "
+                f"{market or 'spot'}}}}} to the strategy (docs/live.md)"
+            )
+        if exchange is not None and exchange != settings.id:
+            raise CredentialsError(
+                f"{who}: venue.exchange.id is {settings.id!r} but its blueprint is for "
+                f"{exchange!r}; pick the {settings.id}_{settings.market} blueprint "
+                f"(container: {settings.id}_{settings.market}) or set venue.exchange.id: "
+                f"{exchange}"
+            )
+        market = market or settings.market
+        env_name = exchange_environment(live.environment, settings.sandbox)
+        keys = EXCHANGE_KEYS.get(settings.id, ("api_key", "secret"))
+        source = os.environ if env is None else env
+        values: dict[str, str] = {}
+        where = (
+            f"(environment: {live.environment}, venue.exchange.sandbox: "
+            f"{str(settings.sandbox).lower()} selects the {env_name} keys)"
+        )
+        for key in keys:
+            name = exchange_env_name(env_name, settings.id, market, key)
+            value = source.get(name)
+            if value is None:
+                others = _other_environments(source, name, env_name)
+                if others:
+                    raise CredentialsError(
+                        f"{who}: {name} is not set, only {', '.join(others)} (another "
+                        f"environment's key) {where}; export {name}, or {_switch(env_name)}"
+                    )
+                raise CredentialsError(
+                    f"{who}: {settings.id} {market} credential {name} is not set {where}; "
+                    "export it in the environment of `isoloop live` (docs/security.md)"
+                )
+            if is_placeholder(value):
+                raise CredentialsError(
+                    f"{who}: {name} still holds a placeholder value; export the real key "
+                    "(docs/security.md)"
+                )
+            values[key] = value
+        self.environment = env_name
+        self.venue = s.venue.name
+        self.strategy = run_id
+        self.keys = keys
+        self.exchange = settings.id
+        self.market = market
+        self.variables = tuple(exchange_env_name(env_name, settings.id, market, k) for k in keys)
+        self._values = values
+
+    def __repr__(self) -> str:
+        return f"ExchangeCredentials({self.environment}/{self.exchange}/{self.market}, ***)"
+
+    __str__ = __repr__

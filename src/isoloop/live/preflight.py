@@ -21,7 +21,7 @@ from isoloop.scope.blueprint import CONFIG_REF, SlotSpec
 __all__ = ["check_exchange_credentials", "exchange_credential_slots"]
 
 # The slot arguments that pick which keys a credentials slot holds.
-_ARGS = ("exchange", "market")
+_ARGS = ("exchange", "market", "leg")
 
 
 def _is_credentials_slot(spec: SlotSpec) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from isoloop.errors import CredentialsError
 from isoloop.live.config import LiveConfig
@@ -171,17 +171,6 @@ EXCHANGE_KEYS: Mapping[str, tuple[str, ...]] = {
 _MARKET_PART = {"spot": "SPOT", "perp": "FUTURES"}
 
 
-class _ExchangeSettings(Protocol):
-    """The part of `venue.exchange` the credentials read."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def market(self) -> str: ...
-    @property
-    def sandbox(self) -> bool: ...
-
-
 def exchange_environment(environment: str, sandbox: bool) -> str:
     """`TESTNET` for a sandbox, `LIVE` for `environment: live`; paper on a real endpoint is
     refused: real-money keys are never read by a config that says it trades on paper."""
@@ -225,10 +214,11 @@ def _switch(env: str) -> str:
 class ExchangeCredentials(VenueCredentials):
     """The `credentials` slot of an exchange venue: its API key and secret for one market.
 
-    `exchange` and `market` given by the blueprint (`args`) say which keys this slot
-    holds; a blueprint for one exchange refuses a config naming another. Without them
-    the config's `venue.exchange` decides. Every variable is checked here, before the
-    venue is built (and by the manager's pre-flight before any container starts).
+    The config's `venue.exchange` says which exchange and market; a blueprint made for
+    one (`args: {exchange: binance, market: spot}`) refuses a config naming another.
+    A two-venue blueprint's slot names its `leg` instead (`spot` or `perp`): the keys of
+    that leg, whatever `venue.exchange.market` says. Every variable is checked here,
+    before the venue is built, and by the manager's pre-flight before any container.
     """
 
     __slots__ = ("exchange", "market", "variables")
@@ -239,26 +229,33 @@ class ExchangeCredentials(VenueCredentials):
         run_id: str,
         exchange: str | None = None,
         market: str | None = None,
+        leg: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         s = live.strategy(run_id)
         who = f"strategy {run_id!r}"
-        settings: _ExchangeSettings | None = getattr(s.venue, "exchange", None)
+        settings = s.venue.exchange
         if settings is None:
             raise CredentialsError(
                 f"{who}: its blueprint trades on an exchange but venue.exchange is not set; "
                 f"add venue: {{exchange: {{id: {exchange or 'binance'}, market: "
                 f"{market or 'spot'}}}}} to the strategy (docs/live.md)"
             )
-        if exchange is not None and exchange != settings.id:
-            raise CredentialsError(
-                f"{who}: venue.exchange.id is {settings.id!r} but its blueprint is for "
-                f"{exchange!r}; pick the {settings.id}_{settings.market} blueprint "
-                f"(container: {settings.id}_{settings.market}) or set venue.exchange.id: "
-                f"{exchange}"
-            )
-        market = market or settings.market
-        env_name = exchange_environment(live.environment, settings.sandbox)
+        for key, want, have in (("id", exchange, settings.id), ("market", market, settings.market)):
+            if want is not None and want != have:
+                raise CredentialsError(
+                    f"{who}: venue.exchange.{key} is {have!r} but its blueprint "
+                    f"({s.container or live.environment}) is for {want!r}; set container: "
+                    f"{settings.id}_{settings.market} (the {settings.id} {settings.market} "
+                    f"blueprint) or venue.exchange.{key}: {want}"
+                )
+        market = leg or settings.market
+        if market not in _MARKET_PART:
+            raise CredentialsError(f"{who}: credentials leg {market!r}: use spot or perp")
+        try:
+            env_name = exchange_environment(live.environment, settings.sandbox)
+        except CredentialsError as exc:
+            raise CredentialsError(f"{who}: {exc}") from None
         keys = EXCHANGE_KEYS.get(settings.id, ("api_key", "secret"))
         source = os.environ if env is None else env
         values: dict[str, str] = {}

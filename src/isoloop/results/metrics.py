@@ -12,11 +12,15 @@ each key with its unit and formula.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from isoloop.results.digest import DIGEST_STATS_KEYS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["STATS_KEYS", "compute_stats", "geometric_mean", "stats_equal"]
 
@@ -39,6 +43,11 @@ STATS_KEYS: tuple[str, ...] = (
 
 _NAN = float("nan")
 _DAY_NS = 86_400 * 10**9
+_NAT = int(np.iinfo(np.int64).min)  # pandas' NaT as an int64 Timedelta value
+# The units of pandas' `Timedelta.resolution_string` in ns, smallest first: ns, us, ms,
+# s, min, h, D.
+_UNITS_NS: tuple[int, ...] = (1, 10**3, 10**6, 10**9, 60 * 10**9, 3_600 * 10**9, _DAY_NS)
+_TRADE_COLUMNS = ("pnl", "return_pct", "commission", "entry_bar", "exit_bar")
 
 
 def geometric_mean(returns: np.ndarray) -> float:
@@ -84,29 +93,40 @@ def _avg_drawdown_peak(dd: np.ndarray, prev: np.ndarray, end: np.ndarray) -> flo
     return float(peaks.mean()) if peaks.size else _NAN
 
 
-def _duration_days(span: object, resolution: str | None) -> float:
-    """A Timedelta in days, first rounded up to the bars' resolution (NaT gives NaN).
+def _resolution_ns(span_ns: int) -> int:
+    """The length in ns of a duration's resolution: its smallest non-zero component's unit
+    (pandas' `Timedelta.resolution_string`; 0 has whole days)."""
+    size = abs(span_ns)
+    for unit, larger in pairwise(_UNITS_NS):
+        if size % larger:
+            return unit
+    return _DAY_NS
+
+
+def _duration_days(span_ns: int, resolution_ns: int | None) -> float:
+    """A duration given in ns, in days, first rounded up to the bars' resolution (NaT gives NaN).
 
     backtesting.py rounds its duration stats up to the resolution of the bar
     period (whole days for daily bars, hours for hourly ones), so the same
-    rounding keeps the day counts equal to its Timedeltas.
+    rounding keeps the day counts equal to its Timedeltas. Integer arithmetic,
+    exactly what pandas' `Timedelta.ceil` does, without building a Timedelta.
     """
-    if not isinstance(span, pd.Timedelta):
+    if span_ns == _NAT:
         return _NAN
-    if resolution is not None:
-        span = span.ceil(resolution)
-    return float(span.value / _DAY_NS)
+    if resolution_ns is not None:
+        span_ns = -(-span_ns // resolution_ns) * resolution_ns
+    return float(span_ns / _DAY_NS)
 
 
-def _max_and_mean_days(spans_ns: np.ndarray, resolution: str | None) -> tuple[float, float]:
+def _max_and_mean_days(spans_ns: np.ndarray, resolution_ns: int | None) -> tuple[float, float]:
     """Longest and mean of durations given in ns, in days (NaN when there are none)."""
     if spans_ns.size == 0:
         return _NAN, _NAN
     # pandas' Timedelta mean: a float64 sum over the count, truncated to whole ns.
     mean_ns = int(np.int64(spans_ns.sum(dtype=np.float64) / spans_ns.size))
     return (
-        _duration_days(pd.Timedelta(int(spans_ns.max()), "ns"), resolution),
-        _duration_days(pd.Timedelta(mean_ns, "ns"), resolution),
+        _duration_days(int(spans_ns.max()), resolution_ns),
+        _duration_days(mean_ns, resolution_ns),
     )
 
 
@@ -122,30 +142,35 @@ def _exposure(entry: np.ndarray, exit_: np.ndarray, n: int) -> float:
     return float((np.cumsum(delta[:n]) > 0).mean() * 100)
 
 
-def _bar_period(stamps: np.ndarray) -> pd.Timedelta | None:
-    """The bars' spacing: the median step over the last 100 bars (None for a single bar)."""
+def _bar_period(stamps: np.ndarray) -> int | None:
+    """The bars' spacing in ns: the median step over the last 100 bars (None for one bar)."""
     steps = np.diff(stamps[-100:])
     if steps.size == 0:
         return None
     # Truncated to whole ns, as pandas' median of Timedeltas is.
-    return pd.Timedelta(int(np.int64(np.median(steps.astype(np.float64)))), "ns")
+    return int(np.int64(np.median(steps.astype(np.float64))))
 
 
 def _period_returns(
-    equity: np.ndarray, index: pd.DatetimeIndex, period: pd.Timedelta | None
+    equity: np.ndarray, stamps: np.ndarray, period_ns: int | None
 ) -> tuple[np.ndarray, float]:
     """Equity returns at daily/weekly/monthly/yearly resolution and periods per year."""
-    freq_days = int(period.days) if period is not None else 0
-    weekday = index.day_of_week.to_numpy()
+    # Whole days of the bar period, floored as `Timedelta.days` is.
+    freq_days = period_ns // _DAY_NS if period_ns is not None else 0
+    # Day of the week, Monday 0 (1970-01-01 was a Thursday), as `DatetimeIndex.day_of_week`.
+    weekday = (stamps // _DAY_NS + 3) % 7
     have_weekends = bool(((weekday >= 5).mean()) > 2 / 7 * 0.6)
     annual = {7: 52.0, 31: 12.0, 365: 1.0}.get(freq_days, 365.0 if have_weekends else 252.0)
     rule = {7: "W", 31: "ME", 365: "YE"}.get(freq_days, "D")
     if rule == "D" and not np.isnan(equity).any():
         # Fast path: last equity of each calendar day (what resample("D").last() gives).
-        days = index.to_numpy().astype("datetime64[D]")
+        days = stamps.view("datetime64[ns]").astype("datetime64[D]")
         last = np.r_[np.flatnonzero(days[1:] != days[:-1]), days.size - 1]
         closes = equity[last]
     else:
+        import pandas as pd  # only weekly/monthly/yearly bars, or an equity curve with gaps
+
+        index = pd.DatetimeIndex(stamps.view("datetime64[ns]"))
         closes = pd.Series(equity, index=index).resample(rule).last().dropna().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         returns = closes[1:] / closes[:-1] - 1.0
@@ -163,9 +188,11 @@ def _beta(equity: np.ndarray, close: np.ndarray) -> float:
         return float(cov[0, 1] / cov[1, 1])
 
 
-def _cagr_pct(equity: np.ndarray, span: pd.Timedelta) -> float:
+def _cagr_pct(equity: np.ndarray, span_ns: int) -> float:
     """Compound annual growth over the calendar span of the bars (years of 365.25 days)."""
-    years = (span.days + span.seconds / 86_400) / 365.25
+    # `Timedelta.days` and `.seconds`: floored whole days, then whole seconds of the rest.
+    days, rest_ns = divmod(span_ns, _DAY_NS)
+    years = (days + rest_ns // 10**9 / 86_400) / 365.25
     if not years:
         return _NAN
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -174,16 +201,29 @@ def _cagr_pct(equity: np.ndarray, span: pd.Timedelta) -> float:
         return float((np.power(growth, 1.0 / years) - 1.0) * 100)
 
 
-def _column(trades: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in trades.columns:
-        return np.empty(0)
-    return np.asarray(trades[name].to_numpy(dtype="float64", na_value=np.nan))
+def _trade_columns(
+    trades: pd.DataFrame | Mapping[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], int]:
+    """The numeric trade columns the stats read, as float64 arrays, and the trade count."""
+    if hasattr(trades, "columns"):  # a DataFrame: the trades table as a run publishes it
+        frame: pd.DataFrame = trades  # type: ignore[assignment]
+        found = {
+            name: np.asarray(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+            for name in _TRADE_COLUMNS
+            if name in frame.columns
+        }
+        return found, len(frame)
+    arrays = {
+        name: np.asarray(trades[name], dtype="float64") for name in _TRADE_COLUMNS if name in trades
+    }
+    count = len(next(iter(trades.values()))) if trades else 0
+    return arrays, count
 
 
 def compute_stats(
     equity: np.ndarray,
     index: np.ndarray,
-    trades: pd.DataFrame,
+    trades: pd.DataFrame | Mapping[str, np.ndarray],
     close: np.ndarray,
     risk_free_rate: float = 0.0,
     *,
@@ -193,7 +233,8 @@ def compute_stats(
 
     `equity` is the per-bar account value, `index` the bars' datetime64[ns]
     timestamps, `close` the primary instrument's closes, `trades` the closed trades
-    (columns size, entry_bar, exit_bar, pnl, commission, return_pct, ...) and
+    (a table, or a mapping of column name to array: entry_bar, exit_bar, pnl,
+    commission, return_pct; every other column is ignored) and
     `warmup_bars` the first bar a strategy could trade on (buy & hold starts there,
     as in backtesting.py).
     """
@@ -201,34 +242,34 @@ def compute_stats(
         raise ValueError(f"risk_free_rate must be in (-1, 1), got {risk_free_rate}")
     eq = np.asarray(equity, dtype="float64")
     c = np.asarray(close, dtype="float64")
-    idx = pd.DatetimeIndex(np.asarray(index, dtype="datetime64[ns]"))
+    stamps = np.asarray(index, dtype="datetime64[ns]").view(np.int64)
     n = eq.size
-    if n == 0 or idx.size != n:
-        raise ValueError(f"equity ({n}) and index ({idx.size}) must be non-empty and aligned")
+    if n == 0 or stamps.size != n:
+        raise ValueError(f"equity ({n}) and index ({stamps.size}) must be non-empty and aligned")
 
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = 1.0 - eq / np.maximum.accumulate(eq)
 
-    pl = _column(trades, "pnl")
-    returns = _column(trades, "return_pct")
-    commission = _column(trades, "commission")
-    n_trades = len(trades)
-    entry = _column(trades, "entry_bar")
-    exit_ = _column(trades, "exit_bar")
+    columns, n_trades = _trade_columns(trades)
+    empty = np.empty(0)
+    pl = columns.get("pnl", empty)
+    returns = columns.get("return_pct", empty)
+    commission = columns.get("commission", empty)
+    entry = columns.get("entry_bar", empty)
+    exit_ = columns.get("exit_bar", empty)
     closed = ~np.isnan(entry) & ~np.isnan(exit_)
     exit_ = np.where(np.isnan(exit_), n - 1, exit_)
 
-    stamps = idx.asi8
-    span = pd.Timedelta(int(stamps[-1] - stamps[0]), "ns")
+    span_ns = int(stamps[-1] - stamps[0])
     period = _bar_period(stamps)
-    resolution = period.resolution_string if period is not None else None
+    resolution = _resolution_ns(period) if period is not None else None
     dd_prev, dd_end = _drawdown_segments(dd)
     max_dd_days, avg_dd_days = _max_and_mean_days(stamps[dd_end] - stamps[dd_prev], resolution)
     held = np.clip(exit_[closed], 0, n - 1).astype(np.int64)
     opened = np.clip(entry[closed], 0, n - 1).astype(np.int64)
     max_trade_days, avg_trade_days = _max_and_mean_days(stamps[held] - stamps[opened], resolution)
 
-    day_returns, annual = _period_returns(eq, idx, period)
+    day_returns, annual = _period_returns(eq, stamps, period)
     gmean = geometric_mean(day_returns)
     annualized = (1.0 + gmean) ** annual - 1.0
     var = float(day_returns.var(ddof=1)) if day_returns.size > 1 else _NAN
@@ -282,8 +323,8 @@ def compute_stats(
         "sqn": float(np.sqrt(n_trades) * nan_stat(pl, "mean") / _or_nan(pl_std)),
         "exposure_pct": _exposure(entry.astype(np.int64), exit_.astype(np.int64), n),
         "commissions": float(commission.sum()) if commission.size else 0.0,
-        "duration_days": float(span.value / _DAY_NS),
-        "cagr_pct": _cagr_pct(eq, span),
+        "duration_days": float(span_ns / _DAY_NS),
+        "cagr_pct": _cagr_pct(eq, span_ns),
         "alpha_pct": return_pct
         - risk_free_rate * 100
         - beta * (buy_hold_pct - risk_free_rate * 100),

@@ -14,8 +14,12 @@ import enum
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import combinations
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +29,7 @@ __all__ = [
     "canonical_json",
     "file_sha256",
     "order_list_hash",
+    "order_record_json",
     "run_digest",
     "sweep_digest",
 ]
@@ -159,12 +164,107 @@ def _record(digest: hashlib._Hash, payload: bytes) -> None:
     digest.update(payload)
 
 
+# -- order records -------------------------------------------------------------------
+# An order-heavy run hashes tens of thousands of records, and json.dumps(sort_keys=True)
+# of each one cost about as much as running the order through the tight loop. The
+# records of `Order.to_record` have one of a few known key sets, so their canonical
+# JSON is written here directly, field by field in sorted key order, with the very
+# encoders json uses (float/int repr, the C string escaper): the same bytes, so no
+# digest changes. Any other record, or a value of any other type, takes `canonical_json`.
+_ORDER_KEYS = (
+    "id",
+    "symbol",
+    "venue",
+    "side",
+    "type",
+    "tif",
+    "size",
+    "equity_fraction",
+    "reduce_only",
+    "limit",
+    "stop",
+    "status",
+    "filled",
+    "avg_price",
+    "submitted_bar",
+    "last_fill_bar",
+)
+# Appended by `to_record` when set, in this order.
+_ORDER_OPTIONAL = (("sl",), ("tp",), ("parent_trade", "contingent"))
+
+
+def _layouts() -> Mapping[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Each key tuple `to_record` can produce → (JSON prefix, key) in sorted key order."""
+    out: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+    for n in range(len(_ORDER_OPTIONAL) + 1):
+        for extra in combinations(_ORDER_OPTIONAL, n):
+            keys = _ORDER_KEYS + tuple(k for group in extra for k in group)
+            ordered = sorted(keys)
+            out[keys] = tuple(
+                (("{" if j == 0 else ",") + f'"{k}":', k) for j, k in enumerate(ordered)
+            )
+    return MappingProxyType(out)
+
+
+_ORDER_LAYOUTS = _layouts()
+
+
+def _float_json(value: float) -> str:
+    # x - x is 0.0 only for finite x; NaN/±inf are spelled as canonical() spells them.
+    if value - value == 0.0:
+        return float.__repr__(value)
+    return json.dumps(_float(value))
+
+
+def _bool_json(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _none_json(_: None) -> str:
+    return "null"
+
+
+_SCALAR_JSON: Mapping[type, Callable[[Any], str]] = MappingProxyType(
+    {
+        str: encode_basestring_ascii,
+        float: _float_json,
+        int: int.__repr__,
+        bool: _bool_json,
+        type(None): _none_json,
+    }
+)
+
+
+def order_record_json(record: Mapping[str, object]) -> str:
+    """`canonical_json(record)`, written directly for the records of `Order.to_record`."""
+    if type(record) is dict:
+        layout = _ORDER_LAYOUTS.get(tuple(record))
+        if layout is not None:
+            enc = _SCALAR_JSON
+            parts: list[str] = []
+            add = parts.append
+            try:
+                for prefix, key in layout:
+                    value = record[key]
+                    add(prefix)
+                    add(enc[type(value)](value))
+            except KeyError:
+                pass  # a value of a type without a direct encoder: the general path
+            else:
+                add("}")
+                return "".join(parts)
+    return canonical_json(record)
+
+
 def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
     """SHA-256 over every order's canonical record, in order."""
     digest = hashlib.sha256(_ORDERS)
     digest.update(len(orders).to_bytes(8, "little"))
+    update = digest.update
     for order in orders:
-        _record(digest, canonical_json(order).encode("ascii"))
+        payload = order_record_json(order).encode("ascii")
+        # Length-prefixed as `_record` does, in one update.
+        update(len(payload).to_bytes(8, "little") + payload)
     return digest.hexdigest()
 
 

@@ -7,15 +7,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER_CREDENTIALS = "credentials: isoloop.live.slots.credentials:StrategyCredentials"
-EXCHANGE_CREDENTIALS = (
-    "credentials:\n"
-    "    class: isoloop.live.slots.credentials:ExchangeCredentials\n"
-    "    args: {exchange: binance, market: spot}"
-)
+EXCHANGE_CREDENTIALS = "credentials: isoloop.live.slots.credentials:ExchangeCredentials"
 
 
 def paper_blueprint_with_exchange_keys(folder: Path) -> Path:
-    """`paper.yaml` with `ExchangeCredentials` (Binance spot) in its credentials slot."""
+    """`paper.yaml` with `ExchangeCredentials` in its credentials slot (the config's
+    `venue.exchange` says which exchange and market)."""
     text = (ROOT / "containers" / "paper.yaml").read_text(encoding="utf-8")
     assert PAPER_CREDENTIALS in text
     path = folder / "paper_exchange_keys.yaml"

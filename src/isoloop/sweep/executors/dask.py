@@ -22,6 +22,12 @@ the timeout clock, which starts at submission, measures the trial. With
 `trial_memory_mb`, each worker must run one thread (the limit is per process).
 The context travels with each task (it is small); the bars never do.
 
+Chunks: a task carries several trials (`chunks.py`): a Dask task costs
+milliseconds, so one per trial would cost more than a short trial. A worker
+writes a progress record before and after each trial, which tells the driver
+which trial a dead worker was running (only that one is blamed; the chunk's
+others run again) and when each trial began (its timeout counts from then).
+
 User code: when the trial context names a folder of user code (the backtest
 sweep's strategy module next to its config), its Python files are registered
 with the scheduler as a worker plugin (`CodePlugin`): every worker, including
@@ -52,9 +58,17 @@ from isoloop.sweep.executors.base import (
     TrialContext,
     TrialFn,
     code_folders,
-    execute_trial,
 )
-from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, TaskFailed, WorkerDied
+from isoloop.sweep.executors.chunks import (
+    MAX_CHUNK,
+    ChunkBook,
+    ChunkTask,
+    ProgressBoard,
+    Ticket,
+    chunk_size,
+    run_chunk,
+)
+from isoloop.sweep.executors.loop import Event, LoopExecutor
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["CodePlugin", "DaskExecutor"]
@@ -73,14 +87,15 @@ def _load(handle: DataHandle) -> BarsTupleHandle:
     return BarsTupleHandle.of(handle.open())
 
 
-def _trial(
+def _chunk(
     fn: TrialFn,
-    spec: TrialSpec,
+    specs: tuple[TrialSpec, ...],
     loaded: BarsTupleHandle,
     context: TrialContext,
     memory_mb: float | None,
-) -> TrialResult:
-    return execute_trial(fn, spec, loaded.open(), context, memory_mb)
+    progress: str | None,
+) -> tuple[list[TrialResult], int]:
+    return run_chunk(fn, specs, loaded.open(), context, memory_mb, progress)
 
 
 async def _hard_exit() -> None:
@@ -99,10 +114,12 @@ class CodePlugin(distributed.WorkerPlugin):
         self.bundle.install(worker.local_directory)
 
 
-class DaskExecutor(LoopExecutor[Future]):
+class DaskExecutor(LoopExecutor[Ticket]):
     """Runs trials on a Dask cluster; starts a local one when no address is given."""
 
     name = "dask"
+    reports_start = True
+    batches = True
 
     def __init__(
         self,
@@ -119,7 +136,11 @@ class DaskExecutor(LoopExecutor[Future]):
         self._handles: list[MemmapHandle] = []
         self._job: tuple[TrialFn, Future, TrialContext] | None = None
         self._threads: dict[str, int] = {}  # live worker address → its thread count
-        self._on: dict[Future, str] = {}  # running trial → the worker it is pinned to
+        self._on: dict[Future, str] = {}  # running task → the worker it is pinned to
+        self._book: ChunkBook | None = None  # the map's tasks in flight
+        self._sent = 0  # tasks sent in this map (chunks grow with it)
+        self._single = False  # a worker could not see the progress folder: no chunks
+        self._timeout_s: float | None = None
         self._gone: set[str] = set()  # workers killed or seen dead (addresses never return)
         self._plugins: set[str] = set()  # code plugins this executor registered
 
@@ -165,6 +186,8 @@ class DaskExecutor(LoopExecutor[Future]):
     def start(self, fn: TrialFn, handle: Future, context: TrialContext) -> None:
         self._ship_code(context)
         self._job = (fn, handle, context)
+        self._book = ChunkBook(ProgressBoard())
+        self._sent = 0
         self._refresh()
         if self.trial_memory_mb is not None:
             shared = sorted(addr for addr, n in self._threads.items() if n > 1)
@@ -199,8 +222,15 @@ class DaskExecutor(LoopExecutor[Future]):
         }
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
-        # Each trial needs an idle worker thread (`ready`); the cap only lowers that.
-        return max(1, max_in_flight or 2 * self.workers)
+        # Each task needs an idle worker thread (`ready`); the cap bounds the trials
+        # held (sent or looked ahead), by default two full chunks per worker.
+        self._timeout_s = timeout_s
+        return max(1, max_in_flight or 2 * self.workers * MAX_CHUNK)
+
+    def chunk_size(self, known: int, exhausted: bool) -> int:
+        if self._single:
+            return 1
+        return chunk_size(known, exhausted, max(1, len(self._threads)), self._sent)
 
     def _idle(self) -> str | None:
         busy: dict[str, int] = {}
@@ -212,69 +242,103 @@ class DaskExecutor(LoopExecutor[Future]):
     def ready(self) -> bool:
         return self._idle() is not None
 
-    def submit(self, spec: TrialSpec) -> Future:
-        assert self._job is not None
+    def submit(self, spec: TrialSpec) -> Ticket:
+        return self.submit_chunk([spec])[0]
+
+    def submit_chunk(self, specs: Sequence[TrialSpec]) -> list[Ticket]:
+        assert self._job is not None and self._book is not None
         fn, handle, context = self._job
         addr = self._idle()
         assert addr is not None
-        key = f"isoloop-trial-{spec.trial_id}-{spec.attempt}-{uuid.uuid4().hex[:8]}"
+        first = specs[0]
+        key = f"isoloop-trials-{first.trial_id}-{first.attempt}-{len(specs)}-{uuid.uuid4().hex[:8]}"
         future = self.client.submit(
-            _trial,
+            _chunk,
             fn,
-            spec,
+            tuple(specs),
             handle,
             context,
             self.trial_memory_mb,
+            self._book.board.path(key),
             key=key,
             pure=False,
             workers=[addr],
             allow_other_workers=False,
         )
         self._on[future] = addr
-        return future
+        self._sent += 1
+        task = self._book.add(key, future, specs, addr)
+        # Sent to an idle worker thread: the first trial starts now (as a one-trial
+        # task would); the others' clocks start as the progress record reports them.
+        self._book.pending += self._book.began(task, 0)
+        return task.tickets()
 
-    def wait_any(self, tickets: Sequence[Future], timeout_s: float | None) -> list[Event[Future]]:
+    def wait_any(self, tickets: Sequence[Ticket], timeout_s: float | None) -> list[Event[Ticket]]:
+        book = self._book
+        assert book is not None
         poll = _POLL_S if timeout_s is None else max(0.01, min(timeout_s, _POLL_S))
-        if not tickets:  # every worker is restarting: wait for one to come back
+        if self._timeout_s is not None:
+            poll = min(poll, _POLL_S)  # trials inside chunks begin unannounced: look often
+        events = book.take_pending()
+        if events:
+            return events
+        futures = [task.ref for task in book.tasks.values()]
+        if not futures:  # every worker is restarting: wait for one to come back
             time.sleep(poll)
             self._refresh()
             return []
         try:
-            done = set(dd.wait(list(tickets), timeout=poll, return_when="FIRST_COMPLETED").done)
+            done = set(dd.wait(futures, timeout=poll, return_when="FIRST_COMPLETED").done)
         except TimeoutError:
             done = set()
-        events = [self._event(future) for future in done]
+        if self._timeout_s is not None:
+            events += book.poll_starts()
+        for future in done:
+            events += self._event(book.by_ref[future])
         self._refresh()
-        for future in tickets:
+        for future in futures:
             addr = self._on.get(future)
             if future not in done and addr is not None and addr not in self._threads:
                 self._gone.add(addr)
-                events.append(WorkerDied(future, addr, f"worker {addr} died"))
+                events += book.died(book.by_ref[future], addr, f"worker {addr} died")
                 self._drop(future)
         return events
 
-    def _event(self, future: Future) -> Event[Future]:
-        addr = self._on.get(future, "dask")
+    def _event(self, task: ChunkTask) -> list[Event[Ticket]]:
+        assert self._book is not None
+        future, addr = task.ref, self._on.get(task.ref, "dask")
         try:
-            return Finished(future, future.result(timeout=_GATHER_S))
+            results, unrun = future.result(timeout=_GATHER_S)
         except (dd.KilledWorker, TimeoutError) as exc:
             self._gone.add(addr)
-            return WorkerDied(future, addr, f"worker {addr} died ({type(exc).__name__})")
+            return self._book.died(task, addr, f"worker {addr} died ({type(exc).__name__})")
         except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
-            return TaskFailed(future, addr, exc)
+            return self._book.failed(task, addr, exc)
         finally:
             self._drop(future)
+        if unrun:
+            self._single = True  # the worker cannot see the progress folder
+        return self._book.finished(task, results, unrun)
 
     def _drop(self, future: Future) -> None:
         self._on.pop(future, None)
         future.cancel()  # the scheduler may forget it (a no-op once its result is read)
 
-    def worker_of(self, ticket: Future) -> str:
-        return self._on.get(ticket, "dask")
+    def worker_of(self, ticket: Ticket) -> str:
+        task = None if self._book is None else self._book.task_of(ticket)
+        return "dask" if task is None else self._on.get(task.ref, task.worker)
 
-    def kill(self, ticket: Future) -> str:
-        addr = self._on.get(ticket)
-        self._drop(ticket)
+    def clock_stopped(self, ticket: Ticket) -> bool:
+        return self._book is None or self._book.clock_stopped(ticket)
+
+    def kill(self, ticket: Ticket) -> str:
+        task = None if self._book is None else self._book.task_of(ticket)
+        if task is None:
+            return "its task had already ended"
+        assert self._book is not None
+        addr = self._on.get(task.ref)
+        self._drop(task.ref)
+        self._book.killed(task, ticket[1])
         if addr is not None:
             # A graceful restart waits for the busy thread (measured: ~60 s); exiting the
             # worker process at once frees the core and its nanny starts a fresh one.
@@ -284,13 +348,19 @@ class DaskExecutor(LoopExecutor[Future]):
                 self.client.run(_hard_exit, workers=[addr], wait=False)
         return "future cancelled and its worker restarted"
 
-    def cancel(self, ticket: Future) -> None:
-        self._drop(ticket)
+    def cancel(self, ticket: Ticket) -> None:
+        task = None if self._book is None else self._book.task_of(ticket)
+        if task is not None and self._book is not None:
+            self._drop(task.ref)
+            self._book.drop(task)
 
     def finish(self) -> None:
         self._job = None
         for future in list(self._on):
             self._drop(future)
+        if self._book is not None:
+            self._book.board.remove()
+            self._book = None
 
     def close(self) -> None:
         if self._client is not None:

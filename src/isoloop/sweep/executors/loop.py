@@ -8,13 +8,19 @@ next, name the worker and stop a trial — as the abstract methods of
 - specs are pulled lazily, at most `in_flight_cap` outstanding, retries first;
 - a trial whose worker died is resubmitted (attempt + 1) up to `retries` times,
   then recorded "crashed"; no other trial is resubmitted;
+- a backend may send several trials as one task (`batches`: dask, ray, see
+  `chunks.py`): the loop then looks ahead (still at most `in_flight_cap`
+  specs held), asks the backend how many to send at once, and a trial the
+  backend hands back (`Requeued`: its chunk was lost with a worker that died
+  under another trial) runs again with its attempt unchanged;
 - a trial past `timeout_s` is stopped by the backend and recorded "timeout";
   the clock starts at submission, or — for a backend that can tell (Ray,
   `reports_start`) — when the trial's body begins on a worker (a `Started`
   event), so a fresh worker process starting up and importing on a busy
   machine is not the trial's time; such a trial that has not begun
   `START_GRACE_S` after its timeout is recorded "timeout" too (a worker that
-  never comes up must not hang the sweep);
+  never comes up must not hang the sweep); a trial whose clock has not started
+  (`clock_stopped`: queued behind an earlier trial of its chunk) has no deadline;
 - results that arrive together are yielded in trial-id order (the driver keys
   everything by trial id, so no outcome depends on completion order);
 - an abandoned map (the consumer stops iterating) cancels what is still running,
@@ -46,6 +52,7 @@ __all__ = [
     "Event",
     "Finished",
     "LoopExecutor",
+    "Requeued",
     "Started",
     "TaskFailed",
     "WorkerDied",
@@ -84,12 +91,21 @@ class TaskFailed(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Started(Generic[T]):
-    """The trial's body began on a worker: its timeout counts from now."""
+    """The trial's body began on a worker: its timeout counts from then (`at`, a
+    `time.monotonic()` reading of this host; None: now)."""
+
+    ticket: T
+    at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued(Generic[T]):
+    """The trial's task was lost through no fault of the trial: run it again, same attempt."""
 
     ticket: T
 
 
-Event: TypeAlias = Finished[T] | WorkerDied[T] | TaskFailed[T] | Started[T]
+Event: TypeAlias = Finished[T] | WorkerDied[T] | TaskFailed[T] | Started[T] | Requeued[T]
 
 
 class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
@@ -103,6 +119,8 @@ class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
     #: True when the backend sends a `Started` event as each trial's body begins:
     #: the timeout then counts from that event instead of from submission.
     reports_start: bool = False
+    #: True when `submit_chunk` runs several trials as one task (`chunk_size` > 1).
+    batches: bool = False
 
     def map(
         self,
@@ -143,6 +161,18 @@ class LoopExecutor(ClosingExecutor, ABC, Generic[T]):
     @abstractmethod
     def submit(self, spec: TrialSpec) -> T:
         """Start one trial; returns the ticket its events will carry."""
+
+    def chunk_size(self, known: int, exhausted: bool) -> int:
+        """How many of the `known` specs waiting to be sent the next task takes."""
+        return 1
+
+    def submit_chunk(self, specs: Sequence[TrialSpec]) -> list[T]:
+        """Start trials as one task; a ticket per spec, in order."""
+        return [self.submit(spec) for spec in specs]
+
+    def clock_stopped(self, ticket: T) -> bool:
+        """Whether the trial is waiting on an earlier trial of its own task (no deadline)."""
+        return False
 
     @abstractmethod
     def wait_any(self, tickets: Sequence[T], timeout_s: float | None) -> list[Event[T]]:
@@ -201,22 +231,36 @@ def run_trials(
     backend.start(fn, handle, freeze_context(context))
     cap = backend.in_flight_cap(max_in_flight, timeout_s)
     running: dict[T, _Running] = {}
-    retry: deque[TrialSpec] = deque()
+    retry: deque[TrialSpec] = deque()  # after a worker death: attempt + 1, sent alone
+    queued: deque[TrialSpec] = deque()  # pulled (look-ahead) or handed back, not sent
     exhausted = False
     try:
         while True:
-            while len(running) < cap and (retry or not exhausted) and backend.ready():
-                spec = retry.popleft() if retry else next(spec_iter, None)
-                if spec is None:
-                    exhausted = True
-                    break
-                ticket = backend.submit(spec)
+            while len(running) < cap and (retry or queued or not exhausted) and backend.ready():
+                if retry:
+                    batch = [retry.popleft()]
+                else:
+                    # Without batching, pull one spec at a time, as it is sent.
+                    while not exhausted and len(running) + len(queued) < cap:
+                        if queued and not backend.batches:
+                            break
+                        spec = next(spec_iter, None)
+                        if spec is None:
+                            exhausted = True
+                        else:
+                            queued.append(spec)
+                    if not queued:
+                        break
+                    n = backend.chunk_size(len(queued), exhausted) if backend.batches else 1
+                    batch = [queued.popleft() for _ in range(max(1, min(n, len(queued))))]
                 begun = not backend.reports_start
-                running[ticket] = _Running(spec, time.monotonic(), time.time(), begun)
-            if not running and exhausted and not retry:
+                now, wall = time.monotonic(), time.time()
+                for spec, ticket in zip(batch, backend.submit_chunk(batch), strict=True):
+                    running[ticket] = _Running(spec, now, wall, begun)
+            if not running and exhausted and not retry and not queued:
                 return
-            events = backend.wait_any(list(running), _wait_s(running, timeout_s))
-            out = _settle(events, running, retry, retries)
+            events = backend.wait_any(list(running), _wait_s(backend, running, timeout_s))
+            out = _settle(events, running, retry, queued, retries)
             if timeout_s is not None:
                 out += _expire(backend, running, timeout_s)
             yield from out
@@ -226,25 +270,48 @@ def run_trials(
         backend.finish()
 
 
-def _wait_s(running: dict[T, _Running], timeout_s: float | None) -> float | None:
+def _timed(backend: LoopExecutor[T], ticket: T) -> bool:
+    """Whether the trial is on the clock (one queued behind, or finished inside, its
+    chunk is not: its result travels with the chunk)."""
+    return not backend.clock_stopped(ticket)
+
+
+def _wait_s(
+    backend: LoopExecutor[T], running: dict[T, _Running], timeout_s: float | None
+) -> float | None:
     """Until the first running trial's deadline (forever without a timeout)."""
     if timeout_s is None or not running:
         return None
-    first = min(task.deadline(timeout_s) for task in running.values())
-    return max(0.0, first - time.monotonic())
+    deadlines = [t.deadline(timeout_s) for k, t in running.items() if _timed(backend, k)]
+    if not deadlines:
+        return None
+    return max(0.0, min(deadlines) - time.monotonic())
 
 
 def _settle(
-    events: list[Event[T]], running: dict[T, _Running], retry: deque[TrialSpec], retries: int
+    events: list[Event[T]],
+    running: dict[T, _Running],
+    retry: deque[TrialSpec],
+    queued: deque[TrialSpec],
+    retries: int,
 ) -> list[TrialResult]:
     out: list[TrialResult] = []
-    for event in sorted(events, key=lambda e: running[e.ticket].spec.trial_id):
+    handed_back: list[TrialSpec] = []
+    # An event for a trial already settled (e.g. a start reported after its result) is moot.
+    live = [e for e in events if e.ticket in running]
+    for event in sorted(live, key=lambda e: running[e.ticket].spec.trial_id):
+        if event.ticket not in running:  # a start and a result for it in one batch
+            continue
         if isinstance(event, Started):
             task = running[event.ticket]
-            running[event.ticket] = _Running(task.spec, time.monotonic(), time.time())
+            now_mono, now_wall = time.monotonic(), time.time()
+            at = now_mono if event.at is None else min(event.at, now_mono)
+            running[event.ticket] = _Running(task.spec, at, now_wall - (now_mono - at))
             continue
         task = running.pop(event.ticket)
-        if isinstance(event, Finished):
+        if isinstance(event, Requeued):
+            handed_back.append(task.spec)
+        elif isinstance(event, Finished):
             out.append(event.result)
         elif isinstance(event, WorkerDied):
             if task.spec.attempt < retries:
@@ -253,6 +320,7 @@ def _settle(
                 out.append(crashed_result(task.spec, event.worker, event.reason, task.started_wall))
         else:
             out.append(error_result(task.spec, event.worker, event.error, task.started_wall))
+    queued.extendleft(reversed(handed_back))  # first in line, in trial-id order
     return out
 
 
@@ -262,7 +330,7 @@ def _expire(
     out: list[TrialResult] = []
     now = time.monotonic()
     for ticket, task in sorted(running.items(), key=lambda item: item[1].spec.trial_id):
-        if now >= task.deadline(timeout_s):
+        if _timed(backend, ticket) and now >= task.deadline(timeout_s):
             del running[ticket]
             worker = backend.worker_of(ticket)
             action = backend.kill(ticket)

@@ -17,6 +17,14 @@ worker runs one task at a time, so a worker's death is blamed on its trial
 alone; trials queued elsewhere are untouched. `trial_memory_mb` is enforced in
 the task (`memory.py`); a task Ray's own memory monitor kills is "memory" too.
 
+Chunks: a task carries several trials (`chunks.py`), so Ray's per-task cost
+is shared by them. A worker writes a progress record before and after each
+trial, which tells the driver which trial a dead (or memory-killed) worker
+was running — only that one is blamed, the chunk's others run again — and
+when each trial began (its timeout counts from then). With a timeout, at most
+`workers` tasks are in flight, without one twice that (the next chunk waits
+at the worker).
+
 User code: when the trial context names a folder of user code (the backtest
 sweep's strategy module next to its config), its Python files are `ray.put`
 once per map as a `CodeBundle` and every task installs it (once per worker
@@ -29,6 +37,7 @@ started Ray already; task-level runtime envs refuse local paths.)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -42,17 +51,17 @@ from isoloop.sweep.executors.base import (
     TrialContext,
     TrialFn,
     code_folders,
-    execute_trial,
-    memory_result,
 )
-from isoloop.sweep.executors.loop import (
-    Event,
-    Finished,
-    LoopExecutor,
-    Started,
-    TaskFailed,
-    WorkerDied,
+from isoloop.sweep.executors.chunks import (
+    MAX_CHUNK,
+    ChunkBook,
+    ChunkTask,
+    ProgressBoard,
+    Ticket,
+    chunk_size,
+    run_chunk,
 )
+from isoloop.sweep.executors.loop import Event, LoopExecutor
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["RayExecutor"]
@@ -71,26 +80,31 @@ _LOCAL_START_ATTEMPTS = 3
 #: What a task yields first, as its body begins (a trial result is never a str).
 _STARTED = "started"
 
+#: How often a wait looks at the progress records when trials have a timeout.
+_POLL_S = 0.5
 
-def _trial(
+
+def _chunk(
     fn: TrialFn,
-    spec: TrialSpec,
+    specs: tuple[TrialSpec, ...],
     loaded: BarsTupleHandle,
     context: TrialContext,
     memory_mb: float | None,
-    code: CodeBundle | None = None,
-) -> Iterator[str | TrialResult]:
+    code: CodeBundle | None,
+    progress: str | None,
+) -> Iterator[str | tuple[list[TrialResult], int]]:
     yield _STARTED  # the arguments are unpickled (modules imported): the trial begins
     if code is not None:
         code.install()
-    yield execute_trial(fn, spec, loaded.open(), context, memory_mb)
+    yield run_chunk(fn, specs, loaded.open(), context, memory_mb, progress)
 
 
-class RayExecutor(LoopExecutor[Any]):
+class RayExecutor(LoopExecutor[Ticket]):
     """Runs trials as Ray tasks; starts a local Ray when no address is given."""
 
     name = "ray"
     reports_start = True
+    batches = True
 
     def __init__(
         self,
@@ -106,8 +120,10 @@ class RayExecutor(LoopExecutor[Any]):
         self.init_kwargs = dict(init_kwargs or {})
         self._owns_ray = False
         self._job: tuple[Any, TrialFn, Any, Any, Any] | None = None
-        # running task (its ObjectRefGenerator) → its spec (for a memory record)
-        self._specs: dict[Any, TrialSpec] = {}
+        self._book: ChunkBook | None = None  # the map's tasks in flight
+        self._sent = 0  # tasks sent in this map (chunks grow with it)
+        self._single = False  # a worker could not see the progress folder: no chunks
+        self._timeout_s: float | None = None
 
     def _ensure(self) -> None:
         if ray.is_initialized():
@@ -140,68 +156,107 @@ class RayExecutor(LoopExecutor[Any]):
     # -- the loop's operations ------------------------------------------------
     def start(self, fn: TrialFn, handle: Any, context: TrialContext) -> None:
         self._ensure()
-        remote = ray.remote(_trial).options(max_retries=0, num_cpus=1, num_returns="streaming")
+        remote = ray.remote(_chunk).options(max_retries=0, num_cpus=1, num_returns="streaming")
         context_ref = ray.put(context)  # sent once per map, not per trial
         bundle = CodeBundle.of(code_folders(context))
         code_ref = None if bundle is None else ray.put(bundle)
         self._job = (remote, fn, handle, context_ref, code_ref)
+        self._book = ChunkBook(ProgressBoard())
+        self._sent = 0
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
-        cap = max(1, max_in_flight or 2 * self.workers)
+        # The cap bounds the trials held (sent or looked ahead); `ready` bounds the tasks.
+        self._timeout_s = timeout_s
+        return max(1, max_in_flight or 2 * self.workers * MAX_CHUNK)
+
+    def ready(self) -> bool:
         # A queued task's clock would start when it does, but a cancelled one may have
         # been queued behind it: with a timeout, only submit what starts right away.
-        return cap if timeout_s is None else min(cap, self.workers)
+        tasks = self.workers if self._timeout_s is not None else 2 * self.workers
+        return self._book is None or len(self._book.tasks) < tasks
 
-    def submit(self, spec: TrialSpec) -> Any:
-        assert self._job is not None
+    def chunk_size(self, known: int, exhausted: bool) -> int:
+        return 1 if self._single else chunk_size(known, exhausted, self.workers, self._sent)
+
+    def submit(self, spec: TrialSpec) -> Ticket:
+        return self.submit_chunk([spec])[0]
+
+    def submit_chunk(self, specs: Sequence[TrialSpec]) -> list[Ticket]:
+        assert self._job is not None and self._book is not None
         remote, fn, handle, context_ref, code_ref = self._job
-        ref = remote.remote(fn, spec, handle, context_ref, self.trial_memory_mb, code_ref)
-        self._specs[ref] = spec
-        return ref
+        first = specs[0]
+        key = f"isoloop-trials-{first.trial_id}-{first.attempt}-{len(specs)}-{uuid.uuid4().hex[:8]}"
+        progress = self._book.board.path(key)
+        ref = remote.remote(
+            fn, tuple(specs), handle, context_ref, self.trial_memory_mb, code_ref, progress
+        )
+        self._sent += 1
+        return self._book.add(key, ref, specs, "ray").tickets()
 
-    def wait_any(self, tickets: Sequence[Any], timeout_s: float | None) -> list[Event[Any]]:
+    def wait_any(self, tickets: Sequence[Ticket], timeout_s: float | None) -> list[Event[Ticket]]:
+        book = self._book
+        assert book is not None
+        events = book.take_pending()
+        if events:
+            return events
         timeout = None if timeout_s is None else max(0.01, timeout_s)
-        ready, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout)
-        return [self._event(ref) for ref in ready]
+        if self._timeout_s is not None:  # trials inside chunks begin unannounced: look often
+            timeout = _POLL_S if timeout is None else min(timeout, _POLL_S)
+        refs = [task.ref for task in book.tasks.values()]
+        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout) if refs else ([], [])
+        if self._timeout_s is not None:
+            events += book.poll_starts()
+        for ref in ready:
+            events += self._event(book.by_ref[ref])
+        return events
 
-    def _event(self, task: Any) -> Event[Any]:
-        spec = self._specs[task]
+    def _event(self, task: ChunkTask) -> list[Event[Ticket]]:
+        assert self._book is not None
+        book = self._book
         try:
-            value: str | TrialResult = ray.get(next(task))
+            value: str | tuple[list[TrialResult], int] = ray.get(next(task.ref))
         except StopIteration:  # a generator that ended without a result: cannot happen
             value = "no result"
         except _DEATHS as exc:
-            del self._specs[task]
-            return WorkerDied(task, "ray", f"worker died ({type(exc).__name__})")
+            return book.died(task, "ray", f"worker died ({type(exc).__name__})")
         except ray.exceptions.OutOfMemoryError as exc:
-            del self._specs[task]
             cause = f"{type(exc).__name__}: killed by Ray's memory monitor"
-            return Finished(task, memory_result(spec, "ray", cause, self.trial_memory_mb, None))
+            return book.out_of_memory(task, cause, self.trial_memory_mb)
         except ray.exceptions.RayError as exc:
-            del self._specs[task]
-            return TaskFailed(task, "ray", exc)
+            return book.failed(task, "ray", exc)
         if value == _STARTED:
-            return Started(task)
-        del self._specs[task]
+            return book.began(task, 0)
         if isinstance(value, str):
-            return TaskFailed(task, "ray", RuntimeError(f"ray task ended with {value!r}"))
-        return Finished(task, value)
+            return book.failed(task, "ray", RuntimeError(f"ray task ended with {value!r}"))
+        results, unrun = value
+        if unrun:
+            self._single = True  # the worker cannot see the progress folder
+        return book.finished(task, results, unrun)
 
-    def worker_of(self, ticket: Any) -> str:
+    def worker_of(self, ticket: Ticket) -> str:
         return "ray"
 
-    def kill(self, ticket: Any) -> str:
-        self._specs.pop(ticket, None)
-        ray.cancel(ticket, force=True)
+    def clock_stopped(self, ticket: Ticket) -> bool:
+        return self._book is None or self._book.clock_stopped(ticket)
+
+    def kill(self, ticket: Ticket) -> str:
+        task = None if self._book is None else self._book.task_of(ticket)
+        if task is not None and self._book is not None:
+            self._book.killed(task, ticket[1])
+            ray.cancel(task.ref, force=True)
         return "task cancelled with force=True (worker killed)"
 
-    def cancel(self, ticket: Any) -> None:
-        self._specs.pop(ticket, None)
-        ray.cancel(ticket, force=True)
+    def cancel(self, ticket: Ticket) -> None:
+        task = None if self._book is None else self._book.task_of(ticket)
+        if task is not None and self._book is not None:
+            self._book.drop(task)
+            ray.cancel(task.ref, force=True)
 
     def finish(self) -> None:
         self._job = None
-        self._specs = {}
+        if self._book is not None:
+            self._book.board.remove()
+            self._book = None
 
     def close(self) -> None:
         if self._owns_ray and ray.is_initialized():

@@ -112,7 +112,10 @@ class LoopbackExchange:
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="loopback-exchange", daemon=True
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="loopback-exchange",
+            daemon=True,
         )
         self._thread.start()
         return self

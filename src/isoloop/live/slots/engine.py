@@ -23,7 +23,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.strategy import Strategy
-from isoloop.errors import StartupReconciliationError
+from isoloop.errors import ReconciliationError, StartupReconciliationError
 from isoloop.live.config import LiveConfig
 from isoloop.live.export import EXPORT_EVERY, export_account
 from isoloop.live.feed import FeedBar
@@ -191,6 +191,8 @@ class LiveEngine:
                 break
         if i >= self.first_bar:
             self._strategy.on_bar(i)
+        if getattr(self.venue, "reconcile_each_bar", False):
+            self._reconcile_with_venue(i)
         store = self._store
         store.begin()
         try:
@@ -228,6 +230,41 @@ class LiveEngine:
             time.monotonic() - self._exported >= max(EXPORT_EVERY, 10 * self._export_cost)
         ):
             self.export()
+
+    def _reconcile_with_venue(self, bar: int) -> None:
+        """The periodic reconciliation of a real venue (once a bar, after the strategy): the
+        tight loop compares after every fill, but an account can also change between fills
+        (a fill the venue has not reported, a transfer, another client on the same keys).
+
+        Retried like the tight loop's (`max_retry_attempts`, `retry_delay_seconds · 2^n`);
+        a mismatch that stays trips the kill switch to HALTED and fails the container
+        with EXEC-005: its books can no longer be trusted."""
+        name = self.venue.name
+        s = self._execution.settings
+        problems = self._updates.reconcile(name)
+        attempt = 0
+        while problems and attempt < s.max_retry_attempts:
+            self._clock.sleep(s.retry_delay_seconds * (2**attempt))
+            attempt += 1
+            problems = self._updates.reconcile(name)
+        if not problems:
+            return
+        self._log.error(
+            "periodic_reconciliation_failed",
+            venue=name,
+            bar=bar,
+            attempts=attempt,
+            problems=problems,
+        )
+        self.risk.trip(
+            "HALTED", f"books and venue {name!r} disagree: {'; '.join(problems)}", by="engine"
+        )
+        raise ReconciliationError(
+            f"strategy {self.name!r}: books and venue {name!r} disagree at bar {bar} after "
+            f"{attempt} retries ({'; '.join(problems)}); the kill switch is HALTED. Inspect "
+            "the venue's account and the log's exchange_* events",
+            venue=name,
+        )
 
     def _values(self, bar: int) -> dict[str, float]:
         """Each symbol's position value at `bar`'s close (zero where nothing is held)."""

@@ -44,6 +44,15 @@ _EPS = 1e-12
 _TERMINAL_AT_EXCHANGE = {"canceled": _S.CANCELLED, "expired": _S.EXPIRED, "rejected": _S.REJECTED}
 
 
+def _for_market(symbol: str, market: str) -> str:
+    """`BTC/USDT` on a perp venue is `BTC/USDT:USDT` (linear: settled in the quote), and
+    the other way round, so one `symbols` mapping serves a spot and a perp venue."""
+    pair, _, settle = symbol.partition(":")
+    if market == "spot" or "/" not in pair:
+        return pair
+    return f"{pair}:{settle or pair.split('/')[1]}"
+
+
 class CcxtVenue(VenueSteps):
     """One exchange account (one market type) for one strategy.
 
@@ -63,6 +72,7 @@ class CcxtVenue(VenueSteps):
         clock: SimulatedClock | None = None,
         store: Any = None,
         name: str | None = None,
+        market: str | None = None,
         fill_wait: float = 10.0,
         poll_interval: float = 0.05,
         attempts: int = 4,
@@ -75,6 +85,12 @@ class CcxtVenue(VenueSteps):
                 f"strategy {run_id!r}: venue {self.name!r} is a ccxt venue but its config has no "
                 "venue.exchange; set venue.exchange.id (binance, bybit or okx) and market"
             )
+        if market is not None and market != ex.market:
+            if market not in ("spot", "perp"):
+                raise ConfigError(f"venue {self.name!r}: market {market!r}: use spot or perp")
+            # One `venue.exchange` serves both legs of a basis container: the blueprint says
+            # which market each venue slot trades.
+            ex = ex.model_copy(update={"market": market})
         self.settings = settings
         self._log = log
         self.account_id = run_id
@@ -85,7 +101,7 @@ class CcxtVenue(VenueSteps):
         self._backoff = backoff
         self.position_type = "perp" if ex.market == "perp" else "spot"
         symbols = sorted(clock.market.symbols) if clock is not None else sorted(ex.symbols)
-        self._sym = {s: ex.symbols.get(s, s) for s in symbols}  # isoloop → ccxt
+        self._sym = {s: _for_market(ex.symbols.get(s, s), ex.market) for s in symbols}
         self._key_of = {c: f"{self.name}:{self.position_type}:{s}" for s, c in self._sym.items()}
         self.client = ExchangeClient(ex, credentials, log)
         self._with_retries("load_markets", lambda: self.client.load(list(self._sym.values())))

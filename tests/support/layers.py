@@ -13,7 +13,7 @@ from pathlib import Path
 
 # Bottom to top; a package may import packages on lower layers only.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "logging"}),
+    frozenset({"errors", "logging", "lazy"}),
     frozenset({"config", "model"}),
     frozenset({"data"}),
     frozenset({"scope"}),

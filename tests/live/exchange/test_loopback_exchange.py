@@ -187,6 +187,18 @@ def test_perp_positions_carry_entry_and_pnl_and_reduce_only_closes_them(
     assert ex.positions()["BTCUSDT"]["realized_pnl"] == pytest.approx(3.0)
 
 
+def test_perp_orders_are_found_listed_and_cancelled_like_spot_ones(ex: LoopbackExchange) -> None:
+    p = client(ex, "perp")
+    market = p.create_order(PERP, "market", "buy", 0.2, params={"clientOrderId": "pm"})
+    limit = p.create_order(PERP, "limit", "buy", 0.2, 90.0, params={"clientOrderId": "pl"})
+    found = p.fetch_order(None, PERP, params={"origClientOrderId": "pm"})
+    assert (found["id"], found["status"], found["average"]) == (market["id"], "closed", 100.0)
+    assert [o["id"] for o in p.fetch_open_orders(PERP)] == [limit["id"]]
+    assert p.cancel_order(limit["id"], PERP)["status"] == "canceled"
+    assert [o["status"] for o in p.fetch_orders(PERP)] == ["closed", "canceled"]
+    assert [t["order"] for t in p.fetch_my_trades(PERP)] == [market["id"]]
+
+
 def test_ohlcv_shows_the_replayed_bars_up_to_the_current_one(ex: LoopbackExchange) -> None:
     c = client(ex)
     ex.set_bar(4)

@@ -208,6 +208,24 @@ def test_ohlcv_shows_the_replayed_bars_up_to_the_current_one(ex: LoopbackExchang
     assert [b[4] for b in client(ex, "perp").fetch_ohlcv(PERP, "1m")] == CLOSES[:5]
 
 
+def test_spot_and_perp_replay_their_own_bars_given_as_arrays_or_isoloop_bars() -> None:
+    from isoloop.data.bars import Bars
+
+    perp_frame = _frame() + 0.5  # the perp trades half a dollar over spot (the basis)
+    spot_arrays = {k.lower(): _frame()[k].to_numpy() for k in ("Open", "High", "Low", "Close")}
+    bars = {"BTC/USDT": spot_arrays, "BTC/USDT:USDT": Bars.from_frame(perp_frame, "BTC")}
+    with LoopbackExchange(bars, KEY, SECRET) as ex:
+        c = ccxt.binance({"apiKey": KEY, "secret": SECRET, "urls": {"api": ex.urls}})
+        c.load_markets()
+        assert sorted(c.markets) == [SPOT, PERP]
+        ex.set_bar(4)
+        spot = c.create_order(SPOT, "market", "buy", 1.0)
+        perp = c.create_order(PERP, "market", "sell", 1.0)
+        assert (spot["average"], perp["average"]) == (104.0, 104.5)
+        stamp = c.fetch_ohlcv(PERP, "1m")[-1][0]
+        assert stamp == int(pd.Timestamp("2024-01-01 00:04", tz="UTC").value // 1_000_000)
+
+
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [

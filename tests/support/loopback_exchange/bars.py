@@ -1,7 +1,8 @@
 """Replayed bars for the loopback exchange: one list of OHLCV rows per market.
 
 Bars arrive as a pandas DataFrame (Open/High/Low/Close[/Volume] columns, any case,
-a DatetimeIndex or an integer index of epoch milliseconds), an isoloop `Bars`, or a
+a DatetimeIndex or an integer index of epoch milliseconds; otherwise bars are one
+minute apart from 2023-11-14), an isoloop `Bars`, or a
 mapping of arrays (`open`, `high`, `low`, `close`, optional `volume` and `time` in
 epoch ms). Prices become Decimals built from the float's shortest repr, so a price
 the test wrote as 101.25 is 101.25 on the wire, in fills and in balances.
@@ -13,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 __all__ = ["BarRow", "MarketSpec", "market_specs", "to_rows"]
 
@@ -55,16 +59,15 @@ def _column(frame: Any, name: str) -> Any:
 
 
 def _times_from_index(index: Any, n: int) -> list[int]:
-    try:
-        import pandas as pd
-
-        if isinstance(index, pd.DatetimeIndex):
-            stamps = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    """Epoch ms of each bar: from datetimes (naive = UTC) or integer ms; else 1-minute steps."""
+    if index is not None and len(index) == n:
+        values = np.asarray(index)
+        if isinstance(index, pd.DatetimeIndex) or np.issubdtype(values.dtype, np.datetime64):
+            stamps = pd.DatetimeIndex(index)
+            stamps = stamps.tz_localize("UTC") if stamps.tz is None else stamps.tz_convert("UTC")
             return [int(ts.value // 1_000_000) for ts in stamps]
-    except ImportError:  # pragma: no cover - pandas is a core dependency
-        pass
-    if index is not None and len(index) == n and all(isinstance(v, int | float) for v in index):
-        return [int(v) for v in index]
+        if np.issubdtype(values.dtype, np.integer) and n and values.min() > 10**11:
+            return [int(v) for v in values]  # epoch ms (a RangeIndex 0..n-1 is not)
     return [_DEFAULT_START_MS + i * _DEFAULT_STEP_MS for i in range(n)]
 
 

@@ -136,7 +136,8 @@ class ExchangeClient:
                 fault = classify(exc)
                 if fault == "other" and not _is_ccxt(exc):
                     raise
-                self.faults[fault] = self.faults.get(fault, 0) + 1
+                if fault != "not_found":  # an answer ("no such order"), not a fault
+                    self.faults[fault] = self.faults.get(fault, 0) + 1
                 if fault == "rate_limit":
                     headers = getattr(self._ex, "last_response_headers", None)
                     delay = retry_after(headers, 1.0)

@@ -134,7 +134,10 @@ def test_documented_blueprint_keys_are_the_ones_the_loader_takes(tmp_path: Path)
 def test_every_shipped_blueprint_is_listed_with_its_slots_and_classes(page: str) -> None:
     blueprints = page.split("### Built-in blueprints", 1)[1]
     files = sorted((ROOT / "containers").glob("*.yaml"))
-    assert [p.stem for p in files] == ["backtest", "basis", "live", "paper"]
+    assert [p.stem for p in files] == [
+        *("backtest", "basis", "basis_live", "binance_perp", "binance_spot", "bybit_perp"),
+        *("bybit_spot", "live", "okx_perp", "okx_spot", "paper"),
+    ]
     for path in files:
         raw = yaml.safe_load(path.read_text())
         section = blueprints.split(f"#### {raw['name']}\n", 1)[1].split("\n#### ", 1)[0]

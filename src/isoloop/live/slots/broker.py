@@ -1,8 +1,9 @@
 """The `live` blueprint's venue slot default: a deliberate refusal, not a fake broker.
 
-isoloop ships no adapter for a real broker. A live container validates its
-credentials first (the `credentials` slot is this slot's dependency), then
-stops here with a message saying which class to put in the venue slot.
+The `live` blueprint names no exchange. A live container validates its credentials
+first (the `credentials` slot is this slot's dependency), then stops here with a
+message naming the shipped exchange blueprints (ccxt: Binance, Bybit, OKX) and,
+for any other broker, which class to put in the venue slot.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from isoloop.config.models import VenueConfig
 from isoloop.errors import BlueprintError
 from isoloop.live.slots.credentials import VenueCredentials
 
-__all__ = ["BrokerAdapterRequired"]
+__all__ = ["EXCHANGE_BLUEPRINTS", "BrokerAdapterRequired"]
+
+# The shipped blueprints that trade on a real exchange (containers/*.yaml).
+EXCHANGE_BLUEPRINTS = (
+    "binance_spot",
+    "binance_perp",
+    "bybit_spot",
+    "bybit_perp",
+    "okx_spot",
+    "okx_perp",
+    "basis_live",
+)
 
 
 class BrokerAdapterRequired:
@@ -42,6 +54,8 @@ class BrokerAdapterRequired:
 
 def _refusal(what: str) -> BlueprintError:
     return BlueprintError(
-        f"{what}; copy the blueprint and set slot 'venue' to your adapter class "
+        f"{what}; for Binance, Bybit or OKX set the strategy's container to an exchange "
+        f"blueprint ({', '.join(EXCHANGE_BLUEPRINTS)}) and its venue.exchange (docs/live.md); "
+        "for another broker copy the blueprint and set slot 'venue' to your adapter class "
         "(it must implement isoloop.engine.venue.Venue and take `credentials`)"
     )

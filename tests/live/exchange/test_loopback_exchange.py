@@ -15,6 +15,7 @@ import ccxt
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
 from support.loopback_exchange import LoopbackControl, LoopbackExchange
 
@@ -57,6 +58,9 @@ def client(ex: LoopbackExchange, market: str = "spot", **overrides: Any) -> Any:
         "urls": {"api": ex.urls},
         "timeout": 2_000,
         "options": {"defaultType": "spot" if market == "spot" else "swap"},
+        # These tests are about the protocol; the limiter (on in the adapter, and in the
+        # load_markets test here) would only add ~50 ms of waiting per request.
+        "enableRateLimit": False,
     }
     config.update(overrides)
     c = ccxt.binance(config)
@@ -215,8 +219,8 @@ def test_spot_and_perp_replay_their_own_bars_given_as_arrays_or_isoloop_bars() -
     spot_arrays = {k.lower(): _frame()[k].to_numpy() for k in ("Open", "High", "Low", "Close")}
     bars = {"BTC/USDT": spot_arrays, "BTC/USDT:USDT": Bars.from_frame(perp_frame, "BTC")}
     with LoopbackExchange(bars, KEY, SECRET) as ex:
-        c = ccxt.binance({"apiKey": KEY, "secret": SECRET, "urls": {"api": ex.urls}})
-        c.load_markets()
+        c = client(ex)
+        c.load_markets(reload=True)  # not the cached BTCUSDT markets: these bars' own
         assert sorted(c.markets) == [SPOT, PERP]
         ex.set_bar(4)
         spot = c.create_order(SPOT, "market", "buy", 1.0)
@@ -248,8 +252,6 @@ def test_badly_signed_or_stale_requests_are_refused(
 def test_a_request_without_signature_is_refused_and_public_ones_need_none(
     ex: LoopbackExchange,
 ) -> None:
-    import requests
-
     resp = requests.get(f"{ex.url}/api/v3/account", headers={"X-MBX-APIKEY": KEY}, timeout=5)
     assert (resp.status_code, resp.json()["code"]) == (400, -1022)
     assert requests.get(f"{ex.url}/api/v3/time", timeout=5).status_code == 200

@@ -1,0 +1,278 @@
+"""Per-order, per-bar and fixed per-trial cost of an isoloop backtest, in µs.
+
+Every run goes through the path a sweep trial takes (`isoloop.sweep.trial.BacktestTrial`:
+the trial's config validated from JSON, a fresh run scope from the worker's cached
+`BacktestCoordinator`, stats and digest), on synthetic GBM bars already in memory:
+
+  * per bar (no order): (a `NoOrders` run on N bars - the same on 100 bars) / (N - 100);
+  * per order: (an `OrderEveryBar` run on N bars - a `NoOrders` run on the same bars)
+    / the orders it placed (one market order per bar, each through the tight loop);
+  * fixed per trial: a 100-bar trial, `NoOrders` and `SmaCross(5, 20)`;
+  * the engine figure: 200,000 one-minute bars written to CSV, SmaCross 10/20 with no
+    commission, the CSV load included in both isoloop (`isoloop.run_backtest` on a
+    `csv:` source) and backtesting.py (`pd.read_csv` + `Backtest.run`).
+
+`--tag before` runs the same script against an older tree (PYTHONPATH=<tree>/src) and
+writes its figures to a JSON file beside the after-run's, so both land in one table.
+
+Usage: python benchmarks/costs.py [--bars 20000] [--reps 5] [--tag after|before]
+       [--no-engine] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import isoloop  # noqa: E402
+from isoloop.backtest.run import BacktestCoordinator  # noqa: E402
+from isoloop.config import RunConfig  # noqa: E402
+from isoloop.data import load_market_data  # noqa: E402
+from isoloop.scope import SharedServices  # noqa: E402
+from isoloop.sweep.spec import TrialSpec  # noqa: E402
+from isoloop.sweep.trial import BacktestTrial, TrialBase  # noqa: E402
+
+SAVED = Path(tempfile.gettempdir()) / "isoloop-bench-costs"
+
+
+def config(strategy: str, bars: int, params: dict[str, Any] | None = None) -> RunConfig:
+    return RunConfig.model_validate(
+        {
+            "strategy": {"class": strategy, "params": params or {}},
+            "data": {"source": f"synthetic:gbm?bars={bars}&seed=7"},
+            "venue": {"cash": 1_000_000, "commission": 0.0},
+        }
+    )
+
+
+class TrialTimer:
+    """Times one trial config through `BacktestTrial`, as a sweep worker runs it."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.md, prints = load_market_data([cfg.data], None)
+        self.base = TrialBase.of(cfg, prints)
+        self.trial = BacktestTrial()
+        self.cfg, self.prints = cfg, prints
+        self.n = 0
+
+    def once(self) -> float:
+        self.n += 1
+        spec = TrialSpec(self.n, {}, 0)
+        t0 = time.perf_counter()
+        self.trial(spec, self.md, self.base)
+        return time.perf_counter() - t0
+
+    def median(self, reps: int) -> float:
+        self.once()  # warm: the worker's coordinator, imports, the strategy class
+        return statistics.median(self.once() for _ in range(reps))
+
+    def orders(self) -> int:
+        coordinator = BacktestCoordinator(
+            SharedServices(market_data=self.md, fingerprints=dict(self.prints))
+        )
+        try:
+            return len(coordinator.run_backtest(self.cfg, run_id="count").orders)
+        finally:
+            coordinator.close()
+
+
+def costs(bars: int, reps: int) -> dict[str, float]:
+    none_small = TrialTimer(config("_bench_strategies:NoOrders", 100))
+    none_big = TrialTimer(config("_bench_strategies:NoOrders", bars))
+    every_big = TrialTimer(config("_bench_strategies:OrderEveryBar", bars))
+    sma_small = TrialTimer(
+        config("isoloop.examples.sma_cross:SmaCross", 100, {"fast": 5, "slow": 20})
+    )
+    # Interleaved rounds, so a noisy moment on the shared machine hits every figure alike.
+    rounds: dict[str, list[float]] = {k: [] for k in ("small", "big", "every", "sma")}
+    for t in (none_small, none_big, every_big, sma_small):
+        t.once()
+    for _ in range(reps):
+        rounds["small"] += [none_small.once() for _ in range(5)]
+        rounds["big"].append(none_big.once())
+        rounds["every"].append(every_big.once())
+        rounds["sma"] += [sma_small.once() for _ in range(5)]
+    med = {k: statistics.median(v) for k, v in rounds.items()}
+    orders = every_big.orders()
+    return {
+        "bars": bars,
+        "orders": orders,
+        "fixed_noorders_us": med["small"] * 1e6,
+        "fixed_smacross_us": med["sma"] * 1e6,
+        "per_bar_us": (med["big"] - med["small"]) / (bars - 100) * 1e6,
+        "per_order_us": (med["every"] - med["big"]) / orders * 1e6,
+        "noorders_big_s": med["big"],
+        "every_big_s": med["every"],
+    }
+
+
+def minute_frame(bars: int, seed: int) -> Any:
+    """Seeded one-minute GBM bars without drift (0.1 % per minute: prices stay in range)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.001, bars)))
+    open_ = np.empty(bars)
+    open_[0] = 100.0
+    open_[1:] = close[:-1] * np.exp(rng.normal(0.0, 0.0002, bars - 1))
+    spread = np.abs(rng.normal(0.0, 0.0004, bars)) * close
+    index = pd.date_range("2020-01-01", periods=bars, freq="min", name="Date")
+    return pd.DataFrame(
+        {
+            "Open": open_,
+            "High": np.maximum(open_, close) + spread,
+            "Low": np.minimum(open_, close) - spread,
+            "Close": close,
+            "Volume": rng.integers(1_000, 100_000, bars).astype(np.float64),
+        },
+        index=index,
+    )
+
+
+def engine(bars: int, reps: int) -> dict[str, float]:
+    """200k one-minute bars from CSV, SmaCross 10/20, no commission: isoloop vs backtesting.py."""
+    import pandas as pd
+    from backtesting import Backtest
+
+    from _bench_trials import BtSmaCross
+
+    class Bt1020(BtSmaCross):
+        fast, slow = 10, 20
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gbm.csv"
+        minute_frame(bars, 42).to_csv(path)
+        run_cfg = {
+            "strategy": {
+                "class": "isoloop.examples.sma_cross:SmaCross",
+                "params": {"fast": 10, "slow": 20},
+            },
+            "data": {"source": f"csv:{path}", "symbol": "GBM"},
+            "venue": {"cash": 1_000_000, "commission": 0.0},
+        }
+
+        def iso() -> tuple[float, int, float]:
+            t0 = time.perf_counter()
+            r = isoloop.run_backtest(run_cfg)
+            return time.perf_counter() - t0, len(r.trades), float(r.equity.iloc[-1])
+
+        def btpy() -> tuple[float, int, float]:
+            t0 = time.perf_counter()
+            df = pd.read_csv(path, index_col=0, parse_dates=True)
+            s = Backtest(df, Bt1020, cash=1_000_000, finalize_trades=True).run()
+            return time.perf_counter() - t0, int(s["# Trades"]), float(s["Equity Final [$]"])
+
+        iso(), btpy()  # warm imports
+        runs: dict[str, list[tuple[float, int, float]]] = {"iso": [], "bt": []}
+        for _ in range(reps):  # interleaved
+            runs["iso"].append(iso())
+            runs["bt"].append(btpy())
+    out: dict[str, float] = {"engine_bars": bars}
+    for k, v in runs.items():
+        out[f"engine_{k}_s"] = statistics.median(t for t, _, _ in v)
+        out[f"engine_{k}_trades"] = v[0][1]
+        out[f"engine_{k}_equity"] = v[0][2]
+    out["engine_ratio"] = out["engine_bt_s"] / out["engine_iso_s"]
+    return out
+
+
+def fmt(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def write(after: dict[str, float], before: dict[str, float] | None) -> None:
+    from _results import write_section
+
+    b = before or {}
+
+    def row(name: str, key: str, digits: int = 1) -> str:
+        old, new = b.get(key), after.get(key)
+        ratio = f"{old / new:.1f}×" if old and new else "—"
+        return f"| {name} | {fmt(old, digits)} | {fmt(new, digits)} | {ratio} |"
+
+    fixed = after["fixed_noorders_us"]
+    lines = [
+        "## Per-order, per-bar and fixed per-trial cost (`benchmarks/costs.py`)",
+        "",
+        "Each run goes through the sweep trial path (`BacktestTrial`: config from JSON, a "
+        "fresh run scope from the worker's cached coordinator, stats, digest) on synthetic "
+        f"GBM bars in memory; medians of interleaved rounds. Per bar: (`NoOrders` on "
+        f"{after['bars']:,.0f} bars − on 100 bars) / {after['bars'] - 100:,.0f}. Per order: "
+        f"(`OrderEveryBar` − `NoOrders`, both on {after['bars']:,.0f} bars) / "
+        f"{after['orders']:,.0f} orders, each through the whole tight loop. Fixed: one "
+        '100-bar trial. "Before" is the tree at 6903e8d (before issue 15\'s speed work), '
+        "run by the same script in the same session.",
+        "",
+        "| µs | before | after | before / after |",
+        "|---|---:|---:|---:|",
+        row("per order (tight loop)", "per_order_us"),
+        row("per bar, no order", "per_bar_us", 2),
+        row("fixed per trial, 100 bars, `NoOrders`", "fixed_noorders_us", 0),
+        row("fixed per trial, 100 bars, `SmaCross(5, 20)`", "fixed_smacross_us", 0),
+        "",
+        f"- Fixed per-trial cost ≤ 1 ms: **{'met' if fixed <= 1000 else 'NOT met'}** "
+        f"({fixed:,.0f} µs).",
+    ]
+    if "engine_iso_s" in after:
+        lines += [
+            "",
+            f"Engine: {after['engine_bars']:,.0f} one-minute GBM bars (seed 42, no drift, 0.1 % "
+            "per minute) read from a "
+            "CSV file, SmaCross 10/20, no commission, all-equity long/short, open trades "
+            "closed at the end; the CSV load is inside the timing for both (isoloop: "
+            "`isoloop.run_backtest` on a `csv:` source; backtesting.py: `pd.read_csv` + "
+            "`Backtest.run`).",
+            "",
+            "| engine | before s | after s | trades | final equity |",
+            "|---|---:|---:|---:|---:|",
+            f"| isoloop | {fmt(b.get('engine_iso_s'), 3)} | {after['engine_iso_s']:.3f} | "
+            f"{after['engine_iso_trades']:,.0f} | {after['engine_iso_equity']:,.2f} |",
+            f"| backtesting.py 0.6.6 | {fmt(b.get('engine_bt_s'), 3)} | "
+            f"{after['engine_bt_s']:.3f} | {after['engine_bt_trades']:,.0f} | "
+            f"{after['engine_bt_equity']:,.2f} |",
+            "",
+            f"- isoloop vs backtesting.py (after): **{after['engine_ratio']:.2f}×** "
+            f"(target ≥ 5×: **{'met' if after['engine_ratio'] >= 5 else 'NOT met'}**); "
+            f"before: {fmt(b.get('engine_ratio'), 2)}×.",
+        ]
+    write_section("costs", "\n".join(lines))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bars", type=int, default=20_000)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--engine-bars", type=int, default=200_000)
+    ap.add_argument("--tag", default="after", choices=["after", "before"])
+    ap.add_argument("--no-engine", action="store_true")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"isoloop from {Path(isoloop.__file__).parent}", flush=True)
+    out = costs(args.bars, args.reps)
+    print(json.dumps(out, indent=1), flush=True)
+    if not args.no_engine:
+        out |= engine(args.engine_bars, args.reps)
+        print(json.dumps(out, indent=1), flush=True)
+    SAVED.mkdir(exist_ok=True)
+    (SAVED / f"{args.tag}.json").write_text(json.dumps(out))
+    if args.tag == "after" and not args.no_write:
+        before = SAVED / "before.json"
+        write(out, json.loads(before.read_text()) if before.exists() else None)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,12 @@ from isoloop.backtest.failure import (
     publish_failed_run,
     publishes_evidence,
 )
-from isoloop.config import DataConfig, RunConfig, load_run_config
+from isoloop.backtest.resolve import config_hash, resolve_sources, with_config_source
+from isoloop.backtest.trade_arrays import trade_columns
+from isoloop.config import RunConfig, load_run_config
 from isoloop.config.loading import check_strategy_class
 from isoloop.data import MarketData, load_market_data
+from isoloop.data.cache import MarketDataCache, process_data_cache
 from isoloop.data.gaps import gap_warnings
 from isoloop.engine.roles import BACKTEST_ROLES
 from isoloop.errors import ConfigError
@@ -49,7 +51,7 @@ from isoloop.results.rundir import (
 )
 from isoloop.results.trades import trades_table
 from isoloop.scope import ScopeCoordinator, SharedServices
-from isoloop.scope.blueprint import Blueprint, find_blueprint
+from isoloop.scope.blueprint import Blueprint
 from isoloop.scope.coordinator import DEFAULT_POOL_SIZE
 from isoloop.scope.guards import check_class_state, class_state
 
@@ -63,20 +65,27 @@ __all__ = [
     "with_config_source",
 ]
 
-_FILE_SCHEMES = ("csv:", "parquet:")
 # The shared services a backtest's scopes get (a blueprint may ask for these only).
 BACKTEST_SHARED = ("market_data", "fingerprints")
 
 
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
-    """What a backtest produced; `digest` covers orders, equity curve and stats."""
+    """What a backtest produced; `digest` covers orders, equity curve and stats.
+
+    `trades` and `equity` are pandas objects built on first use from the engine's
+    trades table and the NumPy curve: a sweep trial reads only the stats and the
+    digest, and never pays for them.
+    """
 
     run_id: str
     config: RunConfig
     stats: dict[str, float]
-    trades: pd.DataFrame
-    equity: pd.Series
+    # The engine's trades table (`trades` adds the derived columns) and the equity
+    # curve with the bars' datetime64[ns] timestamps.
+    trade_log: pd.DataFrame
+    equity_values: np.ndarray
+    index: np.ndarray
     orders: list[dict[str, Any]]
     order_list_hash: str
     digest: str
@@ -92,6 +101,16 @@ class BacktestResult:
     # Found in the run's data before it ran (gaps: isoloop.data.gaps).
     data_warnings: tuple[str, ...] = ()
 
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """The closed trades as a run publishes them (`results.trades.trades_table`)."""
+        return trades_table(self.trade_log)
+
+    @cached_property
+    def equity(self) -> pd.Series:
+        """The per-bar account value on the bars' timestamps."""
+        return pd.Series(self.equity_values, index=pd.DatetimeIndex(self.index), name="equity")
+
     @property
     def warnings(self) -> list[str]:
         """What finished but deserves a look: data gaps, orders denied by risk, no trades."""
@@ -102,7 +121,7 @@ class BacktestResult:
                 f"{len(denied)} of {len(self.orders)} orders were denied by risk (first: order "
                 f"{denied[0].get('id')}); see the run's events and check the `risk` settings"
             )
-        if len(self.trades) == 0:
+        if len(self.trade_log) == 0:
             found.append(
                 "the run made no trades"
                 + (" (every order was denied)" if self.orders and denied == self.orders else "")
@@ -118,45 +137,6 @@ class BacktestResult:
             "order_list_hash": self.order_list_hash,
             "digest": self.digest,
         }
-
-
-def resolve_sources(config: RunConfig, base_dir: Path) -> RunConfig:
-    """Make file data sources absolute so a manifest re-runs from any folder.
-
-    The run's `name` is checked here too (it names the run folder and a sweep's
-    folder), so a backtest and a sweep refuse an unsafe one before anything runs.
-    """
-    if config.name is not None:
-        check_name(config.name, "name")
-
-    def fix(dc: DataConfig) -> DataConfig:
-        for scheme in _FILE_SCHEMES:
-            if dc.source.startswith(scheme):
-                path = Path(dc.source.removeprefix(scheme))
-                if not path.is_absolute():
-                    return dc.model_copy(
-                        update={"source": f"{scheme}{(base_dir / path).resolve()}"}
-                    )
-        return dc
-
-    update: dict[str, Any] = {
-        "data": fix(config.data),
-        "instruments": [fix(d) for d in config.instruments],
-    }
-    # A blueprint of the user's (a path, or a name in the config's own containers/ folder)
-    # is pinned by absolute path, like a CSV: the run then finds it from any folder.
-    # (A name found in ./containers is left as it is: that is where it is looked up anyway.)
-    found = find_blueprint(config.container, base_dir)
-    own = base_dir.resolve() != Path.cwd().resolve() or Path(config.container).suffix != ""
-    if own and isinstance(found, Path) and found.resolve().is_relative_to(base_dir.resolve()):
-        update["container"] = str(found.resolve())
-    return config.model_copy(update=update)
-
-
-def config_hash(config: RunConfig) -> str:
-    """A stable hash of the resolved config (identifies a run's inputs)."""
-    text = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class BacktestCoordinator:
@@ -176,8 +156,13 @@ class BacktestCoordinator:
         strategy_class: type | None = None,
         mode: ExecutionMode = ExecutionMode.BACKTEST_SINGLE,
         pool_size: int = DEFAULT_POOL_SIZE,
+        data_cache: MarketDataCache | None = None,
     ):
         self._shared = shared
+        # Without `shared`, each run loads its data: through this cache when given.
+        self._data_cache = data_cache
+        # Where `resolve_sources` found each blueprint name, per (name, folder, cwd).
+        self._blueprint_paths: dict[tuple[str, str, str], str] = {}
         self._strategy_class = strategy_class
         self._bound: dict[str, Blueprint] = {}
         # What the runs are, recorded in each run folder's manifest (never hashed).
@@ -211,7 +196,11 @@ class BacktestCoordinator:
         if self._scopes is not None:
             prints = dict(self._scopes.shared.get("fingerprints") or {})
             return self._scopes, prints, False
-        md, prints = load_market_data([config.data, *config.instruments], base_dir)
+        configs = [config.data, *config.instruments]
+        if self._data_cache is not None:
+            md, prints = self._data_cache.load(configs, base_dir)
+        else:
+            md, prints = load_market_data(configs, base_dir)
         shared = SharedServices(market_data=md, fingerprints=prints)
         coordinator = ScopeCoordinator(
             shared, stop_timeout=self._stop_timeout, roles=BACKTEST_ROLES, pool_size=self._pool_size
@@ -236,10 +225,11 @@ class BacktestCoordinator:
         the exception then names that folder and goes on to the caller."""
         cfg, base_dir = load_run_config(config, overrides)
         try:
-            cfg = resolve_sources(cfg, base_dir)
+            cfg = resolve_sources(cfg, base_dir, blueprints=self._blueprint_paths)
         except ConfigError as exc:
             raise with_config_source(exc, config) from None
-        chash = config_hash(cfg)
+        # Hashing the config is for the run id and the run folder: a sweep trial has neither.
+        chash = config_hash(cfg) if run_id is None or out is not None else ""
         rid = run_id or _default_run_id(cfg, chash, with_time=out is not None)
         final = _run_folder(out, rid) if out is not None else None
         scopes, prints, own = self._scope_coordinator(cfg, base_dir)
@@ -262,8 +252,8 @@ class BacktestCoordinator:
                 manifest = _manifest(result, chash, scopes.shared.market_data, self.mode)
                 write_run_files(
                     staging,
-                    index=result.equity.index.to_numpy(),
-                    equity=result.equity.to_numpy(),
+                    index=result.index,
+                    equity=result.equity_values,
                     trades=result.trades,
                     orders=result.orders,
                     cash=result.cash,
@@ -343,19 +333,23 @@ class BacktestCoordinator:
             else:
                 close = md[_primary_symbol(cfg, md)].close
             stats = compute_stats(
-                output.equity, output.index, output.trades, close, warmup_bars=warmup
+                output.equity,
+                output.index,
+                trade_columns(run, output.trades),
+                close,
+                warmup_bars=warmup,
             )
             olh = order_list_hash(output.orders)
             digest = run_digest(olh, output.equity, stats)
             check_class_state(strategy_cls, before, rid)
             run.log.info("run_finished", digest=digest, order_list_hash=olh)
-        equity = pd.Series(output.equity, index=pd.DatetimeIndex(output.index), name="equity")
         return BacktestResult(
             run_id=rid,
             config=cfg,
             stats=stats,
-            trades=trades_table(output.trades),
-            equity=equity,
+            trade_log=output.trades,
+            equity_values=output.equity,
+            index=output.index,
             orders=output.orders,
             order_list_hash=olh,
             digest=digest,
@@ -366,13 +360,6 @@ class BacktestCoordinator:
             indicators=output.indicators,
             data_warnings=self._data_warnings(md),
         )
-
-
-def with_config_source(exc: ConfigError, config: object) -> ConfigError:
-    """`exc` with the config file named in front (once), for errors found while building."""
-    source = str(config) if isinstance(config, str | Path) else "config"
-    message = str(exc)
-    return exc if message.startswith(source) else type(exc)(f"{source}: {message}")
 
 
 def _primary_symbol(cfg: RunConfig, md: MarketData) -> str:
@@ -420,13 +407,13 @@ def _manifest(
         "order_list_hash": result.order_list_hash,
         "digest": result.digest,
         "orders": len(result.orders),
-        "trades": len(result.trades),
+        "trades": len(result.trade_log),
         "warnings": result.warnings,
     }
 
 
 def _with_run_dir(result: BacktestResult, run_dir: Path) -> BacktestResult:
-    return BacktestResult(**{**result.__dict__, "run_dir": run_dir})
+    return replace(result, run_dir=run_dir)
 
 
 def run_backtest(
@@ -439,8 +426,9 @@ def run_backtest(
     """Run one backtest; `overrides` use dotted keys (`**{"strategy.params.fast": 12}`).
 
     With `out`, the run folder `out/<run_id>/` is written (`report.html` included
-    unless `report=False`)."""
-    coordinator = BacktestCoordinator()
+    unless `report=False`). The loaded data is kept for the next call over the same,
+    unchanged data (`isoloop.data.cache.process_data_cache`)."""
+    coordinator = BacktestCoordinator(data_cache=process_data_cache())
     try:
         return coordinator.run_backtest(
             config, out=Path(out) if out else None, report=report, **overrides

@@ -122,12 +122,15 @@ def exchange_live_config(
 
 
 def lockstep(m: LiveTradingManager, exchange: Any, bars: range) -> None:
-    """For each bar: the exchange's current bar first, then the feed's, then wait until
-    every running container processed it (orders then fill at that bar's close)."""
+    """For each bar: the exchange's (or each exchange's, given a list) current bar first,
+    then the feed's, then wait until every running container processed it (market orders
+    then fill at that bar's close)."""
     assert m.feed is not None
     names = list(m.get_state()["strategies"])
+    exchanges = exchange if isinstance(exchange, list) else [exchange]
     for i in bars:
-        exchange.set_bar(i)
+        for ex in exchanges:
+            ex.set_bar(i)
         m.feed.publish(FeedBar(i, m.feed.times[i]))
         for n in names:
             wait_for(

@@ -55,6 +55,7 @@ class LiveEngine:
         run_id: str,
         live: LiveConfig,
         market_data: MarketData,
+        hedge_venue: Any = None,
     ) -> None:
         self._clock = clock
         self._strategy = strategy
@@ -63,6 +64,10 @@ class LiveEngine:
         self._updates = position_updates
         self.risk = risk
         self.venue = venue
+        # A basis container's second venue: checkpointed, compared at startup and reconciled
+        # like the first (its account rows stay the first venue's: one account per strategy).
+        self.hedge_venue = hedge_venue
+        self._others: list[Any] = [] if hedge_venue is None else [hedge_venue]
         self._store = store
         self.bus = bus
         self._log = log
@@ -107,6 +112,8 @@ class LiveEngine:
             self._clock.bar = cp.last_bar
         # The venue's restored open orders become the strategy's orders again (cancellable).
         self._execution.orders.extend(venue.working)
+        for other in self._others:
+            self._execution.orders.extend(other.working)
         self._log.info(
             "startup_reconciled",
             resumed=cp is not None,
@@ -143,11 +150,11 @@ class LiveEngine:
 
     def compare(self, cp: Checkpoint | None) -> list[str]:
         venue = self.venue
+        every = [venue, *self._others]
         if cp is None:
-            fresh = (
-                venue.cash == venue.initial_cash()
-                and not any(venue.positions.values())
-                and not venue.working
+            fresh = all(
+                v.cash == v.initial_cash() and not any(v.positions.values()) and not v.working
+                for v in every
             )
             return (
                 [] if fresh else ["the venue account has activity but the container has no state"]
@@ -155,16 +162,21 @@ class LiveEngine:
         out = []
         if abs(cp.books_cash - venue.cash) > _TOL * max(1.0, abs(venue.cash)):
             out.append(f"cash: container {cp.books_cash!r} != venue {venue.cash!r}")
-        theirs = {k: q for k, q in venue.positions.items() if q}
+        if self._others:
+            kept = self._store.load_venue_cash()
+            for v in self._others:
+                mine = kept.get(v.name, v.initial_cash())
+                if abs(mine - v.cash) > _TOL * max(1.0, abs(v.cash)):
+                    out.append(f"cash of {v.name}: container {mine!r} != venue {v.cash!r}")
+        theirs = {k: q for v in every for k, q in v.positions.items() if q}
         ours = {k: q for k, q in cp.books_positions.items() if q}
         for key in sorted(set(ours) | set(theirs)):
             a, b = ours.get(key, 0.0), theirs.get(key, 0.0)
             if abs(a - b) > _TOL * max(1.0, abs(b)):
                 out.append(f"position {key}: container {a!r} != venue {b!r}")
-        if sorted(cp.open_orders) != venue.open_order_ids():
-            out.append(
-                f"open orders: container {sorted(cp.open_orders)} != venue {venue.open_order_ids()}"
-            )
+        open_ids = sorted(i for v in every for i in v.open_order_ids())
+        if sorted(cp.open_orders) != open_ids:
+            out.append(f"open orders: container {sorted(cp.open_orders)} != venue {open_ids}")
         return out
 
     # -- bars --------------------------------------------------------------------------
@@ -172,7 +184,7 @@ class LiveEngine:
         """Changes when the step touched orders, fills or cash (recoverable-retry guard)."""
         return (
             len(self._execution.orders),
-            self.venue.fill_seq + self.venue.pending_fills,
+            sum(v.fill_seq + v.pending_fills for v in (self.venue, *self._others)),
             self.venue.cash,
         )
 
@@ -191,24 +203,32 @@ class LiveEngine:
                 break
         if i >= self.first_bar:
             self._strategy.on_bar(i)
-        if getattr(self.venue, "reconcile_each_bar", False):
-            self._reconcile_with_venue(i)
+        for v in (self.venue, *self._others):
+            if getattr(v, "reconcile_each_bar", False):
+                self._reconcile_with_venue(v.name, i)
         store = self._store
         store.begin()
         try:
             self.venue.checkpoint()
+            for other in self._others:
+                other.checkpoint(account=False)
             books = self._positions
             vname = self.venue.name
+            held = dict(books.venue_positions(vname))
+            for other in self._others:
+                held.update(books.venue_positions(other.name))
             store.write_checkpoint(
                 Checkpoint(
                     last_bar=i,
                     last_ns=bar.time_ns,
                     order_seq=self._execution.order_seq,
                     books_cash=books.cash[vname],
-                    books_positions=dict(books.venue_positions(vname)),
+                    books_positions=held,
                     open_orders=[o.id for o in self._execution.orders if o.is_active],
                 )
             )
+            if self._others:
+                store.write_venue_cash({v.name: books.cash[v.name] for v in self._others})
             store.write_bar(
                 i, bar.time_ns, books.equity(i), books.total_cash(), self._values(i), kill
             )
@@ -220,6 +240,8 @@ class LiveEngine:
             store.rollback()
             raise
         self.venue.committed()
+        for other in self._others:
+            other.committed()
         self._trades_done += len(closed)
         self._trade_seq += len(closed)
         self.last_bar = i
@@ -231,7 +253,7 @@ class LiveEngine:
         ):
             self.export()
 
-    def _reconcile_with_venue(self, bar: int) -> None:
+    def _reconcile_with_venue(self, name: str, bar: int) -> None:
         """The periodic reconciliation of a real venue (once a bar, after the strategy): the
         tight loop compares after every fill, but an account can also change between fills
         (a fill the venue has not reported, a transfer, another client on the same keys).
@@ -239,7 +261,6 @@ class LiveEngine:
         Retried like the tight loop's (`max_retry_attempts`, `retry_delay_seconds · 2^n`);
         a mismatch that stays trips the kill switch to HALTED and fails the container
         with EXEC-005: its books can no longer be trusted."""
-        name = self.venue.name
         s = self._execution.settings
         problems = self._updates.reconcile(name)
         attempt = 0

@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS container_checkpoints (
     account TEXT PRIMARY KEY, last_bar INTEGER NOT NULL, last_ns INTEGER,
     order_seq INTEGER NOT NULL, books_cash REAL NOT NULL, books_positions TEXT NOT NULL,
     open_orders TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS container_venue_cash (
+    account TEXT NOT NULL, venue TEXT NOT NULL, cash REAL NOT NULL, PRIMARY KEY (account, venue));
 CREATE TABLE IF NOT EXISTS container_bars (
     account TEXT NOT NULL, bar INTEGER NOT NULL, time_ns INTEGER NOT NULL, equity REAL,
     cash REAL, position_values TEXT NOT NULL, kill_switch TEXT NOT NULL,
@@ -246,6 +248,25 @@ class AccountStore:
                 json.dumps(sorted(cp.open_orders)),
             ),
         )
+
+    def write_venue_cash(self, cash: dict[str, float]) -> None:
+        """The books' cash of a container's other venues (a basis container's hedge venue),
+        inside the bar's transaction; the checkpoint row holds the first venue's."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO container_venue_cash(account, venue, cash) VALUES (?,?,?)",
+            [(self.account, v, c) for v, c in sorted(cash.items())],
+        )
+
+    def load_venue_cash(self) -> dict[str, float]:
+        # An older store has no such table until the manager's next prepare_store.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS container_venue_cash (account TEXT NOT NULL, "
+            "venue TEXT NOT NULL, cash REAL NOT NULL, PRIMARY KEY (account, venue))"
+        )
+        rows = self.db.execute(
+            "SELECT venue, cash FROM container_venue_cash WHERE account=?", (self.account,)
+        )
+        return {str(v): float(c) for v, c in rows}
 
     # -- the session record (exports and replay read it) ---------------------------------
     def write_bar(

@@ -155,8 +155,9 @@ class VenueSteps:
         return hs if hs is not None else self._hs(order, reason)
 
     # -- persistence (the live engine's checkpoint) -----------------------------------------
-    def checkpoint(self) -> None:
-        """Write the touched orders' journal rows and the account into the bar's transaction."""
+    def checkpoint(self, account: bool = True) -> None:
+        """Write the touched orders' journal rows and (with `account`: the container's first
+        venue) the account rows into the bar's transaction."""
         if self._first_checkpoint:
             self._first_checkpoint = False
             self._drop_orphans()
@@ -173,7 +174,7 @@ class VenueSteps:
         ]
         if self._journal is not None:
             self._journal.write(rows)
-        if self._store is not None:
+        if self._store is not None and account:
             self._store.write_account(
                 self.name,
                 self.cash,

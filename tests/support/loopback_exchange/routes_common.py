@@ -15,6 +15,7 @@ __all__ = [
     "Reply",
     "Route",
     "dec_param",
+    "fmt",
     "int_param",
     "klines",
     "order_params",
@@ -41,6 +42,11 @@ Handler = Callable[[Context], Reply]
 class Route:
     handler: Handler
     signed: bool
+
+
+def fmt(d: Decimal) -> str:
+    """A number as Binance writes it: plain digits, never exponent notation or -0."""
+    return format(d + 0, "f")
 
 
 def missing(name: str) -> ApiError:
@@ -146,13 +152,13 @@ def klines(ctx: Context, kind: str) -> Reply:
     return [
         [
             r.open_time,
-            str(r.open),
-            str(r.high),
-            str(r.low),
-            str(r.close),
-            str(r.volume),
+            fmt(r.open),
+            fmt(r.high),
+            fmt(r.low),
+            fmt(r.close),
+            fmt(r.volume),
             r.open_time + step - 1,
-            str(r.volume * r.close),
+            fmt(r.volume * r.close),
             1,
             "0",
             "0",
@@ -166,16 +172,16 @@ def filters(tick: Decimal, step: Decimal) -> list[dict[str, Any]]:
     return [
         {
             "filterType": "PRICE_FILTER",
-            "minPrice": str(tick),
+            "minPrice": fmt(tick),
             "maxPrice": "10000000",
-            "tickSize": str(tick),
+            "tickSize": fmt(tick),
         },
-        {"filterType": "LOT_SIZE", "minQty": str(step), "maxQty": "100000", "stepSize": str(step)},
+        {"filterType": "LOT_SIZE", "minQty": fmt(step), "maxQty": "100000", "stepSize": fmt(step)},
         {
             "filterType": "MARKET_LOT_SIZE",
-            "minQty": str(step),
+            "minQty": fmt(step),
             "maxQty": "100000",
-            "stepSize": str(step),
+            "stepSize": fmt(step),
         },
     ]
 

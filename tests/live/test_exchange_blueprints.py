@@ -1,6 +1,7 @@
 """The shipped exchange blueprints (binance/bybit/okx spot and perp, basis_live): they show,
-play the live roles, hold the keys of their own exchange and market, and basis_live trades
-both legs of the basis strategy on the loopback exchange with each leg's own keys."""
+play the live roles and hold the keys of their own exchange and market; basis_live's legs
+sign with their own keys. (basis_live trading on the loopback exchange:
+tests/live/exchange/test_ccxt_basis.py.)"""
 
 from __future__ import annotations
 
@@ -15,23 +16,11 @@ from isoloop.cli import main
 from isoloop.config.models import RunConfig
 from isoloop.engine.roles import LIVE_ROLES
 from isoloop.errors import CredentialsError
-from isoloop.live import LiveTradingManager
 from isoloop.live.config import load_live_config
 from isoloop.live.preflight import check_exchange_credentials
 from isoloop.live.slots.broker import EXCHANGE_BLUEPRINTS
 from isoloop.scope import load_blueprint
-from support.exchange_live import (
-    ENV,
-    FAKE_KEY,
-    FAKE_SECRET,
-    bars_frame,
-    exchange_live_config,
-    exchange_strategy,
-    lockstep,
-    write_csv,
-)
-from support.live_helpers import live_config, state_of, strategy
-from support.loopback_exchange import LoopbackExchange
+from support.live_helpers import live_config, strategy
 
 pytestmark = pytest.mark.live
 
@@ -104,45 +93,3 @@ def test_a_blueprint_refuses_another_exchange_or_market_and_basis_needs_both_leg
     spot_only = {k: v for k, v in both.items() if "_SPOT_" in k}
     with pytest.raises(CredentialsError, match="BASIS_TESTNET__CEX__BINANCE_FUTURES_API_KEY"):
         check_exchange_credentials(basis, env=spot_only)
-
-
-def test_basis_live_trades_both_legs_on_the_loopback_exchange(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for k, v in ENV.items():
-        monkeypatch.setenv(k, v)
-    n = 8
-    frame = bars_frame(n)
-    csv = write_csv(frame, tmp_path)
-    with LoopbackExchange({"BTCUSDT": frame}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
-        s = exchange_strategy(
-            "basis",
-            ROOT / "containers" / "basis_live.yaml",
-            ex.urls,
-            cls="isoloop.examples.basis:BasisTrade",
-            venue_name="spot",
-        )
-        s["strategy"]["params"] = {"units": 1, "enter_bar": 2, "exit_bar": 5}
-        m = LiveTradingManager(exchange_live_config(tmp_path / "state", csv, [s], bars=n))
-        m.start(api=False, feed=False)
-        try:
-            lockstep(m, ex, range(n))
-            st = state_of(m, "basis")
-        finally:
-            m.shutdown()
-        orders = ex.orders()
-        positions = ex.positions()
-    assert st["state"] == "running" and st["errors"] == 0, st
-    # Long spot and short perp at the entry, both unwound at the exit: one order per leg.
-    legs = [(o["market"], o["side"], o["qty"], o["status"]) for o in orders]
-    assert legs == [
-        ("spot", "BUY", 1.0, "FILLED"),
-        ("perp", "SELL", 1.0, "FILLED"),
-        ("spot", "SELL", 1.0, "FILLED"),
-        ("perp", "BUY", 1.0, "FILLED"),
-    ]
-    assert positions.get("BTCUSDT", {}).get("amount", 0.0) == pytest.approx(0.0)
-    written = "\n".join(
-        p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()
-    )
-    assert "basis" in written and FAKE_KEY not in written and FAKE_SECRET not in written

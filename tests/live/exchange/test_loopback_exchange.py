@@ -371,3 +371,5 @@ def test_the_http_control_drives_the_same_exchange(ex: LoopbackExchange) -> None
     assert ctl.requests == {"POST /api/v3/order": 1, "GET /api/v3/account": 1}
     with pytest.raises(Exception, match="400"):
         ctl.inject("no-such-fault")
+    with pytest.raises(ValueError, match="no route"):  # a typo must not arm a dud fault
+        ex.inject("5xx", endpoint="POST /api/v3/orders")

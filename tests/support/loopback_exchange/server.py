@@ -170,6 +170,11 @@ class LoopbackExchange:
 
     def inject(self, fault: str, count: int | None = 1, **options: Any) -> Fault:
         """Arm `fault` (see faults.py) for `count` requests (None: until clear_faults)."""
+        endpoint = str(options.get("endpoint", "*"))
+        method, _, path = endpoint.rpartition(" ")
+        known = {p for _, p in ROUTES} if not method else {p for m, p in ROUTES if m == method}
+        if endpoint != "*" and path not in known:  # a typo would arm a fault that never fires
+            raise ValueError(f"no route {endpoint!r} on the loopback exchange")
         return self.faults.arm(fault, count=count, **options)
 
     def clear_faults(self) -> None:

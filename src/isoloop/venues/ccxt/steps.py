@@ -189,16 +189,16 @@ class VenueSteps:
         """Orders journalled before a restart that the strategy did not create again: their
         trades are no longer hidden, so reconciliation sees (and reports) the difference."""
         for oid, t in sorted(self._adoptable.items()):
-            dropped = [k for k, e in self._unreported.items() if e.trade_id in k]
             self._log.error(
                 "exchange_order_unexplained",
                 venue=self.name,
                 order_id=oid,
                 client_id=t.client_id,
                 exchange_id=t.exchange_id,
+                trades=len(t.pending),
             )
-            for k in dropped:
-                self._unreported.pop(k, None)
+            for trade_id in t.pending:
+                self._unreported.pop(trade_id, None)
         self._adoptable.clear()
 
     @property

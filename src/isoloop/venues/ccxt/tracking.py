@@ -20,6 +20,8 @@ class Tracked:
     exchange_id: str | None = None
     reported: set[str] = field(default_factory=set)  # exchange trade ids sent as fills
     reported_qty: float = 0.0
+    # Trades found at a restart that the books do not hold yet (kept out of the account).
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

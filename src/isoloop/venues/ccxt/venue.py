@@ -210,6 +210,7 @@ class CcxtVenue(VenueSteps):
             if found is not None:
                 for eff in self._new_trades(t):
                     self._unreported[eff.trade_id] = eff
+                    t.pending.append(eff.trade_id)
             if row.state == "sending":
                 # Sent (maybe) but never in the books: the strategy re-creates it on the bar
                 # it resumes at, and then it is adopted (found) or sent (not found).

@@ -146,3 +146,23 @@ def test_the_manager_refuses_before_any_container_starts(
         assert m.get_state()["strategies"] == {}
     # Neither strategy's container was built (each writes its log when it is).
     assert not list((tmp_path / "state" / "logs").iterdir())
+
+
+def test_the_shipped_testnet_example_validates_with_keys_and_names_each_missing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from isoloop.validate import validate_config_file
+
+    path = Path(__file__).resolve().parents[2] / "configs/exchanges/basis_binance_testnet.yaml"
+    names = [
+        f"BASIS_TESTNET__CEX__BINANCE_{leg}_{k}"
+        for leg in ("SPOT", "FUTURES")
+        for k in ("API_KEY", "SECRET")
+    ]
+    for name in names:
+        monkeypatch.setenv(name, secrets.token_hex(16))
+    assert "exchange keys of 2 venue(s) set" in validate_config_file(path)
+    # The perp leg of basis_live needs the FUTURES keys.
+    monkeypatch.delenv(names[2])
+    with pytest.raises(CredentialsError, match=names[2]):
+        validate_config_file(path)

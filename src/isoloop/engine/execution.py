@@ -31,7 +31,7 @@ from isoloop.engine.exec_health import ExecutionHealth, check_handshake
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
-from isoloop.engine.tight_loop import TightLoop, elapsed_reader
+from isoloop.engine.tight_loop import TightLoop, debug_of, elapsed_reader
 from isoloop.engine.tradeops import TradeOperations
 from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
@@ -77,8 +77,10 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         self._clock = clock
         self._elapsed = elapsed_reader(clock)
         self._log = log
-        # Resolved once: a lazy structlog proxy would otherwise re-bind on every call.
-        self._debug = log.debug
+        # Resolved once: a lazy structlog proxy would otherwise re-bind on every call;
+        # None when the run's logger drops debug records (a quiet sweep trial), so the
+        # handshake's debug fields are not even gathered.
+        self._debug = debug_of(log)
         self._bus = bus if bus is not None else EventBus()
         self._seq = 0
         self._block_seq = 0
@@ -229,24 +231,27 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
             raise self._escalate(err) from None
         if hs.deltas or hs.cash_delta:
             self._updates.update_state(hs, order.tag)
-        # StrEnum members render as their value; no per-call list building on this path.
-        self._debug(
-            "execution_handshake",
-            order_id=order.id,
-            venue=hs.venue,
-            status=hs.status,
-            filled=order.filled,
-            cash_delta=hs.cash_delta,
-            fees=hs.fees,
-            bar=self._clock.bar,
-            reason=hs.reason,
-        )
+        debug = self._debug
+        if debug is not None:
+            # StrEnum members render as their value; no per-call list building on this path.
+            debug(
+                "execution_handshake",
+                order_id=order.id,
+                venue=hs.venue,
+                status=hs.status,
+                filled=order.filled,
+                cash_delta=hs.cash_delta,
+                fees=hs.fees,
+                bar=self._clock.bar,
+                reason=hs.reason,
+            )
         if self._bus.has_subscribers:
             self._publish(order, hs)
+        elapsed = self._elapsed
         if started is None:
-            started = self._elapsed()
+            started = elapsed()
         else:
-            late = self._elapsed() - started
+            late = elapsed() - started
             if late > self.settings.execution_timeout:
                 # Applied above all the same: the venue has the order, the books must agree.
                 raise self._escalate(
@@ -257,8 +262,15 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
                     )
                 )
         # A router rejection names a venue that does not exist: no account to compare.
-        if hs.venue in self._venue_names:
-            self._reconcile_with_retries(hs.venue, order, started)
+        venue = hs.venue
+        if venue in self._venue_names:
+            # The first attempt inline (it almost always agrees at once); any mismatch
+            # or a slow attempt goes on to the retry policy with what it found.
+            t0 = elapsed()
+            problems = self._updates.reconcile(venue)
+            took = elapsed() - t0
+            if problems or took > self.settings.reconciliation_timeout:
+                self._reconcile_with_retries(venue, order, started, first=(problems, took))
 
     def _publish(self, order: Order, hs: ExecutionHandshake) -> None:
         bus = self._bus

@@ -7,6 +7,7 @@ backoff costs no wall-clock time and stays deterministic; real seconds live.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from isoloop.errors import EngineError, ExecutionTimeout, ReconciliationError, S
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus
 
-__all__ = ["TightLoop", "elapsed_reader"]
+__all__ = ["TightLoop", "debug_of", "elapsed_reader"]
 
 _VALIDATED = OrderStatus.VALIDATED
 
@@ -34,6 +35,16 @@ def elapsed_reader(clock: Any) -> Callable[[], float]:
         return lambda: clock.slept
     now: Callable[[], float] = clock.now
     return now
+
+
+def debug_of(log: Any) -> Callable[..., Any] | None:
+    """`log.debug`, or None when `log` says it drops debug records (a structlog
+    filtering logger above DEBUG), so hot paths skip gathering the fields."""
+    enabled = getattr(log, "is_enabled_for", None)
+    if callable(enabled) and enabled(logging.DEBUG) is False:
+        return None
+    debug: Callable[..., Any] = log.debug
+    return debug
 
 
 def _reject(order: Order, err: EngineError) -> None:
@@ -120,12 +131,16 @@ class TightLoop:
         )
         return err
 
-    def _reconcile_once(self, venue: str) -> list[str]:
+    def _reconcile_once(self, venue: str, done: tuple[list[str], float] | None = None) -> list[str]:
         """One reconciliation attempt; one that outlasts `reconciliation_timeout` on the
-        run's clock (a slow venue account) counts as a mismatch of its own."""
-        t0 = self._elapsed()
-        problems = self._updates.reconcile(venue)
-        took = self._elapsed() - t0
+        run's clock (a slow venue account) counts as a mismatch of its own. `done` is an
+        attempt already made: (its problems, how long it took)."""
+        if done is None:
+            t0 = self._elapsed()
+            problems = self._updates.reconcile(venue)
+            took = self._elapsed() - t0
+        else:
+            problems, took = done
         if took > self.settings.reconciliation_timeout:
             problems = [
                 *problems,
@@ -134,10 +149,18 @@ class TightLoop:
             ]
         return problems
 
-    def _reconcile_with_retries(self, venue: str, order: Order, started: float) -> None:
+    def _reconcile_with_retries(
+        self,
+        venue: str,
+        order: Order,
+        started: float,
+        first: tuple[list[str], float] | None = None,
+    ) -> None:
+        """Reconcile until books and venue agree, within the retry and time budgets;
+        `first` is the first attempt when the caller made it already."""
         s = self.settings
         attempt = 0
-        problems = self._reconcile_once(venue)
+        problems = self._reconcile_once(venue, first)
         while problems:
             delay = s.retry_delay_seconds * (2**attempt)
             # The whole loop of this order, from routing on, is bounded by the tight loop's budget.

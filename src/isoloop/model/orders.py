@@ -86,6 +86,10 @@ LEGAL_TRANSITIONS: MappingProxyType[OrderStatus, frozenset[OrderStatus]] = Mappi
 )
 TERMINAL_STATUSES = frozenset(s for s, nxt in LEGAL_TRANSITIONS.items() if not nxt)
 ACTIVE_STATUSES = frozenset({_S.ACCEPTED, _S.PARTIAL, _S.PENDING_CANCEL})
+# Module names: read once per order step, cheaper than the class attribute lookups.
+_ACTIVE = ACTIVE_STATUSES
+_TERMINAL = TERMINAL_STATUSES
+_BUY = Side.BUY
 
 
 class Order:
@@ -181,7 +185,7 @@ class Order:
 
     @property
     def sign(self) -> int:
-        return 1 if self.side is Side.BUY else -1
+        return 1 if self.side is _BUY else -1
 
     @property
     def remaining(self) -> float:
@@ -189,11 +193,11 @@ class Order:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in _TERMINAL
 
     @property
     def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.status in _ACTIVE
 
     def transition(self, new: OrderStatus, reason: str | None = None) -> None:
         """Move to `new`, or raise `IllegalTransition` (EXEC-003) naming both states."""

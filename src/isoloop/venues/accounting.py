@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from isoloop.engine.market import AlignedSymbol
 from isoloop.model.events import ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from isoloop.model.positions import position_key
 from isoloop.venues.tradebook import OpenTrade, TradeBook
 
 if TYPE_CHECKING:
@@ -107,7 +106,8 @@ class TradeAccounting:
         sign: int,
         final: bool = False,
     ) -> ExecutionHandshake | None:
-        key = position_key(self.name, order.position_type, order.symbol)
+        # position_key(), inlined: this runs once per fill.
+        key = f"{self.name}:{order.position_type}:{order.symbol}"
         if key not in self._key_close:
             self._key_close[key] = sym.close_l
         pos = self.positions.get(key, 0.0)

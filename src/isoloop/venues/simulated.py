@@ -24,7 +24,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.market import AlignedSymbol
 from isoloop.engine.venue import HandshakeSink
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake
-from isoloop.model.orders import Order, OrderStatus, OrderType, TimeInForce
+from isoloop.model.orders import ACTIVE_STATUSES, Order, OrderStatus, OrderType, Side, TimeInForce
 from isoloop.model.positions import PositionKey
 from isoloop.venues.accounting import OrderFactory, TradeAccounting
 from isoloop.venues.costs import (
@@ -44,6 +44,8 @@ _EXPIRED = OrderStatus.EXPIRED
 _DAY = TimeInForce.DAY
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
+_BUY = Side.BUY
+_ACTIVE = ACTIVE_STATUSES
 
 
 class SimulatedVenue(TradeAccounting):
@@ -193,7 +195,7 @@ class SimulatedVenue(TradeAccounting):
         while True:
             self._reprocess = False
             for order in tuple(self.working):
-                if order.is_active:
+                if order.status in _ACTIVE:
                     hs = self._try_fill(order, bar, final)
                     if hs is not None:
                         sink(order, hs)
@@ -277,7 +279,7 @@ class SimulatedVenue(TradeAccounting):
         if order.tif is _DAY and self._market.days[i] != self._market.days[order.submitted_bar]:
             return self.expire(order, "DAY order not filled by the end of its day")
 
-        sign = 1 if order.sign > 0 else -1
+        sign = 1 if order.side is _BUY else -1
         high = sym.high_l[i]
         low = sym.low_l[i]
         stop = None if order.triggered else order.stop

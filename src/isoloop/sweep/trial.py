@@ -87,13 +87,20 @@ class TrialBase:
             folders.append(self.objective_folder)
         return tuple(folders)
 
-    def trial_config(self, spec: TrialSpec) -> RunConfig:
-        """The base with the trial's parameters and its own seed."""
+    def trial_config(self, spec: TrialSpec, parsed: Mapping[str, Any] | None = None) -> RunConfig:
+        """The base with the trial's parameters and its own seed.
+
+        `parsed` is `run_config_json` already parsed (a worker parses it once); it is
+        only read: the sections the parameters change are copied, the rest shared.
+        """
         overrides = trial_overrides(spec.params)
         if self.datasets:  # the data set as resolved in the driver (a relative path made absolute)
             index = dataset_index(self.datasets, spec.params[DATA_SOURCE_KEY])
             overrides[DATA_SOURCE_KEY] = self.datasets[index][1]
-        raw = apply_overrides(json.loads(self.run_config_json), overrides)
+        base = parsed if parsed is not None else json.loads(self.run_config_json)
+        # Only the top-level sections a parameter names are deep-copied and changed.
+        touched = {key.split(".", 1)[0] for key in overrides}
+        raw = {**base, **apply_overrides({k: base[k] for k in touched if k in base}, overrides)}
         raw["seed"] = spec.seed
         return RunConfig.model_validate_json(json.dumps(raw))
 
@@ -127,6 +134,8 @@ class BacktestTrial:
         # The space's data sets sliced out of the shared bars (for the data object `_of`).
         self._of: MarketData | None = None
         self._slices: dict[int, MarketData] = {}
+        # The last base config parsed (its JSON text and the parsed form), read-only.
+        self._parsed: tuple[str, Mapping[str, Any]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -163,8 +172,14 @@ class BacktestTrial:
                 self._of, self._slices = data, {}
             return base.trial_data(spec, data, self._slices)
 
+    def _parsed_base(self, base: TrialBase) -> Mapping[str, Any]:
+        with self._lock:
+            if self._parsed is None or self._parsed[0] != base.run_config_json:
+                self._parsed = (base.run_config_json, json.loads(base.run_config_json))
+            return self._parsed[1]
+
     def __call__(self, spec: TrialSpec, data: MarketData, base: TrialBase) -> TrialOutput:
-        cfg = base.trial_config(spec)
+        cfg = base.trial_config(spec, self._parsed_base(base))
         bars, prints = self._trial_data(spec, data, base)
         coordinator = self._coordinator(bars, prints)
         result = coordinator.run_backtest(cfg, run_id=f"trial-{spec.trial_id}")

@@ -232,17 +232,6 @@ class LiveConfig(_Model):
             container=self.blueprint_for(name),
         )
 
-    def check_exchange_credentials(self) -> int:
-        """The pre-flight: every strategy's exchange keys (`BASIS_<ENV>__CEX__…`) are set,
-        real and of this config's environment, before any container initializes.
-
-        Returns how many credentials slots were checked; raises `CredentialsError`.
-        """
-        # Imported here: the credentials slot reads this module's models.
-        from isoloop.live.preflight import check_exchange_credentials
-
-        return check_exchange_credentials(self)
-
     @property
     def simulated_clock(self) -> bool:
         return self.feed.clock == "simulated" or (

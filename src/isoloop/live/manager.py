@@ -21,6 +21,7 @@ from isoloop.live.control.api import ControlServer, load_token
 from isoloop.live.feed import ReplayFeed
 from isoloop.live.hooks import Hook, HookDispatcher, HookLogSink
 from isoloop.live.manager_state import ManagerStateMixin
+from isoloop.live.preflight import check_exchange_credentials
 from isoloop.live.router import OrderRouter
 from isoloop.live.runner import RunContainer
 from isoloop.live.slots.store import (
@@ -83,7 +84,7 @@ class LiveTradingManager(ManagerStateMixin):
     def start(self, *, api: bool | None = None, feed: bool = True) -> None:
         """Load the data, start every configured container, then the feed and the API."""
         use_api = api if api is not None else self.config.api.enabled
-        self.config.check_exchange_credentials()  # every exchange key, before any container
+        check_exchange_credentials(self.config)  # every exchange key, before any container
         # Refuse a missing or weak API token before any container starts.
         token = load_token(self.config.api) if use_api else None
         f = self.config.feed

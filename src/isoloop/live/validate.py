@@ -18,6 +18,7 @@ from isoloop.data import load_market_data
 from isoloop.engine.roles import LIVE_ROLES, check_strategy_params
 from isoloop.errors import ConfigError
 from isoloop.live.config import load_live_config
+from isoloop.live.preflight import check_exchange_credentials
 from isoloop.scope import load_blueprint
 
 __all__ = ["validate_live_config_file"]
@@ -41,7 +42,7 @@ def validate_live_config_file(path: Path) -> str:
             check_strategy_params(strategy_cls, run_cfg.strategy.params)
         except ConfigError as exc:
             raise type(exc)(f"{where}: {exc}") from None
-    keyed = cfg.check_exchange_credentials()
+    keyed = check_exchange_credentials(cfg)
     bars = len(md.primary) if feed.max_bars is None else min(feed.max_bars, len(md.primary))
     return (
         f"live ({cfg.environment}) of {len(cfg.strategies)} strategies "

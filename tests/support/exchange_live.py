@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from isoloop.engine.strategy import Strategy
-from isoloop.live import FeedBar, LiveTradingManager
-from support.live_helpers import live_config, state_of, wait_for
+from isoloop.live import LiveTradingManager
+from support.live_helpers import live_config
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fake keys, long and distinctive so a grep of every output cannot miss a leak.
@@ -123,20 +123,10 @@ def exchange_live_config(
 
 def lockstep(m: LiveTradingManager, exchange: Any, bars: range) -> None:
     """For each bar: the exchange's (or each exchange's, given a list) current bar first,
-    then the feed's, then wait until every running container processed it (market orders
-    then fill at that bar's close)."""
-    assert m.feed is not None
-    names = list(m.get_state()["strategies"])
+    then the manager's stepped feed releases the same bar and waits until every container
+    processed it (market orders then fill at that bar's close)."""
     exchanges = exchange if isinstance(exchange, list) else [exchange]
     for i in bars:
         for ex in exchanges:
             ex.set_bar(i)
-        m.feed.publish(FeedBar(i, m.feed.times[i]))
-        for n in names:
-            wait_for(
-                lambda n=n, i=i: (
-                    state_of(m, n)["last_bar"] >= i or state_of(m, n)["state"] == "failed"
-                ),
-                timeout=60,
-                what=f"{n} to process bar {i}",
-            )
+        assert m.step_feed() == i

@@ -137,6 +137,28 @@ class ReplayFeed:
                 deliver(bar)
             self.published += 1
 
+    @property
+    def stepping(self) -> bool:
+        """True when the feed moves only by `step()` (its replay thread never started)."""
+        return self._thread is None
+
+    def step(self) -> FeedBar | None:
+        """Publish the next bar now (a manually stepped replay: a test sets an exchange's
+        bar, releases the same bar to the containers, and waits for them); None at the end.
+
+        Refused while the replay thread runs: two publishers would race."""
+        if self._thread is not None:
+            raise RuntimeError("the feed replays on its own; start the manager with feed=False")
+        i = self.published
+        if i >= len(self.times):
+            self.done.set()
+            return None
+        bar = FeedBar(i, self.times[i])
+        self.publish(bar)
+        if i + 1 == len(self.times):
+            self.done.set()
+        return bar
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="isoloop-feed", daemon=True)
         self._thread.start()

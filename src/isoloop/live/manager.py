@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,18 @@ from isoloop.scope import ComponentState, ScopeCoordinator, SharedServices, Time
 __all__ = ["LiveTradingManager"]
 
 KILL_STATES: tuple[KillSwitchState, ...] = ("ACTIVE", "HALTED", "REDUCING")
+
+
+# Container states a stepped feed waits for (paused, failed and stopped ones never catch up).
+_STEPPED = frozenset(
+    {
+        ComponentState.CREATED,
+        ComponentState.INITIALIZING,
+        ComponentState.INITIALIZED,
+        ComponentState.STARTED,
+        ComponentState.RUNNING,
+    }
+)
 
 
 def _kill_state(value: str) -> KillSwitchState:
@@ -118,6 +131,35 @@ class LiveTradingManager(ManagerStateMixin):
             )
         if feed:
             self.feed.start()
+
+    def step_feed(self, timeout: float = 60.0) -> int | None:
+        """Lockstep: publish the feed's next bar and wait (at most `timeout` s) until every
+        running container processed it; the bar's index, or None once the feed is through.
+
+        Only for a manager started with `feed=False` (deterministic orders against a
+        stepped exchange); `POST /feed/step` calls it."""
+        feed = self.feed
+        if feed is None or not feed.stepping:
+            raise ConfigError(
+                "feed/step: the feed replays on its own; start the manager with feed=False "
+                "to step it"
+            )
+        bar = feed.step()
+        if bar is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                # A container still starting counts: it processes the bar once it runs.
+                busy = [
+                    c
+                    for c in self._containers.values()
+                    if c.state in _STEPPED and c.last_bar < bar.bar
+                ]
+            if not busy:
+                break
+            time.sleep(0.002)
+        return bar.bar
 
     def add_strategy(self, strategy: LiveStrategyConfig | Mapping[str, Any]) -> None:
         s = (

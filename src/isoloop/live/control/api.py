@@ -94,6 +94,8 @@ class Controlled(Protocol):
 
     def start_strategy(self, name: str) -> None: ...
 
+    def step_feed(self) -> int | None: ...
+
     def trip(
         self, state: str, reason: str, *, strategy: str | None = None, by: str = "operator"
     ) -> None: ...
@@ -322,6 +324,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, m.get_state())
         elif parts == ["strategies"]:
             self._reply(200, m.get_state()["strategies"])
+        elif parts == ["feed", "step"]:
+            self._reply(200, {"bar": m.step_feed()})
         elif parts in _GLOBAL_ACTIONS:
             names = m.pause_all() if parts == ["pause"] else m.resume_all()
             self._reply(200, {"scope": "global", "action": parts[0], "strategies": names})
@@ -362,7 +366,7 @@ def _allowed_methods(parts: list[str]) -> str | None:
     """The method an endpoint takes, or None for no such endpoint."""
     if parts in (["health"], ["strategies"], ["state"]):
         return "GET"
-    if parts in _GLOBAL_ACTIONS:
+    if parts in _GLOBAL_ACTIONS or parts == ["feed", "step"]:
         return "POST"
     if len(parts) == 2 and parts[0] == "strategies":
         return "GET"

@@ -6,6 +6,7 @@ with all equity; on a cross down close and go short with all equity.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,27 @@ __all__ = ["SmaCross", "crossover_signals", "sma"]
 
 
 def sma(values: np.ndarray, n: int) -> np.ndarray:
-    """Simple moving average (pandas' rolling mean: the same floats as backtesting.py)."""
+    """Simple moving average (pandas' rolling mean: the same floats as backtesting.py).
+
+    Calls pandas' own rolling-mean kernel with the window bounds `rolling(n)` uses,
+    so the floats are exactly the Series path's, without building a Series and a
+    Rolling per call (≈ 80 µs of a short sweep trial each); a pandas without that
+    kernel gets the Series path.
+    """
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    if n >= 1 and x.ndim == 1:
+        try:
+            kernels = importlib.import_module("pandas._libs.window.aggregations")
+        except ImportError:  # a pandas that moved its kernel: the Series path below
+            kernels = None
+        roll_mean: Any = getattr(kernels, "roll_mean", None)
+        if roll_mean is not None:
+            inf = np.isinf(x)
+            if inf.any():  # pandas reads inf as NaN in window functions
+                x = np.where(inf, np.nan, x)
+            end = np.arange(1, x.shape[0] + 1, dtype=np.int64)
+            start = np.maximum(end - n, 0)
+            return np.asarray(roll_mean(x, start, end, n), dtype=np.float64)
     return np.asarray(pd.Series(values).rolling(n).mean().to_numpy(), dtype=np.float64)
 
 

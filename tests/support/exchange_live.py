@@ -45,6 +45,14 @@ class ExchangeScript(Strategy):
             self.sell(**kw)
 
 
+class RestingBuy(Strategy):
+    """At `bar`: one buy limit of 1 unit at `price` (it rests at the exchange)."""
+
+    def on_bar(self, i: int) -> None:
+        if i == self.params["bar"]:
+            self.buy(units=1.0, limit=float(self.params["price"]))
+
+
 def bars_frame(n: int = 40, seed: int = 11) -> pd.DataFrame:
     """A deterministic hourly walk around 100 with 2-decimal prices (the exchange's tick)."""
     rng = np.random.default_rng(seed)

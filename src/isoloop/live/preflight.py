@@ -25,10 +25,13 @@ _ARGS = ("exchange", "market", "leg")
 
 
 def _is_credentials_slot(spec: SlotSpec) -> bool:
+    # Only these slots' classes are imported here: a credentials slot by its role or
+    # name, or any slot whose class is called ExchangeCredentials, whatever its name.
     return (
         spec.role == "credentials"
         or spec.name == "credentials"
         or spec.name.endswith("_credentials")
+        or spec.class_ref.rpartition(":")[2] == "ExchangeCredentials"
     )
 
 

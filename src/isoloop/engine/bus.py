@@ -17,21 +17,23 @@ class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[type, list[Callable[[Any], None]]] = {}
         self.published = 0
-        self._count = 0
+        # Handlers subscribed, all types together: read once per order step, so a
+        # plain attribute rather than a property (0: nobody listens, publish nothing).
+        self.subscriptions = 0
 
     def subscribe(self, event_type: type, handler: Callable[[Any], None]) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
-        self._count += 1
+        self.subscriptions += 1
 
     def unsubscribe(self, event_type: type, handler: Callable[[Any], None]) -> None:
         handlers = self._handlers.get(event_type, [])
         if handler in handlers:
             handlers.remove(handler)
-            self._count -= 1
+            self.subscriptions -= 1
 
     @property
     def has_subscribers(self) -> bool:
-        return self._count > 0
+        return self.subscriptions > 0
 
     def wants(self, event_type: type) -> bool:
         return bool(self._handlers.get(event_type))
@@ -48,7 +50,7 @@ class EventBus:
 
     def stop(self) -> None:
         self._handlers.clear()
-        self._count = 0
+        self.subscriptions = 0
 
     def health(self) -> Health:
         return health(

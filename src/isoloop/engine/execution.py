@@ -53,6 +53,10 @@ __all__ = ["ExecutionManager", "InstructionBlock"]
 _VALIDATED = OrderStatus.VALIDATED
 _DENIED = OrderStatus.DENIED
 _FILLED = OrderStatus.FILLED
+_MARKET = OrderType.MARKET
+_LIMIT = OrderType.LIMIT
+_STOP = OrderType.STOP
+_STOP_LIMIT = OrderType.STOP_LIMIT
 
 
 class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
@@ -89,6 +93,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         self._pending_blocks: list[InstructionBlock] = []
         self._venue_list = venues.venues()
         self._venue_names = frozenset(venues.names())
+        self._default_venue = venues.default
         self.work_lists: tuple[list[Any], ...] = (
             self._pending_blocks,
             *(v.working for v in self._venue_list),
@@ -158,21 +163,17 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         """A RECEIVED order with the run's next id (ids are per run and deterministic)."""
         self._seq += 1
         if type is None:
-            type = (
-                OrderType.STOP_LIMIT
-                if limit is not None and stop is not None
-                else OrderType.LIMIT
-                if limit is not None
-                else OrderType.STOP
-                if stop is not None
-                else OrderType.MARKET
-            )
+            if limit is None:
+                type = _MARKET if stop is None else _STOP
+            else:
+                type = _LIMIT if stop is None else _STOP_LIMIT
         return Order(
             f"O{self._seq:07d}",
             symbol,
             side,
             size,
-            venue=venue if venue is not None else self._venues.default,
+            # The first venue registered; it cannot change once the manager has one.
+            venue=venue if venue is not None else self._default_venue,
             type=type,
             tif=tif,
             limit=limit,
@@ -245,7 +246,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
                 bar=self._clock.bar,
                 reason=hs.reason,
             )
-        if self._bus.has_subscribers:
+        if self._bus.subscriptions:
             self._publish(order, hs)
         elapsed = self._elapsed
         if started is None:

@@ -5,6 +5,7 @@ lost fill, books equal to the exchange at the end."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def test_each_fault_is_recovered_or_failed_as_its_severity_says(
     # Alternate buys and sells so the spot account never runs out of base asset.
     params = {"buy_bars": ORDER_BARS[0::2], "sell_bars": ORDER_BARS[1::2], "units": 0.5}
     counts: dict[int, dict[str, int]] = {}
+    took: dict[int, float] = {}
     with LoopbackExchange({"BTCUSDT": frame}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
         strat = exchange_strategy("faulty", bp, ex.urls, params=params)
         strat["venue"]["exchange"]["timeout_ms"] = 500
@@ -69,7 +71,9 @@ def test_each_fault_is_recovered_or_failed_as_its_severity_says(
                     kind, options, _, _ = FAULTS[i]
                     ex.inject(kind, endpoint=POST, **options)
                 before = ex.requests
+                t0 = time.monotonic()
                 lockstep(m, ex, range(i, i + 1))
+                took[i] = time.monotonic() - t0
                 ex.clear_faults()
                 after = ex.requests
                 counts[i] = {k: after.get(k, 0) - before.get(k, 0) for k in (POST, GET)}
@@ -86,6 +90,8 @@ def test_each_fault_is_recovered_or_failed_as_its_severity_says(
     for bar, (kind, _, posts, fate) in FAULTS.items():
         assert counts[bar][POST] == posts, (kind, counts[bar])
         assert str(orders[bar].status) == fate, (kind, orders[bar])
+    # Rate limit held: the resend waited the Retry-After the exchange sent (a lower bound).
+    assert took[6] >= 1.0
     # The ambiguous faults were answered by a lookup (GET by client id), not a blind resend.
     for bar in (2, 4, 8, 10):
         assert counts[bar][GET] >= 1, (FAULTS[bar][0], counts[bar])

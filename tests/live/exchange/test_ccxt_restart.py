@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from isoloop.errors import ConfigError
 from isoloop.live import LiveTradingManager, read_account_rows
+from isoloop.live.replay import replay_session
 from support.exchange_live import (
     ENV,
     FAKE_KEY,
@@ -72,6 +74,10 @@ def test_a_limit_order_filled_while_the_container_was_down_reaches_the_books(
         finally:
             second.shutdown()
         spot = ex.balances()["spot"]
+        # Replay re-runs paper sessions only: on the exchange it would place the orders again.
+        with pytest.raises(ConfigError, match="real exchange; replay re-runs paper sessions"):
+            replay_session(tmp_path / "state")
+        assert len(ex.orders()) == 1
 
     assert st["state"] == "running", st
     assert held == {f"spot:spot:{SYMBOL}": pytest.approx(1.0)}

@@ -23,7 +23,7 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
 from isoloop.engine.strategy import Strategy
-from isoloop.errors import ReconciliationError, StartupReconciliationError
+from isoloop.errors import ConfigError, ReconciliationError, StartupReconciliationError
 from isoloop.live.config import LiveConfig
 from isoloop.live.export import EXPORT_EVERY, export_account
 from isoloop.live.feed import FeedBar
@@ -95,6 +95,13 @@ class LiveEngine:
     # -- startup ------------------------------------------------------------------
     def start(self) -> None:
         """Reconcile the venue's account with the container's checkpoint, then init."""
+        real = [v.name for v in (self.venue, *self._others) if getattr(v, "real_exchange", False)]
+        if self.mode is ExecutionMode.REPLAY and real:
+            # A fresh container of this blueprint would send the recorded orders again.
+            raise ConfigError(
+                f"strategy {self.name!r}: its venue(s) {', '.join(real)} trade on a real "
+                "exchange; replay re-runs paper sessions only (it would place the orders again)"
+            )
         cp = self._store.load_checkpoint()
         venue = self.venue
         problems = self.compare(cp)

@@ -62,6 +62,8 @@ class CcxtVenue(VenueSteps):
     waits for its fill before the rest is cancelled."""
 
     reconcile_each_bar = True
+    # A live engine refuses to replay a session on it (replay would send the orders again).
+    real_exchange = True
 
     def __init__(
         self,

@@ -226,7 +226,18 @@ ran the grid once, untimed, to start their workers.
   {iso_final[i1030]:,.2f}, backtesting.py {bt1030:,.2f}, vectorbt {vbt_final[i1030]:,.2f}.
   Best pair by final equity: isoloop {best_iso}, vectorbt {best_vbt}. Over the 50 trials
   the profit/loss sign agrees in {same_sign}/50 and the rank correlation (Spearman) of
-  the final equities is {rho:.3f}."""
+  the final equities is {rho:.3f}.
+- How the fills differ: vectorbt trades the same crossings, shifted one bar so that a
+  signal at a bar's close fills at the next bar's open (as in backtesting.py and isoloop),
+  in whole shares. It reverses a position in one order sized from the cash after the
+  close; backtesting.py and isoloop close the open trade and then place a separate
+  all-equity order sized from the margin available, so sizes differ by a few shares
+  per reversal and the difference compounds. The two event-driven engines agree to the
+  cent.
+- What each computes per trial differs too: vectorbt only what is asked (final value,
+  Sharpe ratio) over arrays; isoloop every stats key, the trades, the order-list hash
+  and the run digest, with every order through the tight loop (risk, route, fill,
+  handshake, position update, reconcile)."""
     write_section("vs_vectorbt", body)
 
 

@@ -1,6 +1,7 @@
 """An account change the books cannot explain (another client trading on the same keys)
-is caught by the once-a-bar reconciliation: the kill switch goes HALTED and the
-container fails with EXEC-005, naming the venue and the difference."""
+is caught by the once-a-bar reconciliation, or by the tight loop's after the strategy's
+next fill: either way the kill switch goes HALTED and the container fails with
+EXEC-005, naming the venue and the difference."""
 
 from __future__ import annotations
 
@@ -28,8 +29,15 @@ from support.loopback_exchange import LoopbackExchange
 N = 8
 
 
+@pytest.mark.parametrize(
+    ("buy_bars", "difference"),
+    [
+        ([2], "spot:spot:BTCUSD: books 0.5 != venue 0.75"),  # the once-a-bar check
+        ([2, 4], "spot:spot:BTCUSD: books 1.0 != venue 1.25"),  # after the bar-4 fill
+    ],
+)
 def test_unexplained_account_change_halts_and_fails_with_exec_005(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buy_bars: list[int], difference: str
 ) -> None:
     for k, v in ENV.items():
         monkeypatch.setenv(k, v)
@@ -37,7 +45,9 @@ def test_unexplained_account_change_halts_and_fails_with_exec_005(
     csv = write_csv(frame, tmp_path)
     bp = ccxt_blueprint(tmp_path)
     with LoopbackExchange({"BTCUSDT": frame}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
-        strat = exchange_strategy("watched", bp, ex.urls, params={"buy_bars": [2], "units": 0.5})
+        strat = exchange_strategy(
+            "watched", bp, ex.urls, params={"buy_bars": buy_bars, "units": 0.5}
+        )
         m = LiveTradingManager(exchange_live_config(tmp_path / "state", csv, [strat], N))
         m.start(api=False, feed=False)
         try:
@@ -53,9 +63,10 @@ def test_unexplained_account_change_halts_and_fails_with_exec_005(
         finally:
             m.shutdown()
     assert "EXEC-005" in st["error"] and "'spot'" in st["error"], st["error"]
-    assert "spot:spot:BTCUSD: books 0.5 != venue 0.75" in st["error"]
+    assert difference in st["error"]
     log = (tmp_path / "state" / "logs" / "watched.jsonl").read_text(encoding="utf-8")
-    assert "periodic_reconciliation_failed" in log
+    event = "periodic_reconciliation_failed" if buy_bars == [2] else "reconciliation_failed"
+    assert f'"event": "{event}"' in log
     trips = [json.loads(line) for line in log.splitlines() if '"event": "kill_switch"' in line]
     assert [(t["from"], t["to"], t["bar"]) for t in trips] == [("ACTIVE", "HALTED", 4)]
-    assert "books and venue 'spot' disagree" in trips[0]["note"]
+    assert "books and venue" in trips[0]["note"] and difference in trips[0]["note"]

@@ -204,15 +204,21 @@ class LiveEngine:
         i = bar.bar
         self._clock.bar = i
         kill = str(self.risk.state)  # what the bar runs under (replay re-applies it)
-        for w in self._execution.work_lists:
-            if w:
-                self._execution.process_bar(i)
-                break
-        if i >= self.first_bar:
-            self._strategy.on_bar(i)
-        for v in (self.venue, *self._others):
-            if getattr(v, "reconcile_each_bar", False):
-                self._reconcile_with_venue(v.name, i)
+        try:
+            for w in self._execution.work_lists:
+                if w:
+                    self._execution.process_bar(i)
+                    break
+            if i >= self.first_bar:
+                self._strategy.on_bar(i)
+            for v in (self.venue, *self._others):
+                if getattr(v, "reconcile_each_bar", False):
+                    self._reconcile_with_venue(v.name, i)
+        except ReconciliationError as exc:
+            # The tight loop's EXEC-005 too: books that disagree with the venue stop trading.
+            if self.risk.state != "HALTED":
+                self.risk.trip("HALTED", f"books and venue disagree: {exc}", by="engine")
+            raise
         store = self._store
         store.begin()
         try:
@@ -284,15 +290,12 @@ class LiveEngine:
             attempts=attempt,
             problems=problems,
         )
-        self.risk.trip(
-            "HALTED", f"books and venue {name!r} disagree: {'; '.join(problems)}", by="engine"
-        )
         raise ReconciliationError(
             f"strategy {self.name!r}: books and venue {name!r} disagree at bar {bar} after "
             f"{attempt} retries ({'; '.join(problems)}); the kill switch is HALTED. Inspect "
             "the venue's account and the log's exchange_* events",
             venue=name,
-        )
+        )  # step() trips the kill switch to HALTED
 
     def _values(self, bar: int) -> dict[str, float]:
         """Each symbol's position value at `bar`'s close (zero where nothing is held)."""

@@ -80,10 +80,10 @@ def chunk_size(known: int, exhausted: bool, workers: int, tasks_sent: int) -> in
 
     Doubles from 1 with each task sent (first results at once), at most `MAX_CHUNK`;
     while more specs may come, up to a worker's share of those waiting; once the
-    search is exhausted, a quarter of a fair share, so the tail spreads out.
+    search is exhausted, half a fair share, so the tail spreads out.
     """
     ramp = 1 << min(tasks_sent, 6)
-    share = known // max(1, workers) if not exhausted else -(-known // (4 * max(1, workers)))
+    share = known // max(1, workers) if not exhausted else -(-known // (2 * max(1, workers)))
     return max(1, min(MAX_CHUNK, ramp, share, known))
 
 

@@ -276,9 +276,8 @@ class DaskExecutor(LoopExecutor[Ticket]):
     def wait_any(self, tickets: Sequence[Ticket], timeout_s: float | None) -> list[Event[Ticket]]:
         book = self._book
         assert book is not None
+        # At most _POLL_S: deaths, and starts of trials inside chunks, are looked for.
         poll = _POLL_S if timeout_s is None else max(0.01, min(timeout_s, _POLL_S))
-        if self._timeout_s is not None:
-            poll = min(poll, _POLL_S)  # trials inside chunks begin unannounced: look often
         events = book.take_pending()
         if events:
             return events

@@ -286,9 +286,12 @@ class CcxtVenue(VenueSteps):
     def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
         """Place `order` (ROUTED); its fills come back at once if the exchange filled it."""
         t = self._adoptable.pop(order.id, None)
+        asked = t is not None
         if t is not None:
             t.order = order
             self._tracked[order.id] = self._touched[order.id] = t
+            # Maybe sent before the restart: every later attempt asks the exchange first.
+            self._sent.add(t.client_id)
             found = self._lookup(t) if t.exchange_id is None else {"id": t.exchange_id}
             if found is not None:
                 self._log.info("exchange_order_adopted", venue=self.name, order_id=order.id)
@@ -311,7 +314,12 @@ class CcxtVenue(VenueSteps):
             self._tracked[order.id] = t
         self._touched[order.id] = t
         # A resend after an unknown outcome: ask first, never send twice.
-        if t.exchange_id is None and t.client_id in self._sent and self._lookup(t) is not None:
+        if (
+            not asked
+            and t.exchange_id is None
+            and t.client_id in self._sent
+            and self._lookup(t) is not None
+        ):
             return self._accepted(t)
         if self._journal is not None:
             self._journal.sending(order.id, t.client_id, order_record(order))

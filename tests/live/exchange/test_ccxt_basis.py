@@ -110,3 +110,61 @@ def test_basis_live_beside_a_second_strategy_trades_the_backtests_orders(
     assert positions.get("BTCUSDT", {}).get("amount", 0.0) == 0.0
     assert books.cash["spot"] == pytest.approx(balances["spot"]["USDT"]["free"])
     assert books.cash["perp"] == pytest.approx(balances["futures"]["USDT"]["wallet"])
+
+
+def test_a_perp_leg_refused_by_maintenance_rolls_the_spot_leg_back_then_the_block_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    frame = bars_frame(8, seed=21)
+    csv = write_csv(frame, tmp_path)
+    with LoopbackExchange({"BTCUSDT": frame}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
+        basis = {
+            "name": "basis",
+            "container": "basis_live",
+            "strategy": {"class": BASIS, "params": {"units": 1, "enter_bar": 3}},
+            "venue": {
+                "exchange": {
+                    "id": "binance",
+                    "sandbox": True,
+                    "urls": ex.urls,
+                    "symbols": {SYMBOL: "BTC/USDT"},
+                }
+            },
+            "execution": {"retry_delay_seconds": 0.05},
+        }
+        m = LiveTradingManager(exchange_live_config(tmp_path / "state", csv, [basis], 8))
+        m.start(api=False, feed=False)
+        try:
+            lockstep(m, ex, range(4))
+            # The block placed on bar 3 runs at bar 4: its perp leg meets maintenance once.
+            ex.inject("maintenance", endpoint="POST /fapi/v1/order")
+            lockstep(m, ex, range(4, 6))
+            st = state_of(m, "basis")
+            scope = m.container("basis")._scope
+            block = scope.get("execution").blocks[0]
+            books = scope.get("positions")
+            orders = ex.orders()
+            balances = ex.balances()
+            positions = ex.positions()
+        finally:
+            m.shutdown()
+
+    assert st["state"] == "running", st
+    # Spot bought, perp refused, spot sold back (the rollback), then both legs again.
+    assert [(o["market"], o["side"]) for o in orders] == [
+        ("spot", "BUY"),
+        ("spot", "SELL"),
+        ("spot", "BUY"),
+        ("perp", "SELL"),
+    ]
+    assert block.status == "filled" and len(block.unwinds) == 1
+    assert [str(leg.status) for leg in block.retried_legs] == ["FILLED", "REJECTED"]
+    assert books.positions == {
+        f"spot:spot:{SYMBOL}": pytest.approx(1.0),
+        f"perp:perp:{SYMBOL}": pytest.approx(-1.0),
+    }
+    assert balances["spot"]["BTC"]["free"] == pytest.approx(1.0)
+    assert positions["BTCUSDT"]["amount"] == pytest.approx(-1.0)
+    assert books.cash["spot"] == pytest.approx(balances["spot"]["USDT"]["free"])

@@ -317,7 +317,8 @@ class BacktestCoordinator:
             scopes.scope(blueprint, config=cfg, run_id=rid, seed=cfg.seed, log_sink=sink) as run,
             locate_errors(run, caught),
         ):
-            run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
+            if sink is not None and sink.enabled:  # no sink: the scope's NullSink drops it
+                run.log.info("run_config", config=cfg.model_dump(mode="json", by_alias=True))
             run.start()
             output = run.get("engine").run()
             warmup = output.warmup_bars

@@ -12,6 +12,7 @@ import pytest
 import structlog
 
 from isoloop.config.models import VenueConfig
+from isoloop.errors import ConfigError
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side
 from isoloop.venues.ccxt import CcxtVenue
 from support.exchange_live import FAKE_KEY, FAKE_SECRET, SYMBOL, bars_frame
@@ -77,3 +78,13 @@ def test_an_order_type_it_does_not_send_is_refused_before_any_request(
     assert hs.status is OrderStatus.REJECTED
     assert "STOP orders are not sent to the exchange" in (hs.reason or "")
     assert ex.requests.get("POST /api/v3/order", 0) == before == 0
+
+
+def test_a_symbol_the_exchange_does_not_list_is_named_with_how_to_fix_it() -> None:
+    with LoopbackExchange({"BTCUSDT": bars_frame(5)}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
+        settings = VenueConfig.model_validate(
+            {"exchange": {"id": "binance", "urls": ex.urls, "symbols": {SYMBOL: "BTC/USDX"}}}
+        )
+        with pytest.raises(ConfigError, match=r"venue.exchange.symbols: 'BTC/USDX' is not a "):
+            CcxtVenue(settings, Keys(), structlog.get_logger(), "solo")
+        assert ex.requests.get("POST /api/v3/order", 0) == 0

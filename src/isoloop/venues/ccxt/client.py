@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from isoloop.config.models import ExchangeConfig
+from isoloop.errors import ConfigError
 from isoloop.venues.ccxt.faults import Fault, classify, retry_after, scrub
 
 __all__ = ["AccountView", "Credentials", "ExchangeClient", "RequestFailed"]
@@ -151,6 +152,16 @@ class ExchangeClient:
 
     def load(self, symbols: list[str]) -> None:
         self.call("load_markets")
+        markets = self._ex.markets or {}
+        for sym in symbols:
+            if sym not in markets:
+                kind = "perp" if self.perp else "spot"
+                near = sorted(m for m in markets if m.split(":")[0] == sym.split(":")[0])
+                raise ConfigError(
+                    f"venue.exchange.symbols: {sym!r} is not a {self.settings.id} {kind} market"
+                    + (f" (did you mean {', '.join(near[:3])}?)" if near else "")
+                    + "; map the feed's symbol to ccxt's, e.g. {BTCUSD: BTC/USDT}"
+                )
         quotes = {str(self.market(s)["quote"]) for s in symbols}
         self.quote = sorted(quotes)[0] if quotes else "USDT"
 

@@ -80,6 +80,14 @@ def test_an_order_type_it_does_not_send_is_refused_before_any_request(
     assert ex.requests.get("POST /api/v3/order", 0) == before == 0
 
 
+def test_nothing_printable_of_the_venue_holds_a_credential(
+    venue: tuple[CcxtVenue, LoopbackExchange],
+) -> None:
+    v, _ = venue
+    shown = " ".join([repr(v), str(v), repr(v.client), str(v.client), repr(v.health())])
+    assert FAKE_KEY not in shown and FAKE_SECRET not in shown
+
+
 def test_a_symbol_the_exchange_does_not_list_is_named_with_how_to_fix_it() -> None:
     with LoopbackExchange({"BTCUSDT": bars_frame(5)}, api_key=FAKE_KEY, secret=FAKE_SECRET) as ex:
         settings = VenueConfig.model_validate(

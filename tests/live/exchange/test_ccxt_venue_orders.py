@@ -5,6 +5,7 @@ any request."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,3 +97,12 @@ def test_a_symbol_the_exchange_does_not_list_is_named_with_how_to_fix_it() -> No
         with pytest.raises(ConfigError, match=r"venue.exchange.symbols: 'BTC/USDX' is not a "):
             CcxtVenue(settings, Keys(), structlog.get_logger(), "solo")
         assert ex.requests.get("POST /api/v3/order", 0) == 0
+
+
+def test_without_ccxt_installed_the_error_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "ccxt", None)  # `import ccxt` raises ImportError
+    settings = VenueConfig.model_validate({"exchange": {"id": "binance"}})
+    with pytest.raises(ConfigError, match=r"pip install 'isoloop\[exchanges\]'"):
+        CcxtVenue(settings, Keys(), structlog.get_logger(), "solo")

@@ -72,7 +72,13 @@ class ExchangeClient:
     """One ccxt exchange instance for one venue (its market type and symbols)."""
 
     def __init__(self, settings: ExchangeConfig, credentials: Credentials, log: Any) -> None:
-        import ccxt  # type: ignore[import-untyped]  # lazily: `import isoloop` stays light
+        try:
+            import ccxt  # type: ignore[import-untyped]  # lazily: `import isoloop` stays light
+        except ImportError:
+            raise ConfigError(
+                "venue.exchange: the ccxt venue needs ccxt, which is not installed; "
+                "install the extra: pip install 'isoloop[exchanges]'"
+            ) from None
 
         self.settings = settings
         self._log = log

@@ -246,7 +246,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
                 bar=self._clock.bar,
                 reason=hs.reason,
             )
-        if self._bus.subscriptions:
+        if self._bus.has_subscribers:
             self._publish(order, hs)
         elapsed = self._elapsed
         if started is None:

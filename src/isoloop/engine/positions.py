@@ -52,10 +52,12 @@ class PositionMonitor:
         self._cash0 = sum(self.cash.values())
         self._update_bust()
 
-    def _update_bust(self) -> None:
+    def _update_bust(self, cash: float | None = None) -> None:
         """Precompute the close at which equity reaches zero, so the bar loop checks
-        one comparison instead of valuing the account on every bar."""
-        cash = self.total_cash()
+        one comparison instead of valuing the account on every bar. `cash`: the
+        total cash when the caller has just summed it."""
+        if cash is None:
+            cash = self.total_cash()
         held = [(k, q) for k, q in self.positions.items() if q]
         if not held:
             self.bust = (-math.inf if cash > 0 else math.inf, math.inf, self._any_close)
@@ -96,10 +98,12 @@ class PositionMonitor:
 
     def apply(self, venue: str, deltas: tuple[tuple[str, float], ...], cash_delta: float) -> None:
         bar = self._clock.bar
+        total: float | None = None
         if cash_delta:
             self.cash[venue] += cash_delta
+            total = self.total_cash()
             self._cash_bars.append(bar)
-            self._cash_vals.append(self.total_cash())
+            self._cash_vals.append(total)
         book = self._by_venue[venue]
         for key, dq in deltas:
             qty = self.positions.get(key, 0.0) + dq
@@ -112,7 +116,7 @@ class PositionMonitor:
                 self._qty_vals[key] = []
             bars.append(bar)
             self._qty_vals[key].append(qty)
-        self._update_bust()
+        self._update_bust(total)
 
     def _series(self, bars: list[int], vals: list[float], initial: float, n: int) -> np.ndarray:
         if not bars:

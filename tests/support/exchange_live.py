@@ -46,9 +46,12 @@ class ExchangeScript(Strategy):
 
 
 class RestingBuy(Strategy):
-    """At `bar`: one buy limit of 1 unit at `price` (it rests at the exchange)."""
+    """At `bar`: one buy limit of 1 unit at `price` (it rests at the exchange); at
+    `market_bar` (optional) a market buy of 0.5 first."""
 
     def on_bar(self, i: int) -> None:
+        if i == self.params.get("market_bar"):
+            self.buy(units=0.5)
         if i == self.params["bar"]:
             self.buy(units=1.0, limit=float(self.params["price"]))
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from isoloop import run_backtest
-from isoloop.live import LiveTradingManager
+from isoloop.live import LiveTradingManager, read_account_rows
 from support.exchange_live import (
     ENV,
     FAKE_KEY,
@@ -110,6 +110,14 @@ def test_basis_live_beside_a_second_strategy_trades_the_backtests_orders(
     assert positions.get("BTCUSDT", {}).get("amount", 0.0) == 0.0
     assert books.cash["spot"] == pytest.approx(balances["spot"]["USDT"]["free"])
     assert books.cash["perp"] == pytest.approx(balances["futures"]["USDT"]["wallet"])
+    # The store holds both legs' fills, numbered in turn (no fill of either venue lost).
+    rows = read_account_rows(tmp_path / "state" / "live.sqlite", "basis")
+    assert [(f["seq"], f["venue"], f["qty"]) for f in rows["fills"]] == [
+        (0, "spot", 2.0),
+        (1, "perp", -2.0),
+        (2, "spot", -2.0),
+        (3, "perp", 2.0),
+    ]
 
 
 def test_a_perp_leg_refused_by_maintenance_rolls_the_spot_leg_back_then_the_block_is_retried(

@@ -222,9 +222,14 @@ class LiveEngine:
         store = self._store
         store.begin()
         try:
-            self.venue.checkpoint()
             for other in self._others:
                 other.checkpoint(account=False)
+            if self._others:
+                # The first venue writes the account rows of both (one account per strategy).
+                first: Any = self.venue  # a ccxt venue (a paper venue has no hedge)
+                first.checkpoint(others=self._others)
+            else:
+                self.venue.checkpoint()
             books = self._positions
             vname = self.venue.name
             held = dict(books.venue_positions(vname))

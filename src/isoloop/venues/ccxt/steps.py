@@ -4,6 +4,7 @@ checkpoint that writes the books' view of the journal inside the bar's transacti
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from isoloop.engine.health import Health, health
@@ -155,13 +156,30 @@ class VenueSteps:
         return hs if hs is not None else self._hs(order, reason)
 
     # -- persistence (the live engine's checkpoint) -----------------------------------------
-    def checkpoint(self, account: bool = True) -> None:
-        """Write the touched orders' journal rows and (with `account`: the container's first
-        venue) the account rows into the bar's transaction."""
+    def checkpoint(self, account: bool = True, others: Sequence[VenueSteps] = ()) -> None:
+        """Write the touched orders' journal rows and, with `account` (the container's first
+        venue), the account rows into the bar's transaction: this venue's cash, and the
+        orders, fills and positions of this venue and of `others` (a basis container's
+        hedge venue, checkpointed first with `account=False`), fills numbered in turn."""
         if self._first_checkpoint:
             self._first_checkpoint = False
             self._drop_orphans()
-        rows = [
+        if self._journal is not None:
+            self._journal.write(self._journal_rows())
+        if self._store is None or not account:
+            return
+        records = [order_record(t.order) for _, t in sorted(self._touched.items())]
+        fills = list(self._new_fills)
+        positions = dict(self.positions)
+        for other in others:
+            records += [order_record(t.order) for _, t in sorted(other._touched.items())]
+            fills += other._new_fills
+            positions.update(other.positions)
+        self._store.write_account(self.name, self.cash, positions, records, fills, self.fill_seq)
+        self.fill_seq += len(fills)
+
+    def _journal_rows(self) -> list[JournalRow]:
+        return [
             JournalRow(
                 oid,
                 t.client_id,
@@ -172,18 +190,6 @@ class VenueSteps:
             )
             for oid, t in sorted(self._touched.items())
         ]
-        if self._journal is not None:
-            self._journal.write(rows)
-        if self._store is not None and account:
-            self._store.write_account(
-                self.name,
-                self.cash,
-                self.positions,
-                [r.record for r in rows],
-                self._new_fills,
-                self.fill_seq,
-            )
-        self.fill_seq += len(self._new_fills)
 
     def _drop_orphans(self) -> None:
         """Orders journalled before a restart that the strategy did not create again: their

@@ -133,6 +133,9 @@ class CcxtVenue(VenueSteps):
         if self._journal is not None:
             self._recover(self._journal.open_rows())
             self.orders_total = self._journal.count()
+            stored = store.load_account()
+            # Fills already in the store (a restart): the next ones are numbered after them.
+            self.fill_seq = self.fills = stored.fills if stored is not None else 0
         log.info(
             "exchange_venue_ready",
             venue=self.name,

@@ -163,7 +163,9 @@ def _bar_period(stamps: np.ndarray) -> int | None:
     steps = np.diff(stamps[-100:])
     if steps.size == 0:
         return None
-    # Truncated to whole ns, as pandas' median of Timedeltas is.
+    # Truncated to whole ns, as pandas' median of Timedeltas is (a median of floats).
+    if steps.min() == steps.max():  # evenly spaced bars, the usual case: no sort needed
+        return int(np.int64(np.float64(steps[0])))
     return int(np.int64(np.median(steps.astype(np.float64))))
 
 

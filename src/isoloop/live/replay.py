@@ -150,6 +150,15 @@ def _recorded_config(
 def replay_strategy(store: Path, name: str, known: Sequence[str] = ()) -> ReplayOutcome:
     """Replay one strategy's recorded bars through a fresh container; compare."""
     recorded_live, prints = _recorded_config(store, name, known)
+    exchange = recorded_live.strategy(name).venue.exchange
+    if exchange is not None:
+        # Refused before the container is built: building a real exchange's venue
+        # already talks to the exchange (markets, account), and a replay must not.
+        raise ConfigError(
+            f"strategy {name!r} traded on {exchange.id} {exchange.market}, a real exchange; "
+            "replay re-runs paper sessions only (a fresh container would place its orders "
+            "again)"
+        )
     # Bars and account rows from one read transaction: consistent while the session runs.
     with snapshot(store) as db:
         bars = read_bars(store, name, db)

@@ -76,8 +76,11 @@ def test_a_limit_order_filled_while_the_container_was_down_reaches_the_books(
             second.shutdown()
         spot = ex.balances()["spot"]
         # Replay re-runs paper sessions only: on the exchange it would place the orders again.
+        # Refused before a container is built: not even a read reaches the exchange.
+        asked = sum(ex.requests.values())
         with pytest.raises(ConfigError, match="real exchange; replay re-runs paper sessions"):
             replay_session(tmp_path / "state")
+        assert sum(ex.requests.values()) == asked
         assert len(ex.orders()) == 2
 
     assert st["state"] == "running", st

@@ -42,10 +42,12 @@ if TYPE_CHECKING:
     from isoloop.live.feed import BarGate, FeedBar, Inbox, ReplayFeed
     from isoloop.live.hooks import HOOK_EVENTS, HookDispatcher, HookEvent
     from isoloop.live.manager import LiveTradingManager
+    from isoloop.live.preflight import check_exchange_credentials
     from isoloop.live.replay import ReplayOutcome, ReplayReport, replay_session, replay_strategy
     from isoloop.live.router import OrderRouter
     from isoloop.live.runner import RunContainer, is_recoverable
     from isoloop.live.slots.credentials import (
+        ExchangeCredentials,
         StrategyCredentials,
         VenueCredentials,
         credential_env_name,
@@ -74,6 +76,7 @@ __all__ = [
     "ControlError",
     "ControlServer",
     "CredentialsError",
+    "ExchangeCredentials",
     "ExportSummary",
     "FeedBar",
     "FeedConfig",
@@ -100,6 +103,7 @@ __all__ = [
     "Supervisor",
     "VenueCredentials",
     "call_with_timeout",
+    "check_exchange_credentials",
     "credential_env_name",
     "export_account",
     "export_session",
@@ -154,6 +158,8 @@ _LAZY = MappingProxyType(
         "OrderRouter": "isoloop.live.router",
         "RunContainer": "isoloop.live.runner",
         "is_recoverable": "isoloop.live.runner",
+        "check_exchange_credentials": "isoloop.live.preflight",
+        "ExchangeCredentials": "isoloop.live.slots.credentials",
         "StrategyCredentials": "isoloop.live.slots.credentials",
         "VenueCredentials": "isoloop.live.slots.credentials",
         "credential_env_name": "isoloop.live.slots.credentials",

@@ -39,6 +39,8 @@ class KillSwitchReason(StrEnum):
     DAILY_LOSS_LIMIT = "daily_loss_limit"  # risk.daily_loss_limit reached: REDUCING
     CONFIG = "config"  # the initial state from risk.kill_switch
     RESTORED = "restored"  # a durable operator trip re-applied when a container starts
+    # The books and a real venue's account disagree and retries did not explain it.
+    RECONCILIATION = "reconciliation"
     RESET = "reset"  # back to ACTIVE
 
 
@@ -52,6 +54,8 @@ def kill_switch_reason(state: str, by: str) -> KillSwitchReason:
         return KillSwitchReason.RESTORED
     if by == "risk":
         return KillSwitchReason.DAILY_LOSS_LIMIT
+    if by == "engine":
+        return KillSwitchReason.RECONCILIATION
     return KillSwitchReason.OPERATOR
 
 

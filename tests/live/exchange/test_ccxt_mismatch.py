@@ -68,5 +68,7 @@ def test_unexplained_account_change_halts_and_fails_with_exec_005(
     event = "periodic_reconciliation_failed" if buy_bars == [2] else "reconciliation_failed"
     assert f'"event": "{event}"' in log
     trips = [json.loads(line) for line in log.splitlines() if '"event": "kill_switch"' in line]
-    assert [(t["from"], t["to"], t["bar"]) for t in trips] == [("ACTIVE", "HALTED", 4)]
+    assert [(t["from"], t["to"], t["bar"], t["reason"]) for t in trips] == [
+        ("ACTIVE", "HALTED", 4, "reconciliation")
+    ]
     assert "books and venue" in trips[0]["note"] and difference in trips[0]["note"]

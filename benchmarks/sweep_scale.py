@@ -12,6 +12,7 @@ Usage: python benchmarks/sweep_scale.py [--trials 100000] [--workers 2] [--no-wr
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -49,12 +50,27 @@ def sweep(trials: int, workers: int) -> dict[str, Any]:
     me = psutil.Process()
     marks = [total * k // 10 for k in range(1, 11)]
     stamps: list[tuple[int, float, float]] = []  # (done, seconds, driver RSS MB)
+    cpu_marks: list[float] = []
+
+    def cpu_now() -> float:
+        """CPU seconds of the driver and its live workers: unlike wall time, not
+        stretched by whatever else the shared machine runs meanwhile."""
+        total_cpu = time.process_time()
+        for child in me.children(recursive=True):
+            try:
+                c = child.cpu_times()
+                total_cpu += c.user + c.system
+            except psutil.Error:
+                pass
+        return total_cpu
 
     def progress(done: int, failed: int, running: int, total_: int, best: Any) -> None:
         while marks and done >= marks[0]:
             stamps.append((marks.pop(0), time.perf_counter(), me.memory_info().rss / 2**20))
+            cpu_marks.append(cpu_now())
 
     rss0 = me.memory_info().rss / 2**20
+    cpu0 = cpu_now()
     t0 = time.perf_counter()
     result = isoloop.run_sweep(config, on_progress=progress)
     wall = time.perf_counter() - t0
@@ -65,7 +81,10 @@ def sweep(trials: int, workers: int) -> dict[str, Any]:
         (t - t_prev) / (d - d_prev)
         for (d_prev, t_prev), (d, t, _) in zip(starts, stamps, strict=True)
     ]
+    cpus = [cpu0, *cpu_marks]
+    tenth = total / 10
     return {
+        "cpu_ms": [(b - a) / tenth * 1e3 for a, b in itertools.pairwise(cpus)],
         "total": total,
         "wall": wall,
         "per_trial_ms": [x * 1e3 for x in per_trial],
@@ -87,10 +106,12 @@ def main() -> None:
     rss = out["rss"]
     print(f"{out['total']:,} trials in {out['wall']:.1f} s")
     print("ms per trial by tenth:", [round(x, 3) for x in tenths])
+    print("CPU ms per trial by tenth:", [round(x, 3) for x in out["cpu_ms"]])
     print(f"driver RSS MB: start {out['rss0']:.1f}, by tenth {[round(r, 1) for r in rss]}")
     if args.no_write:
         return
     first, last = tenths[0], tenths[-1]
+    cpu = out["cpu_ms"]
     body = f"""## A long sweep (`benchmarks/sweep_scale.py`)
 
 {out["total"]:,} trials of SmaCross on 100 synthetic bars (fast ∈ {{5, 10}} × slow ∈
@@ -100,12 +121,14 @@ wall ({out["wall"] / out["total"] * 1e3:.2f} ms per trial overall, worker start 
 
 | tenth of the trials | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 |
 |---|{"---:|" * 10}
-| ms per trial | {" | ".join(f"{x:.2f}" for x in tenths)} |
+| wall ms per trial | {" | ".join(f"{x:.2f}" for x in tenths)} |
+| CPU ms per trial (driver + workers) | {" | ".join(f"{x:.2f}" for x in out["cpu_ms"])} |
 | driver RSS MB at its end | {" | ".join(f"{r:.0f}" for r in rss)} |
 
-- Time per trial, last tenth / first tenth: **{last / first:.2f}** (first
-  {first:.2f} ms, which includes starting the workers; median of all tenths
-  {statistics.median(tenths):.2f} ms).
+- CPU per trial, last tenth / first tenth: **{cpu[-1] / cpu[0]:.2f}** (the work a trial
+  costs, driver and workers; the wall time per tenth follows the machine's load, which
+  varied during the run: last / first {last / first:.2f}, first {first:.2f} ms including
+  the workers' start, median of all tenths {statistics.median(tenths):.2f} ms).
 - Driver RSS: {out["rss0"]:.0f} MB before the sweep, {rss[0]:.0f} MB after the first
   tenth, {rss[-1]:.0f} MB at the end (+{rss[-1] - rss[0]:.0f} MB over the last nine
   tenths, which includes the trials table the driver keeps: one row per trial)."""

@@ -11,11 +11,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from isoloop.config.loading import read_yaml, validate_model
 from isoloop.config.models import (
     DataConfig,
+    ExchangeConfig,
     ExecutionConfig,
     RiskConfig,
     RunConfig,
@@ -45,15 +53,19 @@ class _Model(BaseModel):
 
 
 class FeedConfig(_Model):
-    """The shared market data feed. `replay` plays a data source at `speed` × real time."""
+    """The shared market data feed. `replay` plays a data source at `speed` × real time;
+    `exchange` reads closed candles from an exchange's public market data (ccxt)."""
 
-    mode: Literal["replay"] = Field(
-        default="replay", description="`replay` plays a data source (the only mode shipped)"
+    mode: Literal["replay", "exchange"] = Field(
+        default="replay",
+        description="`replay` plays a data source; `exchange` polls an exchange's closed "
+        "candles (`exchange`, `timeframe`, `warmup`, `poll_interval`)",
     )
     source: str = Field(
-        min_length=1,
+        default="",
         description="the data source every strategy is fed: `sample:`, `csv:`, `parquet:`, "
-        "`synthetic:` (paths relative to the config file)",
+        "`synthetic:` (paths relative to the config file); required in replay, unused with "
+        "`mode: exchange`",
     )
     symbol: str | None = Field(
         default=None, description="the symbol's name (default: taken from the source)"
@@ -77,6 +89,56 @@ class FeedConfig(_Model):
         description="the containers' clock: `auto` (simulated in replay, wall otherwise), "
         "`simulated` or `wall`",
     )
+    exchange: ExchangeConfig | None = Field(
+        default=None,
+        description="`mode: exchange`: the exchange whose public candles are the feed (`id`, "
+        "`market`, `sandbox`, `urls`, `symbols`: isoloop symbol -> ccxt symbol, the first "
+        "the primary unless `symbol` names one); no keys are used",
+    )
+    timeframe: Annotated[str, Field(pattern=r"^[1-9][0-9]*[mhdw]$")] = Field(
+        default="1m",
+        description="`mode: exchange`: the candles' timeframe (`1m`, `15m`, `1h`, `1d`)",
+    )
+    warmup: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=100,
+        description="`mode: exchange`: closed candles read at start (history for the "
+        "strategies' indicators, never traded on)",
+    )
+    poll_interval: PosFloat = Field(
+        default=5.0, description="`mode: exchange`: seconds between polls for new closed candles"
+    )
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=4,
+        description="`mode: exchange`: retries of a failed request (backoff 0.5 s doubling, "
+        "at most `poll_interval`); at start, still failing is an error",
+    )
+
+    @model_validator(mode="after")
+    def _mode_settings(self) -> FeedConfig:
+        if self.mode == "replay" and not self.source:
+            raise ValueError("feed.source is required in replay mode (e.g. csv:data.csv)")
+        if self.mode == "exchange" and self.exchange is None:
+            raise ValueError(
+                "feed.exchange is required with feed.mode: exchange "
+                "(e.g. {id: binance, market: spot, symbols: {BTCUSD: BTC/USDT}})"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_new_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Keys added with `mode: exchange` stay out of dumps at their defaults: a replay
+        # config keeps the session record (and anything hashed from it) it had before.
+        data: dict[str, Any] = handler(self)
+        for key, default in (
+            ("exchange", None),
+            ("timeframe", "1m"),
+            ("warmup", 100),
+            ("poll_interval", 5.0),
+            ("retries", 4),
+        ):
+            if data.get(key) == default:
+                data.pop(key, None)
+        return data
 
 
 class RestartPolicy(_Model):
@@ -224,13 +286,21 @@ class LiveConfig(_Model):
         return RunConfig(
             name=s.name,
             strategy=s.strategy,
-            data=DataConfig(source=self.feed.source, symbol=self.feed.symbol),
+            data=DataConfig(source=self.feed_source, symbol=self.feed.symbol),
             venue=s.venue,
             risk=s.risk,
             execution=s.execution,
             seed=s.seed,
             container=self.blueprint_for(name),
         )
+
+    @property
+    def feed_source(self) -> str:
+        """The feed's data source; `exchange:<id>` for an exchange's candles."""
+        f = self.feed
+        if f.source:
+            return f.source
+        return f"exchange:{f.exchange.id if f.exchange is not None else ''}"
 
     @property
     def simulated_clock(self) -> bool:

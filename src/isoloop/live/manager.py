@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from isoloop.config.models import DataConfig
-from isoloop.data import MarketData, load_market_data
+from isoloop.data import MarketData
 from isoloop.engine.risk import KillSwitchState, kill_switch_reason
 from isoloop.engine.roles import LIVE_ROLES
 from isoloop.errors import ConfigError, LiveError
 from isoloop.live.config import LiveConfig, LiveStrategyConfig, load_live_config
 from isoloop.live.control.api import ControlServer, load_token
 from isoloop.live.feed import ReplayFeed
+from isoloop.live.feed_factory import build_feed
 from isoloop.live.hooks import Hook, HookDispatcher, HookLogSink
 from isoloop.live.manager_state import ManagerStateMixin
 from isoloop.live.preflight import check_exchange_credentials
@@ -101,12 +101,12 @@ class LiveTradingManager(ManagerStateMixin):
         # Refuse a missing or weak API token before any container starts.
         token = load_token(self.config.api) if use_api else None
         f = self.config.feed
-        md, _ = load_market_data([DataConfig(source=f.source, symbol=f.symbol)], None)
-        self._market = md
+        # A replay of `feed.source`, or the exchange's candles (its warmup read here).
+        self._market, feed_ = build_feed(self.config, self.log)
         prepare_store(self._store_path)
         # Operators' trips survive a restart: re-applied before any container exists.
         self._restore_kill_switches()
-        self.feed = ReplayFeed(md, symbol=f.symbol, speed=f.speed, max_bars=f.max_bars)
+        self.feed = feed_
         self.log.info(
             "manager_started",
             environment=self.config.environment,

@@ -13,7 +13,9 @@ from backtesting.test import GOOG
 from isoloop.backtest.run import BacktestCoordinator, run_backtest
 from isoloop.backtest.trade_arrays import STATS_TRADE_COLUMNS, trade_columns
 from isoloop.config import load_run_config
+from isoloop.data import load_market_data
 from isoloop.data.cache import process_data_cache
+from isoloop.logging import MemorySink
 from isoloop.results.metrics import compute_stats
 from isoloop.results.trades import trades_table
 from isoloop.scope import SharedServices
@@ -66,8 +68,6 @@ def _goog_run() -> tuple[Any, Any, Any]:
             "venue": {"commission": 0.002},
         }
     )
-    from isoloop.data import load_market_data
-
     md, prints = load_market_data([cfg.data], None)
     coordinator = BacktestCoordinator(SharedServices(market_data=md, fingerprints=prints))
     return coordinator, cfg, md
@@ -119,3 +119,15 @@ def test_stats_from_the_ledger_columns_equal_the_stats_from_the_table() -> None:
             assert isinstance(trade_columns(run, output.trades.iloc[:-1]), pd.DataFrame)
     finally:
         coordinator.close()
+
+
+def test_a_recorded_run_still_logs_its_config_first() -> None:
+    coordinator, cfg, _ = _goog_run()
+    sink = MemorySink()
+    try:
+        coordinator.run_backtest(cfg, run_id="t", log_sink=sink)
+    finally:
+        coordinator.close()
+    events = [r for r in sink.records() if r["event"] == "run_config"]
+    assert len(events) == 1
+    assert events[0]["config"] == cfg.model_dump(mode="json", by_alias=True)

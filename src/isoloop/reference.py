@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 from pydantic import BaseModel
 
-from isoloop.backtest.run import BACKTEST_SHARED
+from isoloop.backtest.resolve import BACKTEST_SHARED
 from isoloop.config.models import RunConfig
 from isoloop.config.reference import format_value, key_paths, render_model, where_text
 from isoloop.config.yaml12 import load_yaml

@@ -12,7 +12,10 @@ from isoloop.errors import ConfigError
 from isoloop.results.rundir import check_name
 from isoloop.scope.blueprint import find_blueprint
 
-__all__ = ["config_hash", "resolve_sources", "with_config_source"]
+__all__ = ["BACKTEST_SHARED", "config_hash", "resolve_sources", "with_config_source"]
+
+# The shared services a backtest provides (a blueprint may name only these).
+BACKTEST_SHARED = ("market_data", "fingerprints")
 
 _FILE_SCHEMES = ("csv:", "parquet:")
 

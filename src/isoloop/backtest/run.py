@@ -22,7 +22,12 @@ from isoloop.backtest.failure import (
     publish_failed_run,
     publishes_evidence,
 )
-from isoloop.backtest.resolve import config_hash, resolve_sources, with_config_source
+from isoloop.backtest.resolve import (
+    BACKTEST_SHARED,
+    config_hash,
+    resolve_sources,
+    with_config_source,
+)
 from isoloop.backtest.trade_arrays import trade_columns
 from isoloop.config import RunConfig, load_run_config
 from isoloop.config.loading import check_strategy_class
@@ -66,7 +71,6 @@ __all__ = [
 ]
 
 # The shared services a backtest's scopes get (a blueprint may ask for these only).
-BACKTEST_SHARED = ("market_data", "fingerprints")
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from isoloop.backtest.run import BACKTEST_SHARED, resolve_sources, with_config_source
+from isoloop.backtest.resolve import BACKTEST_SHARED, resolve_sources, with_config_source
 from isoloop.config import RunConfig, load_run_config
 from isoloop.config.loading import check_strategy_class
 from isoloop.data import load_market_data

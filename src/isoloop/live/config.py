@@ -75,7 +75,9 @@ class FeedConfig(_Model):
     )
     # Replay only the first N bars (quick demos and tests).
     max_bars: Annotated[int, Field(gt=0)] | None = Field(
-        default=None, description="replay only the first N bars; unset: every bar"
+        default=None,
+        description="replay only the first N bars; unset: every bar. `mode: exchange`: the "
+        "bars after the warmup a run can take (unset: 10080)",
     )
     # A bar whose time is more than this many (data) seconds behind the feed is stale.
     stale_after: PosFloat | None = Field(
@@ -92,8 +94,8 @@ class FeedConfig(_Model):
     exchange: ExchangeConfig | None = Field(
         default=None,
         description="`mode: exchange`: the exchange whose public candles are the feed (`id`, "
-        "`market`, `sandbox`, `urls`, `symbols`: isoloop symbol -> ccxt symbol, the first "
-        "the primary unless `symbol` names one); no keys are used",
+        "`market`, `sandbox`, `urls`, `symbols`: isoloop symbol -> ccxt symbol; the primary is "
+        "`symbol`, else the first by name); public data, no keys",
     )
     timeframe: Annotated[str, Field(pattern=r"^[1-9][0-9]*[mhdw]$")] = Field(
         default="1m",

@@ -146,6 +146,10 @@ def test_a_klines_fault_is_retried_and_an_unreachable_exchange_is_one_error(
             assert m.step_feed() == WARMUP
             assert ex.requests["GET /fapi/v1/klines"] >= 3
             assert isinstance(m.feed, ExchangeFeed) and m.feed.source.failures == 2
+            # On its own (what `isoloop live` runs): the polling thread finds the next candle.
+            m.feed.start()
+            ex.set_bar(WARMUP + 1)
+            wait_for(lambda: state_of(m, "sma")["last_bar"] == WARMUP + 1, 30, "the polled bar")
         finally:
             m.shutdown()
     # Nothing listens there: the retries are spent, then one error naming the setting.

@@ -178,6 +178,8 @@ class ChunkTask:
     ref: Any  # the backend's future / object-ref generator
     specs: tuple[TrialSpec, ...]
     worker: str
+    # sent to a worker busy with another task: until it begins, a death is not its fault
+    behind: bool = False
     reported: int = -1  # the highest index the loop was told has begun
     progress: Progress | None = None  # the last record read
 
@@ -196,8 +198,10 @@ class ChunkBook:
     # events decided outside a wait (a kill hands the rest of its chunk back)
     pending: list[Event[Ticket]] = field(default_factory=list)
 
-    def add(self, key: str, ref: Any, specs: Sequence[TrialSpec], worker: str) -> ChunkTask:
-        task = ChunkTask(key, ref, tuple(specs), worker)
+    def add(
+        self, key: str, ref: Any, specs: Sequence[TrialSpec], worker: str, *, behind: bool = False
+    ) -> ChunkTask:
+        task = ChunkTask(key, ref, tuple(specs), worker, behind)
         self.tasks[key] = task
         self.by_ref[ref] = task
         return task
@@ -231,7 +235,9 @@ class ChunkBook:
         """The trial running when the task's worker died (None: it died between trials)."""
         progress = self.board.read(task.key)
         if progress is None:
-            return 0  # died before its first trial began: as a one-trial task would be
+            # Died before its first trial began: blamed as a one-trial task would be,
+            # unless the task was waiting behind another one on that worker.
+            return None if task.behind else 0
         return progress.running
 
     def died(self, task: ChunkTask, worker: str, reason: str) -> list[Event[Ticket]]:

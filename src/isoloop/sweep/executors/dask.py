@@ -141,6 +141,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
         self._sent = 0  # tasks sent in this map (chunks grow with it)
         self._single = False  # a worker could not see the progress folder: no chunks
         self._timeout_s: float | None = None
+        self._refreshed = 0.0  # when the live workers were last asked for
         self._gone: set[str] = set()  # workers killed or seen dead (addresses never return)
         self._plugins: set[str] = set()  # code plugins this executor registered
 
@@ -216,6 +217,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
 
     def _refresh(self) -> None:
         """The live workers, as the scheduler sees them (a dead one has left)."""
+        self._refreshed = time.monotonic()
         info = self.client.scheduler_info(n_workers=-1)["workers"]
         self._threads = {
             addr: int(w.get("nthreads", 1)) for addr, w in info.items() if addr not in self._gone
@@ -236,7 +238,11 @@ class DaskExecutor(LoopExecutor[Ticket]):
         busy: dict[str, int] = {}
         for addr in self._on.values():
             busy[addr] = busy.get(addr, 0) + 1
-        free = [a for a, n in self._threads.items() if busy.get(a, 0) < n]
+        # Without a timeout, a second task waits at each worker thread, so the worker
+        # never idles while a finished chunk travels back (its death blames no trial
+        # of the waiting task: it had not begun). With one, a task starts when sent.
+        depth = 1 if self._timeout_s is not None else 2
+        free = [a for a, n in self._threads.items() if busy.get(a, 0) < n * depth]
         return min(free, key=lambda a: busy.get(a, 0) / self._threads[a]) if free else None
 
     def ready(self) -> bool:
@@ -265,9 +271,10 @@ class DaskExecutor(LoopExecutor[Ticket]):
             workers=[addr],
             allow_other_workers=False,
         )
+        behind = addr in self._on.values()  # queued behind another task of that worker
         self._on[future] = addr
         self._sent += 1
-        task = self._book.add(key, future, specs, addr)
+        task = self._book.add(key, future, specs, addr, behind=behind)
         # Sent to an idle worker thread: the first trial starts now (as a one-trial
         # task would); the others' clocks start as the progress record reports them.
         self._book.pending += self._book.began(task, 0)
@@ -294,7 +301,8 @@ class DaskExecutor(LoopExecutor[Ticket]):
             events += book.poll_starts()
         for future in done:
             events += self._event(book.by_ref[future])
-        self._refresh()
+        if not done or time.monotonic() - self._refreshed >= _POLL_S:
+            self._refresh()  # (an RPC: not after every chunk that returns)
         for future in futures:
             addr = self._on.get(future)
             if future not in done and addr is not None and addr not in self._threads:

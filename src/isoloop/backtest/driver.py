@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,16 +22,19 @@ from isoloop.engine.health import Health, health
 from isoloop.engine.indicators import NO_INDICATORS, Indicator, indicator_warmup, seal_indicators
 from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.strategy import Strategy
+from isoloop.engine.trades import ClosedTrade, closed_trades_frame
 from isoloop.model.events import BarEvent, ErrorEvent, locate_failure
 
 __all__ = ["BacktestEngine", "RunOutput"]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, eq=False)
 class RunOutput:
     index: np.ndarray
     equity: np.ndarray
-    trades: pd.DataFrame
+    # The ledger's closed-trade records; `trades` is their table, built on first use
+    # (a sweep trial reads the stats' columns off the records and never needs it).
+    closed_trades: tuple[ClosedTrade, ...]
     orders: list[dict[str, Any]]
     commissions: float
     # The strategy's warm-up (its own and its indicators'): pass as
@@ -45,6 +49,11 @@ class RunOutput:
     @property
     def equity_final(self) -> float:
         return float(self.equity[-1])
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """The engine's trades table (`isoloop.engine.trades.TRADE_COLUMNS`)."""
+        return closed_trades_frame(self.closed_trades, self.index)
 
 
 class BacktestEngine:
@@ -125,7 +134,7 @@ class BacktestEngine:
         out = RunOutput(
             index=clock.market.index,
             equity=self._positions.equity_curve(),
-            trades=self._updates.trades.frame(clock.market.index),
+            closed_trades=tuple(self._updates.trades.closed),
             orders=execution.order_records(),
             commissions=float(self._updates.fees),
             warmup_bars=int(strategy.warmup),
@@ -138,7 +147,7 @@ class BacktestEngine:
         self._log.info(
             "backtest_finished",
             equity_final=out.equity_final,
-            trades=len(out.trades),
+            trades=len(out.closed_trades),
             orders=len(out.orders),
             commissions=out.commissions,
         )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isoloop.backtest.driver import RunOutput
 from isoloop.backtest.failure import (
     STATUS_OK,
     Caught,
@@ -70,8 +71,6 @@ __all__ = [
     "with_config_source",
 ]
 
-# The shared services a backtest's scopes get (a blueprint may ask for these only).
-
 
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
@@ -85,9 +84,9 @@ class BacktestResult:
     run_id: str
     config: RunConfig
     stats: dict[str, float]
-    # The engine's trades table (`trades` adds the derived columns) and the equity
-    # curve with the bars' datetime64[ns] timestamps.
-    trade_log: pd.DataFrame
+    # The engine's output: its trades table (`trade_log`, built on first use; `trades`
+    # adds the derived columns) and the equity curve with the bars' datetime64[ns] times.
+    output: RunOutput = field(repr=False)
     equity_values: np.ndarray
     index: np.ndarray
     orders: list[dict[str, Any]]
@@ -104,6 +103,11 @@ class BacktestResult:
     indicators: Mapping[str, Any] = field(default_factory=dict)
     # Found in the run's data before it ran (gaps: isoloop.data.gaps).
     data_warnings: tuple[str, ...] = ()
+
+    @property
+    def trade_log(self) -> pd.DataFrame:
+        """The engine's trades table (`isoloop.engine.trades.TRADE_COLUMNS`)."""
+        return self.output.trades
 
     @cached_property
     def trades(self) -> pd.DataFrame:
@@ -125,7 +129,7 @@ class BacktestResult:
                 f"{len(denied)} of {len(self.orders)} orders were denied by risk (first: order "
                 f"{denied[0].get('id')}); see the run's events and check the `risk` settings"
             )
-        if len(self.trade_log) == 0:
+        if not self.output.closed_trades:
             found.append(
                 "the run made no trades"
                 + (" (every order was denied)" if self.orders and denied == self.orders else "")
@@ -340,7 +344,7 @@ class BacktestCoordinator:
             stats = compute_stats(
                 output.equity,
                 output.index,
-                trade_columns(run, output.trades),
+                trade_columns(output),
                 close,
                 warmup_bars=warmup,
             )
@@ -352,7 +356,7 @@ class BacktestCoordinator:
             run_id=rid,
             config=cfg,
             stats=stats,
-            trade_log=output.trades,
+            output=output,
             equity_values=output.equity,
             index=output.index,
             orders=output.orders,
@@ -412,7 +416,7 @@ def _manifest(
         "order_list_hash": result.order_list_hash,
         "digest": result.digest,
         "orders": len(result.orders),
-        "trades": len(result.trade_log),
+        "trades": len(result.output.closed_trades),
         "warnings": result.warnings,
     }
 

@@ -12,6 +12,7 @@ it last had.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 
 from isoloop.model.events import Fill
 
-__all__ = ["TRADE_COLUMNS", "ClosedTrade", "OpenLot", "TradeLedger"]
+__all__ = ["TRADE_COLUMNS", "ClosedTrade", "OpenLot", "TradeLedger", "closed_trades_frame"]
 
 TRADE_COLUMNS = (
     "symbol",
@@ -189,27 +190,31 @@ class TradeLedger:
         return self._by_id.get(trade_id)
 
     def frame(self, index: np.ndarray) -> pd.DataFrame:
-        t = self.closed
-        entry = np.array([x.entry_bar for x in t], dtype=np.int64)
-        exit_ = np.array([x.exit_bar for x in t], dtype=np.int64)
-        nan = math.nan
-        return pd.DataFrame(
-            {
-                "symbol": pd.Series([x.symbol for x in t], dtype=object),
-                "venue": pd.Series([x.venue for x in t], dtype=object),
-                "size": np.array([x.size for x in t], dtype=np.float64),
-                "entry_bar": entry,
-                "exit_bar": exit_,
-                "entry_price": np.array([x.entry_price for x in t], dtype=np.float64),
-                "exit_price": np.array([x.exit_price for x in t], dtype=np.float64),
-                "entry_time": pd.DatetimeIndex(index[entry]) if len(t) else pd.DatetimeIndex([]),
-                "exit_time": pd.DatetimeIndex(index[exit_]) if len(t) else pd.DatetimeIndex([]),
-                "pnl": np.array([x.pnl for x in t], dtype=np.float64),
-                "commission": np.array([x.commission for x in t], dtype=np.float64),
-                "return_pct": np.array([x.return_pct for x in t], dtype=np.float64),
-                "tag": pd.Series([x.tag for x in t], dtype=object),
-                "sl": np.array([nan if x.sl is None else x.sl for x in t], dtype=np.float64),
-                "tp": np.array([nan if x.tp is None else x.tp for x in t], dtype=np.float64),
-            },
-            columns=list(TRADE_COLUMNS),
-        )
+        return closed_trades_frame(self.closed, index)
+
+
+def closed_trades_frame(t: Sequence[ClosedTrade], index: np.ndarray) -> pd.DataFrame:
+    """The engine's trades table of closed-trade records, times from the bars' `index`."""
+    entry = np.array([x.entry_bar for x in t], dtype=np.int64)
+    exit_ = np.array([x.exit_bar for x in t], dtype=np.int64)
+    nan = math.nan
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series([x.symbol for x in t], dtype=object),
+            "venue": pd.Series([x.venue for x in t], dtype=object),
+            "size": np.array([x.size for x in t], dtype=np.float64),
+            "entry_bar": entry,
+            "exit_bar": exit_,
+            "entry_price": np.array([x.entry_price for x in t], dtype=np.float64),
+            "exit_price": np.array([x.exit_price for x in t], dtype=np.float64),
+            "entry_time": pd.DatetimeIndex(index[entry]) if len(t) else pd.DatetimeIndex([]),
+            "exit_time": pd.DatetimeIndex(index[exit_]) if len(t) else pd.DatetimeIndex([]),
+            "pnl": np.array([x.pnl for x in t], dtype=np.float64),
+            "commission": np.array([x.commission for x in t], dtype=np.float64),
+            "return_pct": np.array([x.return_pct for x in t], dtype=np.float64),
+            "tag": pd.Series([x.tag for x in t], dtype=object),
+            "sl": np.array([nan if x.sl is None else x.sl for x in t], dtype=np.float64),
+            "tp": np.array([nan if x.tp is None else x.tp for x in t], dtype=np.float64),
+        },
+        columns=list(TRADE_COLUMNS),
+    )

@@ -98,7 +98,8 @@ def test_rows_show_types_defaults_bounds_and_choices(page: str) -> None:
     search = _rows(sections["SearchSettings"])
     assert search["max_tries"][2] == "int: ≥ 1; float: > 0, ≤ 1"
     feed = _rows(sections["FeedConfig"])
-    assert feed["source"][1] == "**required**"
+    assert feed["mode"][1] == "`replay`"
+    assert _rows(sections["LiveConfig"])["feed"][1] == "**required**"
     # A live strategy's venue defaults differ from a backtest's: the page says how.
     venue = _rows(sections["LiveStrategyConfig"])["venue"]
     assert venue[1].startswith("`{name: paper, cash: 100000.0}`")

@@ -38,10 +38,18 @@ class SmaUnits(Strategy):
 
 
 def feed_blueprint(folder: Path) -> Path:
-    """The ccxt test blueprint with the engine that takes bars the feed adds later."""
+    """The ccxt test blueprint; the shipped live blueprints' engine takes bars the feed
+    adds later."""
+    path = ccxt_blueprint(folder)
+    assert f"engine: {ENGINE}" in path.read_text(encoding="utf-8")
+    return path
+
+
+def plain_engine_blueprint(folder: Path) -> Path:
+    """The ccxt test blueprint with the replay-only engine (`LiveEngine`)."""
     path = ccxt_blueprint(folder)
     text = path.read_text(encoding="utf-8")
-    old = "engine: isoloop.live.slots.engine:LiveEngine"
-    assert old in text
-    path.write_text(text.replace(old, f"engine: {ENGINE}"), encoding="utf-8")
+    plain = text.replace(f"engine: {ENGINE}", "engine: isoloop.live.slots.engine:LiveEngine")
+    assert plain != text
+    path.write_text(plain, encoding="utf-8")
     return path

@@ -16,8 +16,8 @@ from isoloop.live import LiveTradingManager
 from isoloop.live.config import FeedConfig
 from isoloop.live.exchange_feed import ExchangeFeed
 from isoloop.live.feed import FeedBar
-from support.exchange_feed_live import feed_blueprint
-from support.exchange_live import ENV, SYMBOL, bars_frame, ccxt_blueprint, exchange_strategy
+from support.exchange_feed_live import feed_blueprint, plain_engine_blueprint
+from support.exchange_live import ENV, SYMBOL, bars_frame, exchange_strategy
 from support.live_helpers import live_config, state_of, wait_for
 from support.loopback_exchange import LoopbackExchange
 
@@ -160,7 +160,7 @@ def test_a_klines_fault_is_retried_and_an_unreachable_exchange_is_one_error(
     m.shutdown()
     # A blueprint whose engine cannot take new bars is refused before any request.
     (tmp_path / "plain").mkdir()
-    plain = ccxt_blueprint(tmp_path / "plain")
+    plain = plain_engine_blueprint(tmp_path / "plain")
     m = LiveTradingManager(_config(tmp_path / "y", dead, plain))
     with pytest.raises(ConfigError, match="needs the engine slot"):
         m.start(api=False, feed=False)

@@ -150,6 +150,11 @@ def _recorded_config(
 def replay_strategy(store: Path, name: str, known: Sequence[str] = ()) -> ReplayOutcome:
     """Replay one strategy's recorded bars through a fresh container; compare."""
     recorded_live, prints = _recorded_config(store, name, known)
+    if recorded_live.feed.mode == "exchange":
+        raise ConfigError(
+            f"strategy {name!r} traded on an exchange feed's candles, which were not stored "
+            "as a data source; replay re-runs sessions fed by `feed.mode: replay` only"
+        )
     exchange = recorded_live.strategy(name).venue.exchange
     if exchange is not None:
         # Refused before the container is built: building a real exchange's venue

@@ -18,6 +18,7 @@ from isoloop.data import load_market_data
 from isoloop.engine.roles import LIVE_ROLES, check_strategy_params
 from isoloop.errors import ConfigError
 from isoloop.live.config import load_live_config
+from isoloop.live.feed_factory import check_exchange_feed_engines
 from isoloop.live.preflight import check_exchange_credentials
 from isoloop.scope import load_blueprint
 
@@ -31,7 +32,17 @@ def validate_live_config_file(path: Path) -> str:
     """A one-line summary, or a `ConfigError`/`DataError`/`BlueprintError` naming the problem."""
     cfg = load_live_config(path)
     feed = cfg.feed
-    md, _ = load_market_data([DataConfig(source=feed.source, symbol=feed.symbol)], None)
+    if feed.mode == "exchange":
+        # Offline: the candles are read when the manager starts; validate checks that
+        # every container's engine can take bars the feed adds later.
+        check_exchange_feed_engines(cfg)
+        what = f"an exchange feed of {feed.timeframe} candles"
+        if feed.exchange is not None:
+            what += f" from {feed.exchange.id} {feed.exchange.market}"
+    else:
+        md, _ = load_market_data([DataConfig(source=feed.source, symbol=feed.symbol)], None)
+        n = len(md.primary)
+        what = f"a {feed.mode} of {n if feed.max_bars is None else min(feed.max_bars, n)} bars"
     for s in cfg.strategies:
         run_cfg = cfg.run_config(s.name)
         where = f"{path}: strategies[{s.name}]"
@@ -43,9 +54,8 @@ def validate_live_config_file(path: Path) -> str:
         except ConfigError as exc:
             raise type(exc)(f"{where}: {exc}") from None
     keyed = check_exchange_credentials(cfg)
-    bars = len(md.primary) if feed.max_bars is None else min(feed.max_bars, len(md.primary))
     return (
         f"live ({cfg.environment}) of {len(cfg.strategies)} strategies "
-        f"({', '.join(s.name for s in cfg.strategies)}) on a {feed.mode} of {bars} bars"
+        f"({', '.join(s.name for s in cfg.strategies)}) on {what}"
         + (f"; exchange keys of {keyed} venue(s) set" if keyed else "")
     )

@@ -25,6 +25,7 @@ __all__ = [
     "DataError",
     "EngineError",
     "ErrorSpec",
+    "ExchangeRequestFailed",
     "ExecutionError",
     "ExecutionTimeout",
     "ExecutorError",
@@ -267,6 +268,16 @@ class RecoverableError(LiveError):
 
 class ControlError(LiveError):
     """The control API refused a request or could not be reached."""
+
+
+class ExchangeRequestFailed(LiveError):
+    """A request to a real exchange failed (ccxt venue adapter); `fault` says how (its
+    severity decides retry, reject or fail). Caught inside the adapter; the message is
+    scrubbed of keys and signed URLs, so it is safe to log."""
+
+    def __init__(self, fault: Any, message: str) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 class ExecutorError(IsoloopError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ __all__ = ["DEFAULT_MAX_BARS", "CandleBuffer", "CandleSource", "ExchangeFeed", "
 #: Rows after the warmup when `feed.max_bars` is unset (a week of 1m candles).
 DEFAULT_MAX_BARS = 10_080
 
-_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_UNIT_MS = MappingProxyType({"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000})
 
 
 def timeframe_ms(timeframe: str) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from isoloop.errors import CredentialsError
@@ -163,12 +164,14 @@ class StrategyCredentials(VenueCredentials):
 
 # The keys each exchange's API signs with: OKX also needs the passphrase chosen when the
 # key was created (ccxt's `password`).
-EXCHANGE_KEYS: Mapping[str, tuple[str, ...]] = {
-    "binance": ("api_key", "secret"),
-    "bybit": ("api_key", "secret"),
-    "okx": ("api_key", "secret", "passphrase"),
-}
-_MARKET_PART = {"spot": "SPOT", "perp": "FUTURES"}
+EXCHANGE_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "binance": ("api_key", "secret"),
+        "bybit": ("api_key", "secret"),
+        "okx": ("api_key", "secret", "passphrase"),
+    }
+)
+_MARKET_PART = MappingProxyType({"spot": "SPOT", "perp": "FUTURES"})
 
 
 def exchange_environment(environment: str, sandbox: bool) -> str:

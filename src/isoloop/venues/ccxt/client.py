@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from isoloop.config.models import ExchangeConfig
 from isoloop.errors import ConfigError
-from isoloop.venues.ccxt.faults import Fault, classify, retry_after, scrub
+from isoloop.errors import ExchangeRequestFailed as RequestFailed
+from isoloop.venues.ccxt.faults import classify, retry_after, scrub
 
 __all__ = ["AccountView", "Credentials", "ExchangeClient", "RequestFailed"]
 
@@ -37,14 +38,6 @@ class Credentials(Protocol):
     """What the venue needs from the `credentials` slot."""
 
     def get(self, key: str) -> str: ...
-
-
-class RequestFailed(Exception):  # an internal signal, never leaves the package
-    """A request that failed, with its fault; the message is safe to log."""
-
-    def __init__(self, fault: Fault, message: str) -> None:
-        super().__init__(message)
-        self.fault = fault
 
 
 class AccountView:

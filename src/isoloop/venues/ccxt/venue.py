@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from types import MappingProxyType
 from typing import Any
 
 from isoloop.config.models import VenueConfig
@@ -41,7 +42,9 @@ __all__ = ["CcxtVenue"]
 
 _S = OrderStatus
 _EPS = 1e-12
-_TERMINAL_AT_EXCHANGE = {"canceled": _S.CANCELLED, "expired": _S.EXPIRED, "rejected": _S.REJECTED}
+_TERMINAL_AT_EXCHANGE = MappingProxyType(
+    {"canceled": _S.CANCELLED, "expired": _S.EXPIRED, "rejected": _S.REJECTED}
+)
 
 
 def _for_market(symbol: str, market: str) -> str:

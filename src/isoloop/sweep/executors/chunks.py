@@ -197,6 +197,8 @@ class ChunkBook:
     by_ref: dict[Any, ChunkTask] = field(default_factory=dict)
     # events decided outside a wait (a kill hands the rest of its chunk back)
     pending: list[Event[Ticket]] = field(default_factory=list)
+    # (trial id, attempt) of first trials whose task died once before it began
+    unstarted: set[tuple[int, int]] = field(default_factory=set)
 
     def add(
         self, key: str, ref: Any, specs: Sequence[TrialSpec], worker: str, *, behind: bool = False
@@ -219,25 +221,29 @@ class ChunkBook:
         return out
 
     # -- a task's fate, as per-trial events ---------------------------------------
-    def finished(
-        self, task: ChunkTask, results: Sequence[TrialResult], unrun: int
-    ) -> list[Event[Ticket]]:
-        """The task returned: a result per trial run, the rest handed back."""
+    def finished(self, task: ChunkTask, results: Sequence[TrialResult]) -> list[Event[Ticket]]:
+        """The task returned: a result per trial run; the trials after them, not run
+        (the worker could not see the progress folder), are handed back."""
         self.drop(task)
         events: list[Event[Ticket]] = [
             Finished((task.key, i), result) for i, result in enumerate(results)
         ]
         events += [Requeued((task.key, i)) for i in range(len(results), len(task.specs))]
-        del unrun  # (== the trials handed back above)
         return events
 
     def culprit(self, task: ChunkTask) -> int | None:
         """The trial running when the task's worker died (None: it died between trials)."""
         progress = self.board.read(task.key)
         if progress is None:
-            # Died before its first trial began: blamed as a one-trial task would be,
-            # unless the task was waiting behind another one on that worker.
-            return None if task.behind else 0
+            # Died before its first trial began: most likely sent to a worker already
+            # dying, so the first time nobody is blamed; a task that dies again before
+            # its first trial begins is blamed on that trial (a poisoned start must
+            # end in "crashed", not loop). A task waiting behind another is never blamed.
+            first = (task.specs[0].trial_id, task.specs[0].attempt)
+            if task.behind or first not in self.unstarted:
+                self.unstarted.add(first)
+                return None
+            return 0
         return progress.running
 
     def died(self, task: ChunkTask, worker: str, reason: str) -> list[Event[Ticket]]:

@@ -242,7 +242,11 @@ class DaskExecutor(LoopExecutor[Ticket]):
         # never idles while a finished chunk travels back (its death blames no trial
         # of the waiting task: it had not begun). With one, a task starts when sent.
         depth = 1 if self._timeout_s is not None else 2
-        free = [a for a, n in self._threads.items() if busy.get(a, 0) < n * depth]
+        free = [
+            a
+            for a, n in self._threads.items()
+            if busy.get(a, 0) < n * depth and a not in self._gone
+        ]
         return min(free, key=lambda a: busy.get(a, 0) / self._threads[a]) if free else None
 
     def ready(self) -> bool:
@@ -306,7 +310,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
         for future in futures:
             addr = self._on.get(future)
             if future not in done and addr is not None and addr not in self._threads:
-                self._gone.add(addr)
+                self._gone.add(addr)  # (a task sent to it since is handed back, see culprit)
                 events += book.died(book.by_ref[future], addr, f"worker {addr} died")
                 self._drop(future)
         return events
@@ -318,6 +322,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
             results, unrun = future.result(timeout=_GATHER_S)
         except (dd.KilledWorker, TimeoutError) as exc:
             self._gone.add(addr)
+            self._threads.pop(addr, None)
             return self._book.died(task, addr, f"worker {addr} died ({type(exc).__name__})")
         except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
             return self._book.failed(task, addr, exc)
@@ -325,7 +330,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
             self._drop(future)
         if unrun:
             self._single = True  # the worker cannot see the progress folder
-        return self._book.finished(task, results, unrun)
+        return self._book.finished(task, results)
 
     def _drop(self, future: Future) -> None:
         self._on.pop(future, None)

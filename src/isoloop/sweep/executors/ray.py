@@ -231,7 +231,7 @@ class RayExecutor(LoopExecutor[Ticket]):
         results, unrun = value
         if unrun:
             self._single = True  # the worker cannot see the progress folder
-        return book.finished(task, results, unrun)
+        return book.finished(task, results)
 
     def worker_of(self, ticket: Ticket) -> str:
         return "ray"

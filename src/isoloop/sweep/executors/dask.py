@@ -17,8 +17,10 @@ each of them, and under a timeout the waits turn healthy trials into
 starts a fresh one under a new address) or when Dask reports `KilledWorker`.
 A hung trial cannot be cancelled inside a Dask worker thread, so on timeout the
 future is cancelled and that worker process exits at once (its nanny restarts
-it). Submissions go to idle slots only, so a trial starts when submitted and
-the timeout clock, which starts at submission, measures the trial. With
+it). With a timeout, submissions go to idle slots only, and a trial's clock
+starts when its progress record (below) says its body began, so a fresh
+worker's start-up and imports are not its time; one that no worker has begun
+`START_GRACE_S` past its timeout is "timeout" too. With
 `trial_memory_mb`, each worker must run one thread (the limit is per process).
 The context travels with each task (it is small); the bars never do.
 
@@ -279,9 +281,12 @@ class DaskExecutor(LoopExecutor[Ticket]):
         self._on[future] = addr
         self._sent += 1
         task = self._book.add(key, future, specs, addr, behind=behind)
-        # Sent to an idle worker thread: the first trial starts now (as a one-trial
-        # task would); the others' clocks start as the progress record reports them.
-        self._book.pending += self._book.began(task, 0)
+        if self._single:
+            # No progress record reaches the driver (workers elsewhere): the trial's
+            # clock starts now, at an idle worker thread, as it always did.
+            self._book.pending += self._book.began(task, 0)
+        # Otherwise each trial's clock starts when its progress record says it began,
+        # so a fresh worker's start-up and imports (after a crash) are not its time.
         return task.tickets()
 
     def wait_any(self, tickets: Sequence[Ticket], timeout_s: float | None) -> list[Event[Ticket]]:

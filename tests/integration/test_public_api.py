@@ -101,7 +101,7 @@ def _loaded_after(statement: str) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    return set(json.loads(proc.stdout))
+    return set(json.loads(proc.stdout.splitlines()[-1]))  # after what the statement printed
 
 
 def _heavy(loaded: set[str]) -> list[str]:
@@ -134,6 +134,30 @@ def test_a_live_control_action_imports_no_heavy_module(tmp_path: Path) -> None:
     client.add("isoloop.live.control.client")
     assert [m for m in _heavy(loaded) if m not in client] == []
     assert "isoloop.engine" not in loaded
+
+
+def test_validate_imports_what_it_checks_and_nothing_of_a_run() -> None:
+    # `isoloop validate` reads the data (pandas) and checks the strategy class (the
+    # engine), but builds no run: no run logger, structlog, rich, report, sweep or live.
+    config = Path(__file__).parents[2] / "configs" / "goog_sma.yaml"
+    loaded = _loaded_after(
+        "from isoloop.cli import main\n"
+        f"code = main(['validate', {str(config)!r}])\n"
+        "assert code == 0, code"
+    )
+    assert "pandas" in loaded and "isoloop.engine.strategy" in loaded
+    unwanted = ("structlog", "rich.traceback", "plotly", "optuna", "ray", "dask", "ccxt")
+    assert sorted(m for m in loaded if m.split(".")[0] in unwanted or m in unwanted) == []
+    run_parts = ("isoloop.logging", "isoloop.scope.coordinator", "isoloop.backtest.run")
+    assert (
+        sorted(
+            m
+            for m in loaded
+            if m in run_parts
+            or m.startswith(("isoloop.sweep", "isoloop.live", "isoloop.results.report"))
+        )
+        == []
+    )
 
 
 def test_public_names_resolve_to_their_modules() -> None:

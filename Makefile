@@ -53,6 +53,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/sweep_throughput.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/vs_vectorbt.py
+	$(BIN)/python benchmarks/costs.py
+	$(BIN)/python benchmarks/executor_overhead.py --write
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)

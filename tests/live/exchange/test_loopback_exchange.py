@@ -62,13 +62,15 @@ def client(ex: LoopbackExchange, market: str = "spot", **overrides: Any) -> Any:
         # load_markets test here) would only add ~50 ms of waiting per request.
         "enableRateLimit": False,
     }
+    if not _MARKETS:
+        # Loaded with the good keys: a test's bad key or stale clock must meet its own
+        # request, whichever test of the module a worker happens to run first.
+        loader = ccxt.binance(config)
+        loader.load_markets()
+        _MARKETS.update(markets=loader.markets, currencies=loader.currencies)
     config.update(overrides)
     c = ccxt.binance(config)
-    if not _MARKETS:
-        c.load_markets()
-        _MARKETS.update(markets=c.markets, currencies=c.currencies)
-    else:
-        c.set_markets(_MARKETS["markets"], _MARKETS["currencies"])
+    c.set_markets(_MARKETS["markets"], _MARKETS["currencies"])
     ex.reset_requests()
     return c
 

@@ -24,6 +24,8 @@ __all__ = [
     "OrderType",
     "Side",
     "TimeInForce",
+    "order_from_record",
+    "persisted_record",
 ]
 
 
@@ -262,3 +264,47 @@ class Order:
             f"Order({self.id} {self.side.value} {self.size:g} {self.symbol}@{self.venue} "
             f"{self.type.value} {self.status.value})"
         )
+
+
+def persisted_record(o: Order) -> dict[str, Any]:
+    """`o.to_record()` plus what a restart needs to rebuild it (`order_from_record`)."""
+    rec = o.to_record()
+    rec.update(
+        position_type=o.position_type,
+        tag=o.tag,
+        triggered=o.triggered,
+        reason=o.reason,
+    )
+    return rec
+
+
+def order_from_record(rec: dict[str, Any]) -> Order:
+    """Rebuild a persisted order (`persisted_record`) exactly as its venue last saw it."""
+    o = Order(
+        rec["id"],
+        rec["symbol"],
+        Side(rec["side"]),
+        rec["size"],
+        venue=rec["venue"],
+        type=OrderType(rec["type"]),
+        tif=TimeInForce(rec["tif"]),
+        limit=rec["limit"],
+        stop=rec["stop"],
+        equity_fraction=rec["equity_fraction"],
+        position_type=rec.get("position_type", "spot"),
+        submitted_bar=rec["submitted_bar"],
+        tag=rec.get("tag"),
+        reduce_only=rec["reduce_only"],
+        sl=rec.get("sl"),
+        tp=rec.get("tp"),
+        parent_trade=rec.get("parent_trade"),
+        contingent=rec.get("contingent", False),
+    )
+    # Restored, not re-lived: the state machine already ran when the order was live.
+    o.status = OrderStatus(rec["status"])
+    o.filled = rec["filled"]
+    o.avg_price = math.nan if rec["avg_price"] is None else rec["avg_price"]
+    o.last_fill_bar = rec["last_fill_bar"]
+    o.triggered = rec.get("triggered", False)
+    o.reason = rec.get("reason")
+    return o

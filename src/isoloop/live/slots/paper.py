@@ -9,7 +9,6 @@ returns or passes to the sink), which is what the next checkpoint writes.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from isoloop.config.models import VenueConfig
@@ -20,55 +19,12 @@ from isoloop.live.router import OrderRouter
 from isoloop.live.slots.credentials import VenueCredentials
 from isoloop.live.slots.store import AccountStore
 from isoloop.model.events import AccountSnapshot, ExecutionHandshake, Fill
-from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.orders import Order, OrderStatus, order_from_record, persisted_record
 from isoloop.venues.accounting import OrderFactory
 from isoloop.venues.simulated import SimulatedVenue
 from isoloop.venues.tradebook import OpenTrade, TradeBook
 
-__all__ = ["PaperVenue", "order_from_record"]
-
-
-def order_from_record(rec: dict[str, Any]) -> Order:
-    """Rebuild a persisted open order exactly as the venue last saw it."""
-    o = Order(
-        rec["id"],
-        rec["symbol"],
-        Side(rec["side"]),
-        rec["size"],
-        venue=rec["venue"],
-        type=OrderType(rec["type"]),
-        tif=TimeInForce(rec["tif"]),
-        limit=rec["limit"],
-        stop=rec["stop"],
-        equity_fraction=rec["equity_fraction"],
-        position_type=rec.get("position_type", "spot"),
-        submitted_bar=rec["submitted_bar"],
-        tag=rec.get("tag"),
-        reduce_only=rec["reduce_only"],
-        sl=rec.get("sl"),
-        tp=rec.get("tp"),
-        parent_trade=rec.get("parent_trade"),
-        contingent=rec.get("contingent", False),
-    )
-    # Restored, not re-lived: the state machine already ran when the order was live.
-    o.status = OrderStatus(rec["status"])
-    o.filled = rec["filled"]
-    o.avg_price = math.nan if rec["avg_price"] is None else rec["avg_price"]
-    o.last_fill_bar = rec["last_fill_bar"]
-    o.triggered = rec.get("triggered", False)
-    o.reason = rec.get("reason")
-    return o
-
-
-def _record(o: Order) -> dict[str, Any]:
-    rec = o.to_record()
-    rec.update(
-        position_type=o.position_type,
-        tag=o.tag,
-        triggered=o.triggered,
-        reason=o.reason,
-    )
-    return rec
+__all__ = ["PaperVenue", "order_from_record"]  # order_from_record: re-exported
 
 
 class PaperVenue:
@@ -230,7 +186,7 @@ class PaperVenue:
             self.name,
             self.cash,
             self.positions,
-            [_record(o) for _, o in sorted(self._touched.items())],
+            [persisted_record(o) for _, o in sorted(self._touched.items())],
             self._new_fills,
             self.fill_seq,
         )

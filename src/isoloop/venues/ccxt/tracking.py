@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from isoloop.model.events import Fill
-from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.orders import Order, order_from_record
+from isoloop.model.orders import persisted_record as order_record
 
 __all__ = ["Tracked", "TradeEffect", "order_from_record", "order_record", "trade_effect"]
 
@@ -65,36 +65,3 @@ def trade_effect(trade: dict[str, Any], key: str, base: str, quote: str) -> Trad
 
 def fill_of(order: Order, venue: str, effect: TradeEffect, bar: int) -> Fill:
     return Fill(order.id, order.symbol, venue, effect.qty, effect.price, effect.fee, bar)
-
-
-def order_record(o: Order) -> dict[str, Any]:
-    rec = o.to_record()
-    rec.update(position_type=o.position_type, tag=o.tag, reason=o.reason)
-    return rec
-
-
-def order_from_record(rec: dict[str, Any]) -> Order:
-    """A journalled order as the books last committed it."""
-    o = Order(
-        rec["id"],
-        rec["symbol"],
-        Side(rec["side"]),
-        rec["size"],
-        venue=rec["venue"],
-        type=OrderType(rec["type"]),
-        tif=TimeInForce(rec["tif"]),
-        limit=rec["limit"],
-        stop=rec["stop"],
-        equity_fraction=rec["equity_fraction"],
-        position_type=rec.get("position_type", "spot"),
-        submitted_bar=rec["submitted_bar"],
-        tag=rec.get("tag"),
-        reduce_only=rec["reduce_only"],
-    )
-    # Restored, not re-lived: the state machine already ran when the order was live.
-    o.status = OrderStatus(rec["status"])
-    o.filled = rec["filled"]
-    o.avg_price = math.nan if rec["avg_price"] is None else rec["avg_price"]
-    o.last_fill_bar = rec["last_fill_bar"]
-    o.reason = rec.get("reason")
-    return o

@@ -16,6 +16,7 @@ from isoloop.live import LiveTradingManager
 from isoloop.live.config import FeedConfig
 from isoloop.live.exchange_feed import ExchangeFeed
 from isoloop.live.feed import FeedBar
+from isoloop.live.replay import replay_session
 from support.exchange_feed_live import feed_blueprint, plain_engine_blueprint
 from support.exchange_live import ENV, SYMBOL, bars_frame, exchange_strategy
 from support.live_helpers import live_config, state_of, wait_for
@@ -123,6 +124,9 @@ def test_container_on_exchange_candles_trades_the_backtests_orders(tmp_path: Pat
     assert live_orders == expected
     # Every order reached the exchange once.
     assert len(fills) == len(expected)
+    # The candles were never stored as a data source: a replay is refused, not attempted.
+    with pytest.raises(ConfigError, match="exchange feed's candles"):
+        replay_session(tmp_path / "state")
 
 
 @pytest.mark.usefixtures("keys")

@@ -53,10 +53,8 @@ def _rss_watch(marker_dir: Path) -> Iterator[list[float]]:
 
 def _run_greedy(executor: Any, tmp_path: Path, serial_outcome: Any) -> Any:
     ctx = {**st.CONTEXT, "marker_dir": str(tmp_path), "greedy_id": GREEDY_ID}
-    started = time.monotonic()
     with _rss_watch(tmp_path) as peaks:
         out = st.run_grid30(executor, fn=st.greedy, context=ctx, timeout_s=120.0)
-    elapsed = time.monotonic() - started
     table = out.trials.set_index("trial_id")
     row = table.loc[GREEDY_ID]
     assert row["status"] == "memory"
@@ -67,8 +65,10 @@ def _run_greedy(executor: Any, tmp_path: Path, serial_outcome: Any) -> Any:
     assert LIMIT_MB - 100 <= held_mb <= LIMIT_MB
     # the worker itself never grew far beyond it
     assert peaks and 0 < peaks[0] < 2 * LIMIT_MB, peaks
+    # Bounded: status `memory` on the first attempt means the allocation itself failed,
+    # not the 120 s trial timeout (that would read `timeout`); a hang is pytest-timeout's.
+    # No wall-clock bound here: a loaded machine stretches the sweep, not the outcome.
     assert row["finished_at"] is not None
-    assert elapsed < 120  # bounded: no timeout, no hang
     # the sweep completed: every other trial ok, exactly as a serial run has it
     assert out.done == 30 and out.failed == 1
     assert (table.drop(index=GREEDY_ID)["status"] == "ok").all()
@@ -112,6 +112,7 @@ def test_dask_trial_over_its_memory_limit_is_stopped_and_recorded(tmp_path, seri
 
 
 @pytest.mark.distributed
+@pytest.mark.timeout(900)  # a hang guard (Ray start-up and 30 trials on a loaded box)
 def test_ray_trial_over_its_memory_limit_is_stopped_and_recorded(tmp_path, serial_outcome):
     pytest.importorskip("ray")
     with st.ray_executor(2, trial_memory_mb=LIMIT_MB) as executor:

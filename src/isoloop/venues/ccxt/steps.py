@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from isoloop.engine.health import Health, health
 from isoloop.engine.venue import HandshakeSink
@@ -60,26 +60,21 @@ class VenueSteps:
     _fill_wait: float
     _poll: float
 
-    # Provided by CcxtVenue.
-    def submit(self, order: Order, front: bool = False) -> ExecutionHandshake:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # CcxtVenue's own methods, declared for the type checker
 
-    def _lookup(self, t: Tracked) -> dict[str, Any] | None:
-        raise NotImplementedError
+        def submit(self, order: Order, front: bool = False) -> ExecutionHandshake: ...
 
-    def _update(self, t: Tracked, answer: dict[str, Any]) -> ExecutionHandshake:
-        raise NotImplementedError
+        def _lookup(self, t: Tracked) -> dict[str, Any] | None: ...
 
-    def _hs(self, order: Order, reason: str | None = None) -> ExecutionHandshake:
-        raise NotImplementedError
+        def _update(self, t: Tracked, answer: dict[str, Any]) -> ExecutionHandshake: ...
 
-    @property
-    def cash(self) -> float:
-        raise NotImplementedError
+        def _hs(self, order: Order, reason: str | None = None) -> ExecutionHandshake: ...
 
-    @property
-    def positions(self) -> dict[str, float]:
-        raise NotImplementedError
+        @property
+        def cash(self) -> float: ...
+
+        @property
+        def positions(self) -> dict[str, float]: ...
 
     # -- polling --------------------------------------------------------------------------
     def _poll_once(self, t: Tracked) -> ExecutionHandshake | None:

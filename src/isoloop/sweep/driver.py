@@ -2,8 +2,9 @@
 
 The driver is the only writer of the sweep store; it records each result the
 moment it arrives, keyed by trial id. Specs are generated lazily and pulled by
-the executor only when it has room (`max_in_flight`), so the driver holds at
-most that many specs at once whatever the size of the search.
+the executor only when it has room (`max_in_flight`, else the executor's own
+window), so the driver holds at most that many specs at once whatever the size
+of the search.
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ class SweepDriver:
     ) -> dict[int, TrialResult]:
         """Run `specs`; each result is stored on arrival (kept in memory only if `keep`)."""
         results: dict[int, TrialResult] = {}
-        cap = self.max_in_flight or 2 * max(1, self.executor.workers)
+        # None lets the executor size its own window: 2 × workers for threads and
+        # processes, 2 × workers × MAX_CHUNK for Dask/Ray so their chunks can grow.
         for result in self.executor.map(
             self.fn,
             specs,
@@ -171,7 +173,7 @@ class SweepDriver:
             context=self.context,
             timeout_s=self.timeout_s,
             retries=self.retries,
-            max_in_flight=cap,
+            max_in_flight=self.max_in_flight,
         ):
             spec = self._outstanding.pop(result.trial_id)
             self.store.record(spec, result)

@@ -6,7 +6,13 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck bench clean install docs docs-site lock wheel-smoke
+.PHONY: test demo lint typecheck bench clean install compile docs docs-site lock wheel-smoke
+
+# COMPILE=0 keeps the pure-Python hot path (no C compiler needed; slower per order).
+COMPILE ?= 1
+# The modules tools/compile.py compiles with mypyc (its MODULES list).
+HOT    := $(addprefix src/,$(addsuffix .py,$(shell sed -n 's/^    "\(isoloop\..*\)",$$/\1/p' tools/compile.py | tr . /)))
+COMPILED := build/mypyc/sources.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +23,25 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# The hot path compiled by mypyc, rebuilt when one of its sources changes.
+$(COMPILED): $(STAMP) $(HOT) tools/compile.py tools/mypyc.ini
+	$(BIN)/python tools/compile.py
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+ifeq ($(COMPILE),1)
+install: $(STAMP) $(COMPILED)
+else
+install: $(STAMP)
+	$(BIN)/python tools/compile.py --clean
+endif
+
+compile: $(COMPILED)
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(if $(filter 1,$(COMPILE)),,-m "not compiled")
 
 # The main job: a parameter sweep of SmaCross over GOOG (50 trials, 2 worker processes),
 # best trials + report path. Rerunning resumes from results/goog_sma_sweep.sqlite.
-demo: $(STAMP)
+demo: install
 	$(BIN)/isoloop sweep configs/goog_sma_sweep.yaml
 
 docs: $(STAMP)
@@ -37,8 +54,8 @@ docs-site: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --site-dir build/site
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -48,7 +65,7 @@ typecheck: $(STAMP)
 wheel-smoke: $(STAMP)
 	PYTHON=$(PYTHON) .ci/wheel-smoke
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python benchmarks/container_lifecycle.py
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/sweep_throughput.py

@@ -232,13 +232,13 @@ class RiskManager:
         throttled = float(units)
         if s.max_volume_participation is not None:
             cap = math.floor(s.max_volume_participation * sym.volume_l[bar])
-            throttled = min(throttled, cap)
+            throttled = min(throttled, float(cap))
         if s.max_spread_bps is not None and self._spread_bps > s.max_spread_bps:
-            throttled = math.floor(throttled * s.max_spread_bps / self._spread_bps)
+            throttled = float(math.floor(throttled * s.max_spread_bps / self._spread_bps))
         if s.max_volatility is not None:
             vol = self._volatility(order.symbol)[bar]
             if math.isfinite(vol) and vol > s.max_volatility:
-                throttled = math.floor(throttled * s.max_volatility / vol)
+                throttled = float(math.floor(throttled * s.max_volatility / vol))
         if throttled != units:
             if throttled <= 0:
                 return "throttle: size throttled to zero (volume, spread or volatility)"

@@ -49,6 +49,8 @@ def resolve_size(
     other size is refused rather than guessed; `units=` (exact, fractional
     allowed) and `fraction=` (0 < f <= 1) say what is meant.
     """
+    if units is None and fraction is None:
+        return _by_size(size)
     given = [
         n for n, v in (("size", size), ("units", units), ("fraction", fraction)) if v is not None
     ]
@@ -66,6 +68,11 @@ def resolve_size(
                 f"fraction must satisfy 0 < fraction <= 1 (of available margin), got {fraction!r}"
             )
         return 0.0, f
+    return _by_size(size)
+
+
+def _by_size(size: float | None) -> tuple[float, float | None]:
+    # `size` alone, the common case: checked without building the list above.
     if size is None:
         return 0.0, ALL_EQUITY
     z = float(size)

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from mypy_extensions import trait
+
 from isoloop.config.models import ExecutionConfig
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.exec_health import Action, ExecutionHealth
@@ -53,6 +55,7 @@ def _reject(order: Order, err: EngineError) -> None:
         order.transition(OrderStatus.REJECTED, str(err))
 
 
+@trait
 class TightLoop:
     """Submission with severity policy, and reconciliation with retries."""
 

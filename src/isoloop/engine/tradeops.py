@@ -7,7 +7,9 @@ trade's SL/TP on the strategy's behalf, and queue the closes of a trade.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from mypy_extensions import trait
 
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.positions import PositionUpdateHandler
@@ -17,21 +19,23 @@ from isoloop.model.orders import Order, OrderStatus, Side
 __all__ = ["TradeOperations"]
 
 
+@trait
 class TradeOperations:
     orders: list[Order]
     _updates: PositionUpdateHandler
     _venues: VenueInterfaceManager
     _clock: SimulatedClock
 
-    if TYPE_CHECKING:  # the execution manager's own methods, declared for the type checker
+    # The execution manager's own methods. Real (overridden) methods, not a TYPE_CHECKING
+    # block: mypyc (tools/compile.py) compiles no conditional class bodies.
+    def new_order(self, *args: Any, **kwargs: Any) -> Order:
+        raise NotImplementedError  # pragma: no cover - ExecutionManager's
 
-        def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
+    def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order:
+        raise NotImplementedError  # pragma: no cover - ExecutionManager's
 
-        def submit(
-            self, order: Order, *, skip_risk: bool = False, front: bool = False
-        ) -> Order: ...
-
-        def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order: ...
+    def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order:
+        raise NotImplementedError  # pragma: no cover - ExecutionManager's
 
     def _new_bracket(
         self,

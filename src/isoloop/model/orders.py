@@ -162,19 +162,22 @@ class Order:
         self.id = id
         self.symbol = symbol
         self.side = side
+        # Prices and sizes are floats whatever the caller typed (110 or 110.0): the order
+        # record, and so the digest, must not depend on it (nor on whether this class
+        # runs compiled, where a float attribute converts an int on assignment).
         self.size = float(size)
         self.venue = venue
         self.type = type
         self.tif = tif
-        self.limit = limit
-        self.stop = stop
-        self.equity_fraction = equity_fraction
+        self.limit = None if limit is None else float(limit)
+        self.stop = None if stop is None else float(stop)
+        self.equity_fraction = None if equity_fraction is None else float(equity_fraction)
         self.position_type = position_type
         self.submitted_bar = submitted_bar
         self.tag = tag
         self.reduce_only = reduce_only
-        self.sl = sl
-        self.tp = tp
+        self.sl = None if sl is None else float(sl)
+        self.tp = None if tp is None else float(tp)
         self.parent_trade = parent_trade
         self.contingent = contingent
         self.flatten = flatten
@@ -218,7 +221,7 @@ class Order:
         """Add a fill of `qty` units (unsigned) and move to PARTIAL or FILLED."""
         total = self.filled + qty
         if self.filled == 0.0:
-            self.avg_price = price
+            self.avg_price = float(price)
         else:
             self.avg_price = (self.avg_price * self.filled + price * qty) / total
         self.filled = total

@@ -13,9 +13,11 @@ play the slot's role. `@config.` references name plain fields only
 
 from __future__ import annotations
 
+import importlib.machinery
 import inspect
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -243,7 +245,7 @@ class Blueprint:
     def _plan_slot(self, spec: SlotSpec, cls: type, names: set[str]) -> SlotPlan:
         where = self.where(spec.name)
         try:
-            params = inspect.signature(cls).parameters
+            params = constructor_parameters(cls)
         except (TypeError, ValueError) as exc:
             raise BlueprintError(f"{where}: cannot read the constructor of {cls!r}: {exc}") from (
                 None
@@ -390,3 +392,23 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
         _check_refs(spec, where)
         slots.append(spec)
     return Blueprint(str(raw.get("name") or path.stem), path, tuple(shared_raw), tuple(slots))
+
+
+def constructor_parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    """The parameters of `cls`'s constructor, as a blueprint wires them.
+
+    A class compiled by mypyc (tools/compile.py) reports every parameter
+    positional-only in its text signature, yet its constructor takes them by
+    keyword like the Python class it was compiled from: those read as ordinary
+    parameters. A Python class's positional-only parameters stay what they are.
+    """
+    params = inspect.signature(cls).parameters
+    module = sys.modules.get(cls.__module__)
+    origin = str(getattr(module, "__file__", "") or "")
+    if not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return params
+    ordinary = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return {
+        name: p.replace(kind=ordinary) if p.kind is p.POSITIONAL_ONLY else p
+        for name, p in params.items()
+    }

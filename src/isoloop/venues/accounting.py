@@ -16,6 +16,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from isoloop.engine.market import AlignedSymbol
 from isoloop.model.events import ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
@@ -45,6 +47,7 @@ def _gross(trades: list[OpenTrade]) -> float:
     return total
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class TradeAccounting:
     """Mixed into `SimulatedVenue`: everything that changes cash, positions and trades."""
 
@@ -70,11 +73,13 @@ class TradeAccounting:
     _make_order: OrderFactory | None
     _clock: SimulatedClock
 
-    if TYPE_CHECKING:  # the venue's own methods, declared for the type checker
+    # The venue's own methods. Real (overridden) methods, not a TYPE_CHECKING block: a
+    # class compiled by mypyc (tools/compile.py) may not hold conditional statements.
+    def cancel(self, order: Order, reason: str) -> ExecutionHandshake:
+        raise NotImplementedError  # pragma: no cover - SimulatedVenue defines it
 
-        def cancel(self, order: Order, reason: str) -> ExecutionHandshake: ...
-
-        def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None: ...
+    def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None:
+        raise NotImplementedError  # pragma: no cover - SimulatedVenue defines it
 
     # -- margin ----------------------------------------------------------------
     def _margin(self, bar: int, cash: float, key: str | None = None, pos: float = 0.0) -> float:

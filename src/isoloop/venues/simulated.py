@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from isoloop.config.models import VenueConfig
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.health import Health, health
@@ -48,6 +50,8 @@ _BUY = Side.BUY
 _ACTIVE = ACTIVE_STATUSES
 
 
+# A user's venue may subclass it (in Python) while this class is compiled (tools/compile.py).
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SimulatedVenue(TradeAccounting):
     """One simulated account: cash, positions made of trades, and a queue of working orders.
 

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isoloop.engine import Strategy
+from isoloop.engine.bus import EventBus
 from isoloop.errors import OrderArgumentError
 from isoloop.model import TERMINAL_STATUSES, OrderStatus, OrderType, Side
-from isoloop.model.events import Fill
+from isoloop.model.events import Fill, FillEvent
 from support.harness import build, make_config, market
 
 DATA = market(("GOOG", GOOG.iloc[:80]))
@@ -127,17 +128,15 @@ def test_brackets_never_fill_early_never_both_and_books_equal_the_venue(
         venue__fill={"on": "close" if on_close else "next_open"},
     )
     holder: dict[str, Any] = {}
-    r = build(cfg, DATA, RandomBrackets, {"actions": actions, "venue": lambda: holder["v"]})
-    holder["v"] = r.venue
-    ledger = r.position_updates.trades
+    # Every fill, as the run's bus publishes it (the books are compiled classes: their
+    # methods cannot be wrapped in place).
+    bus = EventBus()
     fills: list[Fill] = []
-    record = ledger.on_fill
-
-    def observe(key: str, fill: Fill, tag: str | None = None) -> None:
-        fills.append(fill)
-        record(key, fill, tag)
-
-    ledger.on_fill = observe  # type: ignore[method-assign]
+    bus.subscribe(FillEvent, lambda event: fills.append(event.fill))
+    r = build(
+        cfg, DATA, RandomBrackets, {"actions": actions, "venue": lambda: holder["v"]}, bus=bus
+    )
+    holder["v"] = r.venue
     out = r.engine.run()
 
     # Every bar was checked, unless leverage ran the account out of money first.

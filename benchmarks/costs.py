@@ -13,11 +13,12 @@ the trial's config validated from JSON, a fresh run scope from the worker's cach
     `csv:` source) and backtesting.py (`pd.read_csv` + `Backtest.run`).
 
 `--tag before` runs the same script against an older tree (PYTHONPATH=<tree>/src) and
-writes its figures to a JSON file beside the after-run's, so both land in one table;
-run the two trees alternately (before, after, before, after) and `--write-only` writes the
-median of every run of each tree.
+`--tag pure` against this tree's pure-Python fallback (PYTHONPATH=<a copy of src/ without
+the compiled extensions>); each writes its figures to a JSON file beside the compiled
+run's, so all land in one table; run them alternately (pure, compiled, pure, compiled)
+and `--write-only` writes the median of every run of each tree.
 
-Usage: python benchmarks/costs.py [--bars 50000] [--order-bars 5000] [--reps 5] [--tag after|before]
+Usage: python benchmarks/costs.py [--bars 50000] [--order-bars 5000] [--reps 5] [--tag after|before|pure]
        [--no-engine] [--no-write] [--write-only]
 """
 
@@ -214,15 +215,22 @@ def fmt(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def write(after: dict[str, float], before: dict[str, float] | None) -> None:
+def write(
+    after: dict[str, float], before: dict[str, float] | None, pure: dict[str, float] | None
+) -> None:
     from _results import write_section
 
     b = before or {}
+    p = pure or {}
 
     def row(name: str, key: str, digits: int = 1) -> str:
-        old, new = b.get(key), after.get(key)
+        old, mid, new = b.get(key), p.get(key), after.get(key)
         ratio = f"{old / new:.1f}×" if old and new else "—"
-        return f"| {name} | {fmt(old, digits)} | {fmt(new, digits)} | {ratio} |"
+        compiled = f"{mid / new:.1f}×" if mid and new else "—"
+        return (
+            f"| {name} | {fmt(old, digits)} | {fmt(mid, digits)} | {fmt(new, digits)} | "
+            f"{ratio} | {compiled} |"
+        )
 
     fixed = after["fixed_noorders_us"]
     lines = [
@@ -236,12 +244,15 @@ def write(after: dict[str, float], before: dict[str, float] | None) -> None:
         f"{after['bars']:,.0f} bars − on 100 bars) / {after['bars'] - 100:,.0f}. Per order: "
         f"(`OrderEveryBar` − `NoOrders`, both on {after['order_bars']:,.0f} bars) / "
         f"{after['orders']:,.0f} orders, each through the whole tight loop. Fixed: one "
-        '100-bar trial. "Before" is the tree at 6903e8d (before issue 15\'s speed work), '
-        "run by the same script in the same session, the two trees alternately; medians over "
-        f"{b.get('runs', 0):.0f} runs of the old tree and {after['runs']:.0f} of the new.",
+        '100-bar trial. "Before" is the tree at 6903e8d (before issue 15\'s speed work; '
+        f'{b.get("runs", 0):.0f} runs, an earlier session); "pure" this tree without its '
+        "compiled modules (`--tag pure` with PYTHONPATH on a copy of `src/` without the "
+        f'extensions: the `COMPILE=0` fallback; {p.get("runs", 0):.0f} runs); "compiled" '
+        f"this tree as `make install` builds it ({after['runs']:.0f} runs), pure and compiled "
+        "run alternately in one session.",
         "",
-        "| µs | before | after | before / after |",
-        "|---|---:|---:|---:|",
+        "| µs | before | pure Python | compiled | before / compiled | pure / compiled |",
+        "|---|---:|---:|---:|---:|---:|",
         row("per order (tight loop)", "per_order_us"),
         row("per bar, no order", "per_bar_us", 2),
         row("fixed per trial, 100 bars, `NoOrders`", "fixed_noorders_us", 0),
@@ -262,16 +273,19 @@ def write(after: dict[str, float], before: dict[str, float] | None) -> None:
             "`Backtest.run`). 20/40 gives the ~5,600 trades issue 15 names; 10/20 on these "
             "bars gives ~11,000.",
             "",
-            "| engine | before s | after s | trades | final equity |",
-            "|---|---:|---:|---:|---:|",
-            f"| isoloop | {fmt(b.get('engine_iso_s'), 3)} | {after['engine_iso_s']:.3f} | "
+            "| engine | before s | pure s | compiled s | trades | final equity |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| isoloop | {fmt(b.get('engine_iso_s'), 3)} | {fmt(p.get('engine_iso_s'), 3)} | "
+            f"{after['engine_iso_s']:.3f} | "
             f"{after['engine_iso_trades']:,.0f} | {after['engine_iso_equity']:,.2f} |",
             f"| backtesting.py 0.6.6 | {fmt(b.get('engine_bt_s'), 3)} | "
+            f"{fmt(p.get('engine_bt_s'), 3)} | "
             f"{after['engine_bt_s']:.3f} | {after['engine_bt_trades']:,.0f} | "
             f"{after['engine_bt_equity']:,.2f} |",
             "",
-            f"- isoloop vs backtesting.py (after): **{after['engine_ratio']:.2f}×** "
+            f"- isoloop vs backtesting.py (compiled): **{after['engine_ratio']:.2f}×** "
             f"(target ≥ 5×: **{'met' if after['engine_ratio'] >= 5 else 'NOT met'}**); "
+            f"pure Python: {fmt(p.get('engine_ratio'), 2)}×; "
             f"before: {fmt(b.get('engine_ratio'), 2)}×.",
         ]
     write_section("costs", "\n".join(lines))
@@ -294,13 +308,13 @@ def main() -> None:
     ap.add_argument("--engine-bars", type=int, default=200_000)
     ap.add_argument("--engine-fast", type=int, default=20)
     ap.add_argument("--engine-slow", type=int, default=40)
-    ap.add_argument("--tag", default="after", choices=["after", "before"])
+    ap.add_argument("--tag", default="after", choices=["after", "before", "pure"])
     ap.add_argument("--no-engine", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--write-only", action="store_true", help="write the saved runs' medians")
     args = ap.parse_args()
     if args.write_only:
-        write(saved("after"), saved("before") or None)
+        write(saved("after"), saved("before") or None, saved("pure") or None)
         return
     warnings.simplefilter("ignore")
     print(f"isoloop from {Path(isoloop.__file__).parent}", flush=True)
@@ -312,7 +326,7 @@ def main() -> None:
     SAVED.mkdir(exist_ok=True)
     (SAVED / f"{args.tag}-{time.time_ns()}.json").write_text(json.dumps(out))
     if args.tag == "after" and not args.no_write:
-        write(saved("after"), saved("before") or None)
+        write(saved("after"), saved("before") or None, saved("pure") or None)
 
 
 if __name__ == "__main__":

@@ -143,15 +143,34 @@ def locate_failure(
 
     Found from the frames after the fact, so the bar loop pays nothing for it.
     """
-    owners = {id(obj): name for name, obj in components}
+    listed = list(components)
+    owners = {id(obj): name for name, obj in listed}
     found: tuple[str, str] | None = None
     innermost = "unknown"
     tb = exc.__traceback__
     while tb is not None:
-        frame = tb.tb_frame
-        innermost = frame.f_code.co_name
-        owner = owners.get(id(frame.f_locals.get("self")))
+        code = tb.tb_frame.f_code
+        innermost = code.co_name
+        owner = owners.get(id(tb.tb_frame.f_locals.get("self")))
+        if owner is None and not tb.tb_frame.f_locals:
+            owner = _compiled_owner(code.co_filename, code.co_name, listed)
         if owner is not None:
-            found = (owner, frame.f_code.co_name)
+            found = (owner, code.co_name)
         tb = tb.tb_next
     return found if found is not None else (default, innermost)
+
+
+def _compiled_owner(
+    filename: str, function: str, components: list[tuple[str, object]]
+) -> str | None:
+    """The component whose class (or a base) defines `function` in `filename`.
+
+    A frame of a module compiled by mypyc (tools/compile.py) has no locals, so no
+    `self` to match; it still names its source file and function, and those are
+    matched against the classes of the run's components."""
+    path = filename.replace("\\", "/")
+    for name, obj in components:
+        for cls in type(obj).__mro__:
+            if function in vars(cls) and path.endswith(cls.__module__.replace(".", "/") + ".py"):
+                return name
+    return None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from isoloop.config.classpath import import_class
 from isoloop.config.yaml12 import load_yaml
@@ -126,10 +127,15 @@ def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:
                 raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
             value = value[part]
             continue
-        # Static lookup first: a name the object does not have runs no `__getattr__`.
-        if inspect.getattr_static(value, part, _MISSING) is _MISSING:
+        # A declared field of a config model is data (the common case, checked once per
+        # reference per run); anything else goes through a static lookup first, so a
+        # name the object does not have runs no `__getattr__`.
+        if isinstance(value, BaseModel) and part in type(value).model_fields:
+            value = getattr(value, part)
+        elif inspect.getattr_static(value, part, _MISSING) is _MISSING:
             raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
-        value = getattr(value, part)
+        else:
+            value = getattr(value, part)
         if callable(value):
             raise BlueprintError(
                 f"{where}: {ref!r} names a method or a class, not a field of the run config"

@@ -40,6 +40,7 @@ GROUP = "isoloop_hot"
 #: The modules compiled, in dotted form. Each runs once per order or per bar (or per
 #: fill, per trade); the strategy base class stays Python (users subclass it).
 MODULES = (
+    "isoloop.engine.bar_loop",
     "isoloop.engine.blocks",
     "isoloop.engine.bus",
     "isoloop.engine.exec_health",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isoloop.engine.bar_loop import run_bars
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager
@@ -165,22 +166,9 @@ class BacktestEngine:
         times = clock.market.time_ns
         debug = self._log.debug if self._bar_events else None
         if publish is None and debug is None and len(lists) == 2:
-            # The common case, kept minimal: most bars have no working order.
+            # The common case, kept minimal (and compiled): most bars have no working order.
             blocks, working = lists
-            for i in range(start, n):
-                clock.bar = i
-                if working or blocks:
-                    process(i)
-                b = books.bust
-                if b is None:
-                    if books.equity(i) <= 0:
-                        return i
-                else:
-                    c = b[2][i]
-                    if c <= b[0] or c >= b[1]:
-                        return i
-                on_bar(i)
-            return None
+            return run_bars(clock, books, on_bar, process, blocks, working, start, n)
         for i in range(start, n):
             clock.bar = i
             for w in lists:

@@ -1,0 +1,47 @@
+"""The backtest's bar loop in its common case, compiled with the hot path.
+
+`BacktestEngine` runs bars here when nothing watches them (no bar events on the bus,
+no DEBUG bar records) and the run has one venue: a loop of a few comparisons per bar
+that tools/compile.py turns into C, calling the strategy's `on_bar` (Python) and the
+execution manager (compiled) directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from isoloop.engine.clock import SimulatedClock
+from isoloop.engine.positions import PositionMonitor
+
+__all__ = ["run_bars"]
+
+
+def run_bars(
+    clock: SimulatedClock,
+    books: PositionMonitor,
+    on_bar: Callable[[int], object],
+    process: Callable[[int], object],
+    blocks: list[Any],
+    working: list[Any],
+    start: int,
+    n: int,
+) -> int | None:
+    """Run bars `start..n-1`; return the bar where the account ran out of money, if any.
+
+    Most bars have no working order: the execution manager is called only when its
+    block queue or the venue's working list holds something."""
+    for i in range(start, n):
+        clock.bar = i
+        if working or blocks:
+            process(i)
+        b = books.bust
+        if b is None:
+            if books.equity(i) <= 0:
+                return i
+        else:
+            c = b[2][i]
+            if c <= b[0] or c >= b[1]:
+                return i
+        on_bar(i)
+    return None

@@ -6,8 +6,10 @@ nothing else. Each executor is warmed up first (workers started, data shared), t
 timed over `--trials` trials `--repeats` times; the median is reported.
 
 Two in-flight settings are shown for dask and ray: the executor's own default
-(`max_in_flight=None`, which lets it batch trials into chunks) and `2 × workers`
-(what the sweep driver passes when `executor.max_in_flight` is unset).
+(`max_in_flight=None`, which lets it batch trials into chunks) and `2 × workers` (what
+the sweep driver passed before it left the window to the executor). Each executor also
+runs a whole no-op sweep through the sweep driver (SQLite store included), as `isoloop
+sweep` would.
 
     .venv/bin/python benchmarks/executor_overhead.py [--trials 2000] [--repeats 5] [--write]
 """
@@ -18,6 +20,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -59,8 +62,31 @@ def _time_map(executor: Any, handle: Any, n: int, max_in_flight: int | None) -> 
     return elapsed / n
 
 
+def _time_sweep(executor: Any, n: int, run: int) -> float:
+    """Seconds per trial of a whole sweep of `n` no-op trials through the sweep driver, as
+    `isoloop sweep` runs it (default in-flight window, each result stored in SQLite)."""
+    from isoloop.sweep import GridSearch, SearchSpace, run_generic_sweep
+
+    space = {"i": {"range": [0, n, 1]}, "run": [run]}  # `run`: a new sweep key each time
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        out = run_generic_sweep(
+            noop_trial,
+            _data(),
+            search=GridSearch(SearchSpace.from_mapping(space), None),
+            executor=executor,
+            definition={"space": space, "search": {"method": "grid"}},
+            base_seed=1,
+            metric="sharpe_ratio",
+            store=Path(tmp) / "sweep.sqlite",
+        )
+        elapsed = time.perf_counter() - started
+    assert out.done == n and out.failed == 0, "a no-op trial failed"
+    return elapsed / n
+
+
 def measure(kind: str, trials: int, repeats: int, caps: list[int | None]) -> dict[str, float]:
-    """Median seconds per trial for each in-flight cap."""
+    """Median seconds per trial for each in-flight cap, and through the sweep driver."""
     out: dict[str, float] = {}
     with make_executor(kind, workers=WORKERS) as executor:
         handle = executor.share(_data())
@@ -68,6 +94,8 @@ def measure(kind: str, trials: int, repeats: int, caps: list[int | None]) -> dic
         for cap in caps:
             samples = [_time_map(executor, handle, trials, cap) for _ in range(repeats)]
             out["default" if cap is None else f"cap {cap}"] = statistics.median(samples)
+        samples = [_time_sweep(executor, trials, r) for r in range(repeats)]
+        out["sweep driver"] = statistics.median(samples)
     return out
 
 
@@ -93,8 +121,11 @@ def main() -> None:
             "maps after a warm-up map. Per trial = wall time of the map / trials: what the "
             "executor costs a sweep per trial. `default` lets the executor choose how many "
             "trials are in flight (dask and ray batch them into chunks); `cap 4` is "
-            "`max_in_flight=4`, what the sweep driver passes when `executor.max_in_flight` "
-            "is unset.",
+            "`max_in_flight=4`, what the sweep driver passed when `executor.max_in_flight` "
+            "was unset until issue 15's last change. `sweep driver` is a whole sweep of as "
+            "many no-op trials through `run_generic_sweep`, as `isoloop sweep` runs one "
+            "(the executor's default window, each result written to the SQLite store, "
+            "progress kept): the overhead a user's sweep pays per trial.",
             "",
             "| executor | in flight | ms per trial |",
             "|---|---|---:|",

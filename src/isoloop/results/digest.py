@@ -14,12 +14,11 @@ import enum
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
@@ -216,43 +215,32 @@ def _float_json(value: float) -> str:
     return json.dumps(_float(value))
 
 
-def _bool_json(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _none_json(_: None) -> str:
-    return "null"
-
-
-_SCALAR_JSON: Mapping[type, Callable[[Any], str]] = MappingProxyType(
-    {
-        str: encode_basestring_ascii,
-        float: _float_json,
-        int: int.__repr__,
-        bool: _bool_json,
-        type(None): _none_json,
-    }
-)
-
-
 def order_record_json(record: Mapping[str, object]) -> str:
     """`canonical_json(record)`, written directly for the records of `Order.to_record`."""
     if type(record) is dict:
         layout = _ORDER_LAYOUTS.get(tuple(record))
         if layout is not None:
-            enc = _SCALAR_JSON
             parts: list[str] = []
-            add = parts.append
-            try:
-                for prefix, key in layout:
-                    value = record[key]
-                    add(prefix)
-                    add(enc[type(value)](value))
-            except KeyError:
-                pass  # a value of a type without a direct encoder: the general path
-            else:
-                add("}")
-                return "".join(parts)
+            for prefix, key in layout:
+                value = record[key]
+                parts.append(prefix)
+                # Inline type tests, not a table of encoders: compiled (tools/compile.py)
+                # each branch is a pointer compare and a direct call.
+                kind = type(value)
+                if kind is float:
+                    parts.append(_float_json(value))
+                elif kind is str:
+                    parts.append(encode_basestring_ascii(value))
+                elif value is None:
+                    parts.append("null")
+                elif kind is bool:
+                    parts.append("true" if value else "false")
+                elif kind is int:
+                    parts.append(int.__repr__(value))
+                else:
+                    return canonical_json(record)  # a type without a direct encoder
+            parts.append("}")
+            return "".join(parts)
     return canonical_json(record)
 
 

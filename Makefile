@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.installed
 
 # COMPILE=0 keeps the pure-Python hot path (no C compiler needed; slower per order).
 COMPILE ?= 1
-# The modules tools/compile.py compiles with mypyc (its MODULES list).
-HOT    := $(addprefix src/,$(addsuffix .py,$(shell sed -n 's/^    "\(isoloop\..*\)",$$/\1/p' tools/compile.py | tr . /)))
+# The sources tools/compile.py compiles with mypyc (its MODULES list; stdlib only).
+HOT    := $(shell $(PYTHON) tools/compile.py --list)
 COMPILED := build/mypyc/sources.json
 
 $(BIN)/python:

@@ -16,7 +16,7 @@ the stale extension would shadow the edit. `make` rebuilds when a listed source 
 Needs a C compiler and Python's headers (.ci/run installs Debian's gcc and
 python3.11-dev when they are missing).
 
-Usage: python tools/compile.py [--clean | --check]
+Usage: python tools/compile.py [--clean | --check | --list]
 """
 
 from __future__ import annotations
@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--clean", action="store_true", help="remove the compiled modules")
     group.add_argument("--check", action="store_true", help="fail if a compiled module is stale")
+    group.add_argument("--list", action="store_true", help="print the compiled modules' sources")
     args = parser.parse_args(argv)
+    if args.list:
+        print(" ".join(str(source(m).relative_to(ROOT)) for m in MODULES))
+        return 0
     if args.clean:
         clean()
         return 0

@@ -1,12 +1,12 @@
 """Every behavioural scenario's isoloop digest, as JSON on stdout (a subprocess helper).
 
-Run as `python -m support.scenario_digests` with `tests/` on the path. It runs each
-scenario of the parity suite (tests/integration/scenarios, the pending ones included)
-through `isoloop.Backtest` with the native strategy and through the backtesting.py
-compat layer with the oracle's own strategy code, and prints each run's digest,
-order-list hash and final equity, plus which file each hot-path module was loaded
-from — so a caller can run it once compiled and once on the pure-Python sources and
-compare (tests/reproducibility/test_compiled_pure.py).
+Run as `python -m support.scenario_digests MODULE ...` with `tests/` on the path. It
+runs each scenario of the parity suite (tests/integration/scenarios, the pending ones
+included) through `isoloop.Backtest` with the native strategy and through the
+backtesting.py compat layer with the oracle's own strategy code, and prints each run's
+digest, order-list hash, final equity and equity curve hash, plus the file each MODULE
+was loaded from — so a caller can run it once compiled and once on the pure-Python
+sources and compare (tests/reproducibility/test_compiled_pure.py).
 """
 
 from __future__ import annotations
@@ -16,22 +16,10 @@ import importlib
 import json
 import pkgutil
 import sys
-import tempfile
-import warnings
-from pathlib import Path
 from typing import Any
 
-import isoloop
 from integration import scenarios as scenario_pkg
-from integration.scenarios.oracle import BT, Scenario, build, isoloop_settings
-
-HOT = (
-    "isoloop.engine.positions",
-    "isoloop.model.orders",
-    "isoloop.venues.accounting",
-    "isoloop.venues.simulated",
-    "isoloop.results.digest",
-)
+from integration.scenarios.oracle import Scenario, compat_outcome, native_result
 
 
 def all_scenarios() -> list[Scenario]:
@@ -50,45 +38,26 @@ def all_scenarios() -> list[Scenario]:
     return [found[k] for k in sorted(found)]
 
 
-def _record(result: Any) -> dict[str, Any]:
-    return {
-        "digest": result.digest,
-        "orders": result.order_list_hash,
-        "final_equity": float(result.stats["equity_final"]),
-    }
-
-
 def run(s: Scenario) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    strategies = importlib.import_module("support.scenario_strategies")
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = isoloop_settings(s.settings, Path(tmp))
-        native = isoloop.Backtest(
-            s.data(), getattr(strategies, s.strategy), symbol=s.symbol, **settings
-        )
-        out["native"] = _record(native.run(**s.params))
-    compat = importlib.import_module("isoloop.compat.backtesting")
-    lib = importlib.import_module("isoloop.compat.backtesting.lib")
-    ns = build(compat.Strategy, lib.crossover)
-    settings = dict(s.settings)
-    settings.setdefault("finalize_trades", True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bt = compat.Backtest(s.data(), getattr(ns, s.strategy), **settings)
-        stats = bt.run(**dict(s.params))
-    equity = stats["_equity_curve"]["Equity"].to_numpy(dtype=float)
-    out["compat"] = {
-        "equity": hashlib.sha256(equity.tobytes()).hexdigest(),
-        "final_equity": float(stats["Equity Final [$]"]),
-        "trades": int(stats["# Trades"]),
+    native = native_result(s)
+    compat = compat_outcome(s)
+    return {
+        "native": {
+            "digest": native.digest,
+            "orders": native.order_list_hash,
+            "final_equity": float(native.stats["equity_final"]),
+        },
+        "compat": {
+            "equity": hashlib.sha256(compat.equity.tobytes()).hexdigest(),
+            "final_equity": float(compat.stats["equity_final"]),
+            "trades": len(compat.trades),
+        },
     }
-    return out
 
 
 def main() -> None:
-    assert BT is not None  # the oracle's namespace imports cleanly in this interpreter
     runs = {s.id: run(s) for s in all_scenarios()}
-    loaded = {name: importlib.import_module(name).__file__ for name in HOT}
+    loaded = {name: importlib.import_module(name).__file__ for name in sys.argv[1:]}
     json.dump({"runs": runs, "loaded": loaded}, sys.stdout, sort_keys=True)
 
 

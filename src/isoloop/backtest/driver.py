@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from isoloop.engine.bar_loop import run_bars
+from isoloop.engine.bar_loop import out_of_money, run_bars
 from isoloop.engine.bus import EventBus
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.execution import ExecutionManager
@@ -175,14 +175,8 @@ class BacktestEngine:
                 if w:
                     process(i)
                     break
-            b = books.bust
-            if b is None:
-                if books.equity(i) <= 0:
-                    return i
-            else:
-                c = b[2][i]
-                if c <= b[0] or c >= b[1]:
-                    return i
+            if out_of_money(books, i):
+                return i
             if debug is not None:
                 queued = sum(len(w) for w in lists)
                 debug("bar", bar=i, time_ns=int(times[i]), equity=books.equity(i), working=queued)

@@ -24,13 +24,15 @@ def trade_columns(output: Any) -> Mapping[str, np.ndarray] | pd.DataFrame:
     """The stats columns of a run's trades as float64 arrays, read off the engine's
     closed-trade records (`RunOutput.closed_trades`); another engine's output that has
     no such records gives its `trades` table as it is."""
-    closed: Sequence[Any] = getattr(output, "closed_trades", None) or ()
+    closed: Sequence[Any] | None = getattr(output, "closed_trades", None)
+    table: pd.DataFrame
+    if closed is None:
+        table = output.trades
+        return table
     try:
         rows = [(t.pnl, t.return_pct, t.commission, t.entry_bar, t.exit_bar) for t in closed]
     except AttributeError:  # not the records the table is made of
-        rows = None
-    if rows is None or not hasattr(output, "closed_trades"):
-        table: pd.DataFrame = output.trades
+        table = output.trades
         return table
     # One contiguous row per column, as the table's columns converted to float64 are.
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(STATS_TRADE_COLUMNS))

@@ -14,7 +14,7 @@ from typing import Any
 from isoloop.engine.clock import SimulatedClock
 from isoloop.engine.positions import PositionMonitor
 
-__all__ = ["run_bars"]
+__all__ = ["out_of_money", "run_bars"]
 
 
 def run_bars(
@@ -35,13 +35,19 @@ def run_bars(
         clock.bar = i
         if working or blocks:
             process(i)
-        b = books.bust
-        if b is None:
-            if books.equity(i) <= 0:
-                return i
-        else:
-            c = b[2][i]
-            if c <= b[0] or c >= b[1]:
-                return i
+        if out_of_money(books, i):
+            return i
         on_bar(i)
     return None
+
+
+def out_of_money(books: PositionMonitor, i: int) -> bool:
+    """Whether the account has no equity left at bar `i`.
+
+    `books.bust` holds the band of the one held symbol's close outside which equity is
+    gone (checked without valuing the book); with no such band, the equity itself."""
+    b = books.bust
+    if b is None:
+        return books.equity(i) <= 0
+    c = b[2][i]
+    return c <= b[0] or c >= b[1]

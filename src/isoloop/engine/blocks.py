@@ -12,6 +12,7 @@ Mixed into `ExecutionManager`, which provides the tight loop these use.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,19 +65,19 @@ class BlockExecution:
     _clock: SimulatedClock
     _elapsed: Callable[[], float]
 
-    # The execution manager's own methods. Real (overridden) methods, not a TYPE_CHECKING
-    # block: mypyc (tools/compile.py) compiles no conditional class bodies.
-    def new_order(self, *args: Any, **kwargs: Any) -> Order:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    # The execution manager's own methods, declared abstract here (not in a TYPE_CHECKING
+    # block: mypyc, tools/compile.py, compiles no conditional class bodies).
+    @abstractmethod
+    def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
 
-    def _escalate(self, err: EngineError, **context: Any) -> EngineError:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    @abstractmethod
+    def _escalate(self, err: EngineError, **context: Any) -> EngineError: ...
 
-    def _deny(self, order: Order, reason: str) -> None:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    @abstractmethod
+    def _deny(self, order: Order, reason: str) -> None: ...
 
-    def _apply(self, order: Order, hs: ExecutionHandshake) -> None:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    @abstractmethod
+    def _apply(self, order: Order, hs: ExecutionHandshake) -> None: ...
 
     def submit_block(self, legs: list[Order]) -> InstructionBlock:
         """Queue legs to execute in sequence as one unit at the next bar.

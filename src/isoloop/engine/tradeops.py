@@ -7,6 +7,7 @@ trade's SL/TP on the strategy's behalf, and queue the closes of a trade.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from mypy_extensions import trait
@@ -26,16 +27,16 @@ class TradeOperations:
     _venues: VenueInterfaceManager
     _clock: SimulatedClock
 
-    # The execution manager's own methods. Real (overridden) methods, not a TYPE_CHECKING
-    # block: mypyc (tools/compile.py) compiles no conditional class bodies.
-    def new_order(self, *args: Any, **kwargs: Any) -> Order:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    # The execution manager's own methods, declared abstract here (not in a TYPE_CHECKING
+    # block: mypyc, tools/compile.py, compiles no conditional class bodies).
+    @abstractmethod
+    def new_order(self, *args: Any, **kwargs: Any) -> Order: ...
 
-    def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    @abstractmethod
+    def submit(self, order: Order, *, skip_risk: bool = False, front: bool = False) -> Order: ...
 
-    def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order:
-        raise NotImplementedError  # pragma: no cover - ExecutionManager's
+    @abstractmethod
+    def cancel(self, order: Order, reason: str = "cancelled by strategy") -> Order: ...
 
     def _new_bracket(
         self,

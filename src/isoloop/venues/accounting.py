@@ -13,6 +13,7 @@ stop/limit entry's wait for the next bar, like backtesting.py.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -73,13 +74,13 @@ class TradeAccounting:
     _make_order: OrderFactory | None
     _clock: SimulatedClock
 
-    # The venue's own methods. Real (overridden) methods, not a TYPE_CHECKING block: a
-    # class compiled by mypyc (tools/compile.py) may not hold conditional statements.
-    def cancel(self, order: Order, reason: str) -> ExecutionHandshake:
-        raise NotImplementedError  # pragma: no cover - SimulatedVenue defines it
+    # The venue's own methods, declared abstract here (not in a TYPE_CHECKING block:
+    # mypyc, tools/compile.py, compiles no conditional class bodies).
+    @abstractmethod
+    def cancel(self, order: Order, reason: str) -> ExecutionHandshake: ...
 
-    def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None:
-        raise NotImplementedError  # pragma: no cover - SimulatedVenue defines it
+    @abstractmethod
+    def _unfilled(self, order: Order, reason: str) -> ExecutionHandshake | None: ...
 
     # -- margin ----------------------------------------------------------------
     def _margin(self, bar: int, cash: float, key: str | None = None, pos: float = 0.0) -> float:

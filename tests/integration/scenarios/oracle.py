@@ -205,13 +205,17 @@ def _commission_config(value: Any) -> Any:
     return value
 
 
-def native_outcome(s: Scenario) -> Outcome:
+def native_result(s: Scenario) -> Any:
+    """The `NotebookResult` of `isoloop.Backtest` running the scenario's native strategy."""
     module = importlib.import_module("support.scenario_strategies")
     cls = getattr(module, s.strategy)
     with tempfile.TemporaryDirectory() as tmp:
         settings = isoloop_settings(s.settings, Path(tmp))
-        result = isoloop.Backtest(s.data(), cls, symbol=s.symbol, **settings).run(**s.params)
-    return from_isoloop(result, "isoloop native")
+        return isoloop.Backtest(s.data(), cls, symbol=s.symbol, **settings).run(**s.params)
+
+
+def native_outcome(s: Scenario) -> Outcome:
+    return from_isoloop(native_result(s), "isoloop native")
 
 
 def compat_outcome(s: Scenario) -> Outcome:

@@ -39,7 +39,10 @@ def staging_folders(out: Path) -> list[Path]:
 
 
 def start_slow_backtest(out: Path, name: str) -> tuple[subprocess.Popen[str], Path]:
-    """A real backtest process, returned once its staging folder exists."""
+    """A real backtest process, returned once its staging folder holds its event log.
+
+    The folder is made a moment before the log is opened in it: returning at the folder
+    alone let a caller's SIGSTOP land in between (seen once on a fresh clone)."""
     before = set(staging_folders(out))
     proc = subprocess.Popen(
         command(
@@ -63,7 +66,8 @@ def start_slow_backtest(out: Path, name: str) -> tuple[subprocess.Popen[str], Pa
         if new:
             assert len(new) == 1
             assert new[0].name.startswith(f".{name}-") and f".{proc.pid}." in new[0].name
-            return proc, new[0]
+            if (new[0] / "events.jsonl").exists():
+                return proc, new[0]
         if proc.poll() is not None:
             pytest.fail(f"backtest ended before staging: {proc.returncode} {proc.stderr.read()}")
         time.sleep(0.005)

@@ -116,3 +116,30 @@ def test_each_strategy_reads_only_its_own_runs_books_through_its_facade() -> Non
             assert sb.books.working_orders() == ()
     finally:
         coord.close()
+
+
+def test_per_bar_values_are_built_once_and_no_run_can_change_them() -> None:
+    """Runs of one process share the aligned per-bar tuples (built once, kept with the
+    data); a run that tries to write them or swap a symbol changes nothing for the next."""
+    import pickle
+
+    from isoloop.data import MarketData
+    from isoloop.engine import MarketView
+
+    md = MarketData({"GOOG": MD["GOOG"], "EURUSD": MD["EURUSD"]})
+    a, b = MarketView(md, "GOOG"), MarketView(md, "GOOG")
+    assert a.symbols["GOOG"] is b.symbols["GOOG"] and a.time_ns is b.time_ns
+    assert a.symbols is not b.symbols  # each run's own dict
+    closes = a.symbols["GOOG"].close_l
+    assert closes == tuple(GOOG["Close"].tolist())
+    with pytest.raises(TypeError):
+        closes[0] = 0.0  # type: ignore[index]
+    a.symbols["GOOG"] = a.symbols["EURUSD"]
+    assert MarketView(md, "GOOG").symbols["GOOG"].close_l[0] == GOOG["Close"].iloc[0]
+    # Another clock is another entry; the union clock carries EURUSD forward.
+    u = MarketView(md, "GOOG", clock="union")
+    assert len(u) > len(a) and u.symbols["GOOG"] is not a.symbols["GOOG"]
+    # What was derived stays in this process: the pickled data carries only the bars.
+    copy = pickle.loads(pickle.dumps(md))
+    assert list(copy) == list(md) and copy.derived("k", lambda: 1) == 1
+    assert MarketView(copy, "GOOG").symbols["GOOG"] is not a.symbols["GOOG"]

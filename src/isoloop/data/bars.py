@@ -8,9 +8,10 @@ rate) travel with the bars as `Bars.extra`, read-only too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,8 @@ import pandas as pd
 __all__ = ["OHLCV_COLUMNS", "Bars", "Columns", "MarketData", "extra_columns", "freeze_array"]
 
 OHLCV_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
+
+_T = TypeVar("_T")
 
 
 def freeze_array(values: object, dtype: str = "float64") -> np.ndarray:
@@ -134,12 +137,33 @@ class Bars:
 
 
 class MarketData(Mapping[str, Bars]):
-    """An immutable symbol → `Bars` mapping; iteration order is sorted by symbol."""
+    """An immutable symbol → `Bars` mapping; iteration order is sorted by symbol.
 
-    __slots__ = ("_bars",)
+    `derived` keeps values computed from the bars (the per-bar tuples every run
+    indexes) with the data, so the runs of one process build them once.
+    """
+
+    __slots__ = ("_bars", "_derived")
 
     def __init__(self, bars: Mapping[str, Bars]) -> None:
         self._bars: Mapping[str, Bars] = MappingProxyType({k: bars[k] for k in sorted(bars)})
+        self._derived: dict[Hashable, object] = {}
+
+    def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """The value `build()` made for `key` the first time it was asked for here.
+
+        Every later run in this process gets the same object, so `build` must return
+        something no run can change (tuples, read-only arrays, frozen objects). Two
+        threads asking at once may both build; one result is kept for both.
+        """
+        try:
+            return cast(_T, self._derived[key])
+        except KeyError:
+            return cast(_T, self._derived.setdefault(key, build()))
+
+    def __reduce__(self) -> tuple[type[MarketData], tuple[dict[str, Bars]]]:
+        # The bars travel; what was derived from them is rebuilt where they land.
+        return (MarketData, (dict(self._bars),))
 
     def __getitem__(self, symbol: str) -> Bars:
         try:

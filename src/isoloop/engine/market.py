@@ -6,9 +6,11 @@ step carries its last bar forward (NaN before its first bar) and `has_bar` says
 it did not trade there, so a venue fills its orders only on its own bars and its
 positions are marked at its last traded close.
 
-The per-bar path indexes plain Python lists (faster than NumPy scalar access);
+The per-bar path indexes plain Python tuples (faster than NumPy scalar access);
 the read-only NumPy arrays stay available for vectorized work (`init`,
-equity after the loop).
+equity after the loop). Both are built once per process for each clock and
+kept with the shared market data (`MarketData.derived`): every run reads the
+same immutable objects instead of converting 2 × 5 columns per run.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class AlignedSymbol:
     """One symbol's OHLCV and extra columns on the run's clock (last bar carried forward).
 
     `has_bar[i]` says whether the symbol really traded at clock bar `i`; a venue
-    only fills there. NumPy arrays are read-only, lists are for the per-bar path.
+    only fills there. NumPy arrays are read-only; the `*_l` tuples are the same
+    values for the per-bar path.
     `sym["PE"]` (or `sym.column("PE")`) is an extra column of the data as a
     read-only array on the same clock; `sym["Close"]` is `sym.close`.
     """
@@ -47,12 +50,12 @@ class AlignedSymbol:
     close: np.ndarray
     volume: np.ndarray
     has_bar: np.ndarray
-    open_l: list[float]
-    high_l: list[float]
-    low_l: list[float]
-    close_l: list[float]
-    volume_l: list[float]
-    has_bar_l: list[bool] | None  # None: trades on every clock bar
+    open_l: tuple[float, ...]
+    high_l: tuple[float, ...]
+    low_l: tuple[float, ...]
+    close_l: tuple[float, ...]
+    volume_l: tuple[float, ...]
+    has_bar_l: tuple[bool, ...] | None  # None: trades on every clock bar
     extra: Columns = field(default_factory=Columns)
 
     @classmethod
@@ -82,12 +85,12 @@ class AlignedSymbol:
             close=c,
             volume=v,
             has_bar=has_bar,
-            open_l=o.tolist(),
-            high_l=h.tolist(),
-            low_l=lo.tolist(),
-            close_l=c.tolist(),
-            volume_l=v.tolist(),
-            has_bar_l=None if same else has_bar.tolist(),
+            open_l=tuple(o.tolist()),
+            high_l=tuple(h.tolist()),
+            low_l=tuple(lo.tolist()),
+            close_l=tuple(c.tolist()),
+            volume_l=tuple(v.tolist()),
+            has_bar_l=None if same else tuple(has_bar.tolist()),
             extra=extra,
         )
 
@@ -131,6 +134,31 @@ def _clock_index(market_data: MarketData, primary: str, clock: str) -> np.ndarra
     return market_data[clock].index
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Aligned:
+    """What every run on one clock shares: the index, its per-bar tuples, the symbols."""
+
+    index: np.ndarray
+    time_ns: tuple[int, ...]
+    days: tuple[int, ...]
+    symbols: tuple[tuple[str, AlignedSymbol], ...]
+
+    @classmethod
+    def build(cls, market_data: MarketData, index_of: str) -> _Aligned:
+        """`index_of`: the symbol whose index is the clock, or "" for the union clock."""
+        if index_of:
+            index = market_data[index_of].index
+        else:
+            index = _clock_index(market_data, index_of, "union")
+        ns = index.view("int64")
+        return cls(
+            index=index,
+            time_ns=tuple(ns.tolist()),
+            days=tuple((ns // 86_400_000_000_000).tolist()),
+            symbols=tuple((s, AlignedSymbol.align(market_data[s], index)) for s in market_data),
+        )
+
+
 class MarketView:
     """The run's market: a clock index and every symbol aligned on it.
 
@@ -154,12 +182,18 @@ class MarketView:
             )
         self.primary = primary
         self.clock = clock
-        self.index: np.ndarray = _clock_index(market_data, primary, clock)
-        self.time_ns: list[int] = self.index.view("int64").tolist()
-        self.days: list[int] = (self.index.view("int64") // 86_400_000_000_000).tolist()
-        self.symbols: dict[str, AlignedSymbol] = {
-            s: AlignedSymbol.align(market_data[s], self.index) for s in market_data
-        }
+        index_of = "" if clock == "union" else primary if clock == "primary" else clock
+        if index_of and index_of not in market_data:
+            _clock_index(market_data, primary, clock)  # raises the DataError that says how to fix
+        shared = market_data.derived(
+            ("isoloop.engine.market", index_of), lambda: _Aligned.build(market_data, index_of)
+        )
+        self.index: np.ndarray = shared.index
+        self.time_ns: tuple[int, ...] = shared.time_ns
+        self.days: tuple[int, ...] = shared.days
+        # The run's own dict (a strategy cannot swap another run's symbol) over shared,
+        # immutable symbols.
+        self.symbols: dict[str, AlignedSymbol] = dict(shared.symbols)
 
     def __len__(self) -> int:
         return int(self.index.shape[0])

@@ -41,10 +41,10 @@ class PositionMonitor:
         self._cash_vals: list[float] = []
         self._qty_bars: dict[str, list[int]] = {}
         self._qty_vals: dict[str, list[float]] = {}
-        self._any_close: list[float] = self._market.symbols[self._market.primary].close_l
+        self._any_close: tuple[float, ...] = self._market.symbols[self._market.primary].close_l
         # (low, high, closes): the account is out of money at bar i when
         # closes[i] <= low or closes[i] >= high; None: value every position (several open).
-        self.bust: tuple[float, float, list[float]] | None = (-math.inf, math.inf, self._any_close)
+        self.bust: tuple[float, float, tuple[float, ...]] | None = (-math.inf, math.inf, self._any_close)
 
     def open_account(self, venue: str, cash: float) -> None:
         self.cash[venue] = cash

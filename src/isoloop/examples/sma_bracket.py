@@ -45,7 +45,7 @@ class SmaBracket(Strategy):
         slow = sma(close, self.params["slow"])
         self._up: list[bool] = crossover_signals(fast, slow).tolist()
         self._down: list[bool] = crossover_signals(slow, fast).tolist()
-        self._close: list[float] = self.data.close_l
+        self._close: tuple[float, ...] = self.data.close_l
         self.warmup = max(self.params["slow"] - 1, 0)
 
     def on_bar(self, i: int) -> None:

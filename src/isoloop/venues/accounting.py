@@ -61,7 +61,7 @@ class TradeAccounting:
     slippage: SlippageModel
     fills: int
     rejections: int
-    _key_close: dict[str, list[float]]
+    _key_close: dict[str, tuple[float, ...]]
     _entry_spread: float
     _leverage: float
     _hedging: bool

@@ -32,7 +32,7 @@ class PassthroughVenue:
         self.cash = float(cash)
         self.positions: dict[str, float] = {}
         self.working: list[Order] = []
-        self._key_close: dict[str, list[float]] = {}
+        self._key_close: dict[str, tuple[float, ...]] = {}
         self.fills = 0
 
     def initial_cash(self) -> float:

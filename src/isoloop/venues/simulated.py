@@ -83,7 +83,7 @@ class SimulatedVenue(TradeAccounting):
         self.exclusive_orders = settings.exclusive_orders
         self._reprocess = False
         self._make_order: OrderFactory | None = None
-        self._key_close: dict[str, list[float]] = {}
+        self._key_close: dict[str, tuple[float, ...]] = {}
         self.commission: CommissionModel = commission_from_config(settings)
         self.slippage: SlippageModel = slippage_from_config(settings.slippage, settings.spread)
         # backtesting.py's spread adjusts only the opening price; a `spread` slippage

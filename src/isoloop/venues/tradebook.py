@@ -102,7 +102,7 @@ class TradeBook:
                 o.size = o.filled + left
         return []
 
-    def gross_value(self, closes: dict[str, list[float]], bar: int) -> float:
+    def gross_value(self, closes: dict[str, tuple[float, ...]], bar: int) -> float:
         """Σ |size| × close over open trades: the margin base (hedged trades both count)."""
         total = 0.0
         for t in self.open:

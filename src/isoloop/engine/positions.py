@@ -44,7 +44,11 @@ class PositionMonitor:
         self._any_close: tuple[float, ...] = self._market.symbols[self._market.primary].close_l
         # (low, high, closes): the account is out of money at bar i when
         # closes[i] <= low or closes[i] >= high; None: value every position (several open).
-        self.bust: tuple[float, float, tuple[float, ...]] | None = (-math.inf, math.inf, self._any_close)
+        self.bust: tuple[float, float, tuple[float, ...]] | None = (
+            -math.inf,
+            math.inf,
+            self._any_close,
+        )
 
     def open_account(self, venue: str, cash: float) -> None:
         self.cash[venue] = cash

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from isoloop.model.events import Fill
 
-__all__ = ["TRADE_COLUMNS", "ClosedTrade", "OpenLot", "TradeLedger", "closed_trades_frame"]
+__all__ = [
+    "CLOSED_TRADE_FIELDS",
+    "TRADE_COLUMNS",
+    "ClosedTrade",
+    "OpenLot",
+    "TradeLedger",
+    "closed_trades_frame",
+]
 
 TRADE_COLUMNS = (
     "symbol",
@@ -41,37 +47,134 @@ TRADE_COLUMNS = (
 )
 
 
-@dataclass(slots=True)
 class OpenLot:
     """An open trade as the books see it (`size` signed; `fee` the entry fee still unassigned)."""
 
-    id: str
-    key: str
-    symbol: str
-    venue: str
-    size: float
-    price: float
-    bar: int
-    fee: float
-    tag: str | None = None
+    __slots__ = ("bar", "fee", "id", "key", "price", "size", "symbol", "tag", "venue")
+
+    def __init__(
+        self,
+        id: str,
+        key: str,
+        symbol: str,
+        venue: str,
+        size: float,
+        price: float,
+        bar: int,
+        fee: float,
+        tag: str | None = None,
+    ) -> None:
+        self.id = id
+        self.key = key
+        self.symbol = symbol
+        self.venue = venue
+        self.size = size
+        self.price = price
+        self.bar = bar
+        self.fee = fee
+        self.tag = tag
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenLot(id={self.id!r}, key={self.key!r}, size={self.size!r}, price={self.price!r})"
+        )
 
 
-@dataclass(frozen=True, slots=True)
+#: `ClosedTrade`'s fields, in order (its constructor's positional order too).
+CLOSED_TRADE_FIELDS = (
+    "symbol",
+    "venue",
+    "size",
+    "entry_bar",
+    "exit_bar",
+    "entry_price",
+    "exit_price",
+    "pnl",
+    "commission",
+    "return_pct",
+    "id",
+    "tag",
+    "sl",
+    "tp",
+)
+
+
 class ClosedTrade:
-    symbol: str
-    venue: str
-    size: float
-    entry_bar: int
-    exit_bar: int
-    entry_price: float
-    exit_price: float
-    pnl: float
-    commission: float
-    return_pct: float
-    id: str = ""
-    tag: str | None = None
-    sl: float | None = None
-    tp: float | None = None
+    """One closed round trip (or the closed part of one), as the run's results keep it.
+
+    A record: equal field by field, `as_dict()` for its fields. A slotted class
+    with its own `__init__` rather than a dataclass, so compiled with the hot path
+    its construction (once per trade closed) stays in C; nothing writes one after
+    it is built.
+    """
+
+    __slots__ = CLOSED_TRADE_FIELDS
+
+    def __init__(
+        self,
+        symbol: str,
+        venue: str,
+        size: float,
+        entry_bar: int,
+        exit_bar: int,
+        entry_price: float,
+        exit_price: float,
+        pnl: float,
+        commission: float,
+        return_pct: float,
+        id: str = "",
+        tag: str | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.venue = venue
+        self.size = size
+        self.entry_bar = entry_bar
+        self.exit_bar = exit_bar
+        self.entry_price = entry_price
+        self.exit_price = exit_price
+        self.pnl = pnl
+        self.commission = commission
+        self.return_pct = return_pct
+        self.id = id
+        self.tag = tag
+        self.sl = sl
+        self.tp = tp
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.symbol,
+            self.venue,
+            self.size,
+            self.entry_bar,
+            self.exit_bar,
+            self.entry_price,
+            self.exit_price,
+            self.pnl,
+            self.commission,
+            self.return_pct,
+            self.id,
+            self.tag,
+            self.sl,
+            self.tp,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(zip(CLOSED_TRADE_FIELDS, self._values(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClosedTrade) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"ClosedTrade({body})"
+
+    def __reduce__(self) -> tuple[type[ClosedTrade], tuple[object, ...]]:
+        return (ClosedTrade, self._values())
 
 
 class TradeLedger:

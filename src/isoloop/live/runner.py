@@ -238,7 +238,7 @@ class RunContainer:
                 reason=e.reason,
             ),
         )
-        engine.bus.subscribe(FillEvent, lambda e: hooks.emit("fill", name, **e.fill._asdict()))
+        engine.bus.subscribe(FillEvent, lambda e: hooks.emit("fill", name, **e.fill.as_dict()))
         self._set_state(_S.INITIALIZED)
         if self._stop.is_set():
             return

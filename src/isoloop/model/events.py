@@ -1,8 +1,10 @@
 """Immutable events and the venue's answer to an order (`ExecutionHandshake`).
 
-`Fill`, `ExecutionHandshake` and `BarEvent` are NamedTuples: built once or
-twice per order (or per bar), and a frozen dataclass costs several times more
-to construct. `ErrorEvent` is what every error event of a run carries.
+`Fill` and `ExecutionHandshake` are slotted classes with their own `__init__`,
+built once or twice per order: compiled with the hot path they are C structs
+(a NamedTuple's or dataclass's generated `__init__` would stay interpreted
+Python). `BarEvent` (per bar, only when something listens) is a NamedTuple.
+`ErrorEvent` is what every error event of a run carries.
 """
 
 from __future__ import annotations
@@ -33,42 +35,149 @@ class BarEvent(NamedTuple):
     time_ns: int
 
 
-class Fill(NamedTuple):
+_FILL_FIELDS = ("order_id", "symbol", "venue", "qty", "price", "fee", "bar", "trade_id")
+
+
+class Fill:
     """One execution: signed `qty` (+ buy, − sell) at `price`, with its fee.
 
     `trade_id` names the trade the fill opens or closes part of, when the venue
     keeps trades (the simulated venue does: one fill per trade touched); venues
     that do not leave it None and the books pair fills FIFO instead.
+
+    A plain slotted class with its own `__init__` (not a NamedTuple): built once
+    or more per order, and compiled with the hot path its construction and field
+    reads stay in C. Read it as a record: equal field by field, hashable, and
+    `as_dict()` gives the fields.
     """
 
-    order_id: str
-    symbol: str
-    venue: str
-    qty: float
-    price: float
-    fee: float
-    bar: int
-    trade_id: str | None = None
+    __slots__ = _FILL_FIELDS
+
+    def __init__(
+        self,
+        order_id: str,
+        symbol: str,
+        venue: str,
+        qty: float,
+        price: float,
+        fee: float,
+        bar: int,
+        trade_id: str | None = None,
+    ) -> None:
+        self.order_id = order_id
+        self.symbol = symbol
+        self.venue = venue
+        self.qty = qty
+        self.price = price
+        self.fee = fee
+        self.bar = bar
+        self.trade_id = trade_id
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.order_id,
+            self.symbol,
+            self.venue,
+            self.qty,
+            self.price,
+            self.fee,
+            self.bar,
+            self.trade_id,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(zip(_FILL_FIELDS, self._values(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fill) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return _record_repr("Fill", _FILL_FIELDS, self._values())
+
+    def __reduce__(self) -> tuple[type[Fill], tuple[object, ...]]:
+        return (Fill, self._values())
 
 
-class ExecutionHandshake(NamedTuple):
+_HANDSHAKE_FIELDS = (
+    "order_id",
+    "venue",
+    "status",
+    "fills",
+    "deltas",
+    "cash_delta",
+    "fees",
+    "bar",
+    "reason",
+)
+
+
+class ExecutionHandshake:
     """What a venue reports for one order step: status, fills and the actual deltas.
 
     `deltas` maps position keys (`venue:position_type:symbol`) to the signed
     change in units; `cash_delta` is the venue account's cash change including
     `fees`. The position update handler applies exactly these numbers, then
-    reconciles against the venue's account.
+    reconciles against the venue's account. A slotted record like `Fill`.
     """
 
-    order_id: str
-    venue: str
-    status: OrderStatus
-    fills: tuple[Fill, ...] = ()
-    deltas: tuple[tuple[str, float], ...] = ()
-    cash_delta: float = 0.0
-    fees: float = 0.0
-    bar: int = -1
-    reason: str | None = None
+    __slots__ = _HANDSHAKE_FIELDS
+
+    def __init__(
+        self,
+        order_id: str,
+        venue: str,
+        status: OrderStatus,
+        fills: tuple[Fill, ...] = (),
+        deltas: tuple[tuple[str, float], ...] = (),
+        cash_delta: float = 0.0,
+        fees: float = 0.0,
+        bar: int = -1,
+        reason: str | None = None,
+    ) -> None:
+        self.order_id = order_id
+        self.venue = venue
+        self.status = status
+        self.fills = fills
+        self.deltas = deltas
+        self.cash_delta = cash_delta
+        self.fees = fees
+        self.bar = bar
+        self.reason = reason
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.order_id,
+            self.venue,
+            self.status,
+            self.fills,
+            self.deltas,
+            self.cash_delta,
+            self.fees,
+            self.bar,
+            self.reason,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(zip(_HANDSHAKE_FIELDS, self._values(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExecutionHandshake) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return _record_repr("ExecutionHandshake", _HANDSHAKE_FIELDS, self._values())
+
+    def __reduce__(self) -> tuple[type[ExecutionHandshake], tuple[object, ...]]:
+        return (ExecutionHandshake, self._values())
+
+
+def _record_repr(name: str, fields: tuple[str, ...], values: tuple[object, ...]) -> str:
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in zip(fields, values, strict=True))})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,24 +10,48 @@ trade, cancelled when the trade closes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from isoloop.model.orders import Order, OrderStatus
 
 __all__ = ["OpenTrade", "TradeBook"]
 
 
-@dataclass(slots=True, eq=False)
 class OpenTrade:
-    id: str
-    key: str
-    symbol: str
-    size: float  # signed units still open
-    entry_price: float
-    entry_bar: int
-    tag: str | None = None
-    sl_order: Order | None = None
-    tp_order: Order | None = None
+    """One open trade of the venue (identity equality: a trade is its own ticket)."""
+
+    __slots__ = (
+        "entry_bar",
+        "entry_price",
+        "id",
+        "key",
+        "size",
+        "sl_order",
+        "symbol",
+        "tag",
+        "tp_order",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        key: str,
+        symbol: str,
+        size: float,  # signed units still open
+        entry_price: float,
+        entry_bar: int,
+        tag: str | None = None,
+        sl_order: Order | None = None,
+        tp_order: Order | None = None,
+    ) -> None:
+        self.id = id
+        self.key = key
+        self.symbol = symbol
+        self.size = size
+        self.entry_price = entry_price
+        self.entry_bar = entry_bar
+        self.tag = tag
+        self.sl_order = sl_order
+        self.tp_order = tp_order
 
     @property
     def sl(self) -> float | None:

@@ -8,7 +8,6 @@ resumes exactly after the last whole bar.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from datetime import UTC, datetime
@@ -252,7 +251,7 @@ class LiveEngine:
             )
             closed = self._updates.trades.closed[self._trades_done :]
             if closed:
-                store.write_trades(self._trade_seq, [dataclasses.asdict(t) for t in closed])
+                store.write_trades(self._trade_seq, [t.as_dict() for t in closed])
             store.commit()
         except BaseException:
             store.rollback()

@@ -209,8 +209,11 @@ class AccountStore:
         db.executemany(
             "INSERT INTO venue_fills(account, seq, order_id, symbol, venue, qty, price, fee, bar) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
-            # The first seven fields: the stored fill predates `trade_id`.
-            [(a, fill_seq0 + n, *f[:7]) for n, f in enumerate(fills)],
+            # Without `trade_id`: the stored fill predates it.
+            [
+                (a, fill_seq0 + n, f.order_id, f.symbol, f.venue, f.qty, f.price, f.fee, f.bar)
+                for n, f in enumerate(fills)
+            ],
         )
 
     # -- container side ----------------------------------------------------------

@@ -25,6 +25,7 @@ from isoloop.engine.positions import PositionMonitor, PositionUpdateHandler
 from isoloop.engine.strategy import Strategy
 from isoloop.engine.trades import ClosedTrade, closed_trades_frame
 from isoloop.model.events import BarEvent, ErrorEvent, locate_failure
+from isoloop.model.orders import Order
 
 __all__ = ["BacktestEngine", "RunOutput"]
 
@@ -36,7 +37,10 @@ class RunOutput:
     # The ledger's closed-trade records; `trades` is their table, built on first use
     # (a sweep trial reads the stats' columns off the records and never needs it).
     closed_trades: tuple[ClosedTrade, ...]
-    orders: list[dict[str, Any]]
+    # Every order of the run in submission order, as the execution manager left them
+    # (the run is over: nothing changes them). `orders` are their records, built on
+    # first use: a sweep trial hashes the orders themselves and never needs them.
+    order_book: tuple[Order, ...]
     commissions: float
     # The strategy's warm-up (its own and its indicators'): pass as
     # `compute_stats(..., warmup_bars=...)`.
@@ -50,6 +54,11 @@ class RunOutput:
     @property
     def equity_final(self) -> float:
         return float(self.equity[-1])
+
+    @cached_property
+    def orders(self) -> list[dict[str, Any]]:
+        """The orders' canonical records (`Order.to_record`), in submission order."""
+        return [o.to_record() for o in self.order_book]
 
     @cached_property
     def trades(self) -> pd.DataFrame:
@@ -136,7 +145,7 @@ class BacktestEngine:
             index=clock.market.index,
             equity=self._positions.equity_curve(),
             closed_trades=tuple(self._updates.trades.closed),
-            orders=execution.order_records(),
+            order_book=tuple(execution.orders),
             commissions=float(self._updates.fees),
             warmup_bars=int(strategy.warmup),
             indicators=seal_indicators(strategy),
@@ -149,7 +158,7 @@ class BacktestEngine:
             "backtest_finished",
             equity_final=out.equity_final,
             trades=len(out.closed_trades),
-            orders=len(out.orders),
+            orders=len(out.order_book),
             commissions=out.commissions,
         )
         return out

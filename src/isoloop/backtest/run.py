@@ -40,7 +40,7 @@ from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.model.modes import ExecutionMode
 from isoloop.results.benchmark import basket
-from isoloop.results.digest import order_list_hash, run_digest
+from isoloop.results.digest import order_list_hash_of, run_digest
 from isoloop.results.metrics import compute_stats
 from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import (
@@ -89,7 +89,6 @@ class BacktestResult:
     output: RunOutput = field(repr=False)
     equity_values: np.ndarray
     index: np.ndarray
-    orders: list[dict[str, Any]]
     order_list_hash: str
     digest: str
     fingerprints: dict[str, str]
@@ -103,6 +102,11 @@ class BacktestResult:
     indicators: Mapping[str, Any] = field(default_factory=dict)
     # Found in the run's data before it ran (gaps: isoloop.data.gaps).
     data_warnings: tuple[str, ...] = ()
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order's canonical record, in submission order (built on first use)."""
+        return self.output.orders
 
     @property
     def trade_log(self) -> pd.DataFrame:
@@ -348,7 +352,7 @@ class BacktestCoordinator:
                 close,
                 warmup_bars=warmup,
             )
-            olh = order_list_hash(output.orders)
+            olh = order_list_hash_of(output.order_book)
             digest = run_digest(olh, output.equity, stats)
             check_class_state(strategy_cls, before, rid)
             run.log.info("run_finished", digest=digest, order_list_hash=olh)
@@ -359,7 +363,6 @@ class BacktestCoordinator:
             output=output,
             equity_values=output.equity,
             index=output.index,
-            orders=output.orders,
             order_list_hash=olh,
             digest=digest,
             fingerprints=prints,

@@ -19,15 +19,21 @@ from itertools import combinations
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from isoloop.model.orders import Order
 
 __all__ = [
     "DIGEST_STATS_KEYS",
     "canonical",
     "canonical_json",
     "file_sha256",
+    "order_json",
     "order_list_hash",
+    "order_list_hash_of",
     "order_record_json",
     "run_digest",
     "sweep_digest",
@@ -215,6 +221,24 @@ def _float_json(value: float) -> str:
     return json.dumps(_float(value))
 
 
+def _scalar_json(value: object) -> str:
+    """The canonical JSON of a builtin scalar, or "" for any other type."""
+    # Inline type tests, not a table of encoders: compiled (tools/compile.py) each
+    # branch is a pointer compare and a direct call.
+    kind = type(value)
+    if kind is float:
+        return _float_json(value)  # type: ignore[arg-type]
+    if kind is str:
+        return encode_basestring_ascii(value)  # type: ignore[arg-type]
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    return ""
+
+
 def order_record_json(record: Mapping[str, object]) -> str:
     """`canonical_json(record)`, written directly for the records of `Order.to_record`."""
     if type(record) is dict:
@@ -222,38 +246,95 @@ def order_record_json(record: Mapping[str, object]) -> str:
         if layout is not None:
             parts: list[str] = []
             for prefix, key in layout:
-                value = record[key]
-                parts.append(prefix)
-                # Inline type tests, not a table of encoders: compiled (tools/compile.py)
-                # each branch is a pointer compare and a direct call.
-                kind = type(value)
-                if kind is float:
-                    parts.append(_float_json(value))
-                elif kind is str:
-                    parts.append(encode_basestring_ascii(value))
-                elif value is None:
-                    parts.append("null")
-                elif kind is bool:
-                    parts.append("true" if value else "false")
-                elif kind is int:
-                    parts.append(int.__repr__(value))
-                else:
+                encoded = _scalar_json(record[key])
+                if not encoded:
                     return canonical_json(record)  # a type without a direct encoder
+                parts.append(prefix)
+                parts.append(encoded)
             parts.append("}")
             return "".join(parts)
     return canonical_json(record)
 
 
-def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
-    """SHA-256 over every order's canonical record, in order."""
+def order_json(order: Order) -> str:
+    """`order_record_json(order.to_record())`, read straight off the order.
+
+    A run hashes every order once; building each record dict only to take it apart
+    again cost about as much as writing the JSON. The keys are written in sorted
+    order, the optional ones only when `to_record` would add them; any value of a
+    type without a direct encoder takes the record path, so the bytes are the same.
+    """
+    enc = _scalar_json
+    avg = order.avg_price
+    parent = order.parent_trade
+    sl = order.sl
+    tp = order.tp
+    parts = ['{"avg_price":', enc(None if math.isnan(avg) else avg)]
+    if parent is not None:
+        parts += [',"contingent":', enc(order.contingent)]
+    parts += [
+        ',"equity_fraction":',
+        enc(order.equity_fraction),
+        ',"filled":',
+        enc(order.filled),
+        ',"id":',
+        enc(order.id),
+        ',"last_fill_bar":',
+        enc(order.last_fill_bar),
+        ',"limit":',
+        enc(order.limit),
+    ]
+    if parent is not None:
+        parts += [',"parent_trade":', enc(parent)]
+    parts += [
+        ',"reduce_only":',
+        enc(order.reduce_only),
+        ',"side":',
+        enc(order.side._value_),
+        ',"size":',
+        enc(order.size),
+    ]
+    if sl is not None:
+        parts += [',"sl":', enc(sl)]
+    parts += [
+        ',"status":',
+        enc(order.status._value_),
+        ',"stop":',
+        enc(order.stop),
+        ',"submitted_bar":',
+        enc(order.submitted_bar),
+        ',"symbol":',
+        enc(order.symbol),
+        ',"tif":',
+        enc(order.tif._value_),
+    ]
+    if tp is not None:
+        parts += [',"tp":', enc(tp)]
+    parts += [',"type":', enc(order.type._value_), ',"venue":', enc(order.venue), "}"]
+    if "" in parts:
+        return order_record_json(order.to_record())
+    return "".join(parts)
+
+
+def _hash_orders(payloads: Iterable[str], n: int) -> str:
     digest = hashlib.sha256(_ORDERS)
-    digest.update(len(orders).to_bytes(8, "little"))
+    digest.update(n.to_bytes(8, "little"))
     update = digest.update
-    for order in orders:
-        payload = order_record_json(order).encode("ascii")
+    for text in payloads:
+        payload = text.encode("ascii")
         # Length-prefixed as `_record` does, in one update.
         update(len(payload).to_bytes(8, "little") + payload)
     return digest.hexdigest()
+
+
+def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
+    """SHA-256 over every order's canonical record, in order."""
+    return _hash_orders(map(order_record_json, orders), len(orders))
+
+
+def order_list_hash_of(orders: Sequence[Order]) -> str:
+    """`order_list_hash` of the orders' records, without building the records."""
+    return _hash_orders(map(order_json, orders), len(orders))
 
 
 def run_digest(order_list_hash: str, equity: np.ndarray, stats: Mapping[str, object]) -> str:

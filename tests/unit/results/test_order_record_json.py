@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from isoloop.results.digest import canonical_json, order_list_hash, order_record_json
+from isoloop.results.digest import (
+    canonical_json,
+    order_json,
+    order_list_hash,
+    order_list_hash_of,
+    order_record_json,
+)
 
 _floats = st.floats(allow_nan=True, allow_infinity=True)
 _maybe_float = st.none() | _floats
@@ -55,6 +61,15 @@ def test_an_order_record_encodes_to_the_canonical_json_bytes(order: Order) -> No
     assert order_record_json(record) == canonical_json(record)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(orders(), max_size=4))
+def test_an_order_read_directly_encodes_to_its_records_canonical_bytes(batch: list[Order]) -> None:
+    """What a run hashes (the orders themselves) is what verify hashes (their records)."""
+    for order in batch:
+        assert order_json(order) == canonical_json(order.to_record())
+    assert order_list_hash_of(batch) == order_list_hash([o.to_record() for o in batch])
+
+
 def test_values_of_other_types_and_other_key_sets_take_the_general_encoder() -> None:
     import numpy as np
 
@@ -78,6 +93,7 @@ def test_the_order_list_hash_of_a_known_order_is_unchanged() -> None:
     order.avg_price = 101.25
     order.last_fill_bar = 4
     assert order_list_hash([order.to_record()]) == GOLDEN
+    assert order_list_hash_of([order]) == GOLDEN
 
 
 GOLDEN = "61b7d115609eccfbbd8880c86392942aeb147d0b7381e43cd09c013b53f01781"

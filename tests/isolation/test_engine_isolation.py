@@ -143,3 +143,9 @@ def test_per_bar_values_are_built_once_and_no_run_can_change_them() -> None:
     copy = pickle.loads(pickle.dumps(md))
     assert list(copy) == list(md) and copy.derived("k", lambda: 1) == 1
     assert MarketView(copy, "GOOG").symbols["GOOG"] is not a.symbols["GOOG"]
+    # Growing data (a live feed writes its rows later): each run its own lists, none kept.
+    live = MarketData({"GOOG": MD["GOOG"]}, growing=True)
+    x, y = MarketView(live, "GOOG"), MarketView(live, "GOOG")
+    assert isinstance(x.symbols["GOOG"].close_l, list)
+    assert x.symbols["GOOG"].close_l is not y.symbols["GOOG"].close_l
+    assert pickle.loads(pickle.dumps(live)).growing

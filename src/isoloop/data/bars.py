@@ -140,30 +140,37 @@ class MarketData(Mapping[str, Bars]):
     """An immutable symbol → `Bars` mapping; iteration order is sorted by symbol.
 
     `derived` keeps values computed from the bars (the per-bar tuples every run
-    indexes) with the data, so the runs of one process build them once.
+    indexes) with the data, so the runs of one process build them once; `growing`
+    data (rows written later, by a live feed) keeps none.
     """
 
-    __slots__ = ("_bars", "_derived")
+    __slots__ = ("_bars", "_derived", "growing")
 
-    def __init__(self, bars: Mapping[str, Bars]) -> None:
+    def __init__(self, bars: Mapping[str, Bars], growing: bool = False) -> None:
         self._bars: Mapping[str, Bars] = MappingProxyType({k: bars[k] for k in sorted(bars)})
         self._derived: dict[Hashable, object] = {}
+        #: Rows are written after the data is built (the exchange feed's preallocated
+        #: candles): nothing is derived from it once for all runs.
+        self.growing = growing
 
     def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
         """The value `build()` made for `key` the first time it was asked for here.
 
         Every later run in this process gets the same object, so `build` must return
         something no run can change (tuples, read-only arrays, frozen objects). Two
-        threads asking at once may both build; one result is kept for both.
+        threads asking at once may both build; one result is kept for both. Data
+        that is `growing` keeps nothing: each call builds afresh.
         """
+        if self.growing:
+            return build()
         try:
             return cast(_T, self._derived[key])
         except KeyError:
             return cast(_T, self._derived.setdefault(key, build()))
 
-    def __reduce__(self) -> tuple[type[MarketData], tuple[dict[str, Bars]]]:
+    def __reduce__(self) -> tuple[type[MarketData], tuple[dict[str, Bars], bool]]:
         # The bars travel; what was derived from them is rebuilt where they land.
-        return (MarketData, (dict(self._bars),))
+        return (MarketData, (dict(self._bars), self.growing))
 
     def __getitem__(self, symbol: str) -> Bars:
         try:

@@ -15,7 +15,9 @@ same immutable objects instead of converting 2 × 5 columns per run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +39,9 @@ class AlignedSymbol:
     """One symbol's OHLCV and extra columns on the run's clock (last bar carried forward).
 
     `has_bar[i]` says whether the symbol really traded at clock bar `i`; a venue
-    only fills there. NumPy arrays are read-only; the `*_l` tuples are the same
-    values for the per-bar path.
+    only fills there. NumPy arrays are read-only; the `*_l` sequences are the same
+    values for the per-bar path: tuples shared by every run of the process, or this
+    run's own lists when the data is growing (a live exchange feed writes rows later).
     `sym["PE"]` (or `sym.column("PE")`) is an extra column of the data as a
     read-only array on the same clock; `sym["Close"]` is `sym.close`.
     """
@@ -50,16 +53,19 @@ class AlignedSymbol:
     close: np.ndarray
     volume: np.ndarray
     has_bar: np.ndarray
-    open_l: tuple[float, ...]
-    high_l: tuple[float, ...]
-    low_l: tuple[float, ...]
-    close_l: tuple[float, ...]
-    volume_l: tuple[float, ...]
-    has_bar_l: tuple[bool, ...] | None  # None: trades on every clock bar
+    open_l: Sequence[float]
+    high_l: Sequence[float]
+    low_l: Sequence[float]
+    close_l: Sequence[float]
+    volume_l: Sequence[float]
+    has_bar_l: Sequence[bool] | None  # None: trades on every clock bar
     extra: Columns = field(default_factory=Columns)
 
     @classmethod
-    def align(cls, bars: Bars, clock_index: np.ndarray) -> AlignedSymbol:
+    def align(cls, bars: Bars, clock_index: np.ndarray, *, lists: bool = False) -> AlignedSymbol:
+        """`bars` on `clock_index`; the per-bar values as tuples, or as lists when
+        `lists` (growing data: the exchange feed's engine writes new rows into them)."""
+        seq: type[list[Any]] | type[tuple[Any, ...]] = list if lists else tuple
         same = bars.index.shape == clock_index.shape and bool(np.all(bars.index == clock_index))
         if same:
             cols = [bars.open, bars.high, bars.low, bars.close, bars.volume]
@@ -85,12 +91,12 @@ class AlignedSymbol:
             close=c,
             volume=v,
             has_bar=has_bar,
-            open_l=tuple(o.tolist()),
-            high_l=tuple(h.tolist()),
-            low_l=tuple(lo.tolist()),
-            close_l=tuple(c.tolist()),
-            volume_l=tuple(v.tolist()),
-            has_bar_l=None if same else tuple(has_bar.tolist()),
+            open_l=seq(o.tolist()),
+            high_l=seq(h.tolist()),
+            low_l=seq(lo.tolist()),
+            close_l=seq(c.tolist()),
+            volume_l=seq(v.tolist()),
+            has_bar_l=None if same else seq(has_bar.tolist()),
             extra=extra,
         )
 
@@ -144,7 +150,7 @@ class _Aligned:
     symbols: tuple[tuple[str, AlignedSymbol], ...]
 
     @classmethod
-    def build(cls, market_data: MarketData, index_of: str) -> _Aligned:
+    def build(cls, market_data: MarketData, index_of: str, lists: bool = False) -> _Aligned:
         """`index_of`: the symbol whose index is the clock, or "" for the union clock."""
         if index_of:
             index = market_data[index_of].index
@@ -155,7 +161,9 @@ class _Aligned:
             index=index,
             time_ns=tuple(ns.tolist()),
             days=tuple((ns // 86_400_000_000_000).tolist()),
-            symbols=tuple((s, AlignedSymbol.align(market_data[s], index)) for s in market_data),
+            symbols=tuple(
+                (s, AlignedSymbol.align(market_data[s], index, lists=lists)) for s in market_data
+            ),
         )
 
 
@@ -185,9 +193,12 @@ class MarketView:
         index_of = "" if clock == "union" else primary if clock == "primary" else clock
         if index_of and index_of not in market_data:
             _clock_index(market_data, primary, clock)  # raises the DataError that says how to fix
-        shared = market_data.derived(
-            ("isoloop.engine.market", index_of), lambda: _Aligned.build(market_data, index_of)
-        )
+        if market_data.growing:  # this run's own lists, written as rows arrive
+            shared = _Aligned.build(market_data, index_of, lists=True)
+        else:
+            shared = market_data.derived(
+                ("isoloop.engine.market", index_of), lambda: _Aligned.build(market_data, index_of)
+            )
         self.index: np.ndarray = shared.index
         self.time_ns: tuple[int, ...] = shared.time_ns
         self.days: tuple[int, ...] = shared.days

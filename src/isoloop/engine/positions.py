@@ -10,6 +10,7 @@ venue's own account.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -41,10 +42,10 @@ class PositionMonitor:
         self._cash_vals: list[float] = []
         self._qty_bars: dict[str, list[int]] = {}
         self._qty_vals: dict[str, list[float]] = {}
-        self._any_close: tuple[float, ...] = self._market.symbols[self._market.primary].close_l
+        self._any_close: Sequence[float] = self._market.symbols[self._market.primary].close_l
         # (low, high, closes): the account is out of money at bar i when
         # closes[i] <= low or closes[i] >= high; None: value every position (several open).
-        self.bust: tuple[float, float, tuple[float, ...]] | None = (
+        self.bust: tuple[float, float, Sequence[float]] | None = (
             -math.inf,
             math.inf,
             self._any_close,

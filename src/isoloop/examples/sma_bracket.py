@@ -8,6 +8,7 @@ raised to `trail_pct` below each close (never lowered), a short's lowered.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from isoloop.engine.strategy import Strategy
@@ -45,7 +46,7 @@ class SmaBracket(Strategy):
         slow = sma(close, self.params["slow"])
         self._up: list[bool] = crossover_signals(fast, slow).tolist()
         self._down: list[bool] = crossover_signals(slow, fast).tolist()
-        self._close: tuple[float, ...] = self.data.close_l
+        self._close: Sequence[float] = self.data.close_l
         self.warmup = max(self.params["slow"] - 1, 0)
 
     def on_bar(self, i: int) -> None:

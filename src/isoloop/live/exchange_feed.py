@@ -195,7 +195,7 @@ class ExchangeFeed(ReplayFeed):
             if s != primary:
                 self._write(self._fetch_closed(s, self.start_ms), s)
         self.written = len(history)
-        self.market_data = MarketData({s: b.bars for s, b in self.buffers.items()})
+        self.market_data = MarketData({s: b.bars for s, b in self.buffers.items()}, growing=True)
         super().__init__(self.market_data, symbol=primary, speed=1.0)
         self.times = []  # nothing to replay: bars come from `poll`
 

@@ -88,6 +88,11 @@ class Fill:
     def as_dict(self) -> dict[str, object]:
         return dict(zip(_FILL_FIELDS, self._values(), strict=True))
 
+    def _replace(self, **changes: Any) -> Fill:
+        """A copy with `changes` (the NamedTuple spelling these records used to have)."""
+        fields: dict[str, Any] = self.as_dict() | changes
+        return Fill(**fields)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Fill) and self._values() == other._values()
 
@@ -162,6 +167,11 @@ class ExecutionHandshake:
 
     def as_dict(self) -> dict[str, object]:
         return dict(zip(_HANDSHAKE_FIELDS, self._values(), strict=True))
+
+    def _replace(self, **changes: Any) -> ExecutionHandshake:
+        """A copy with `changes` (the NamedTuple spelling these records used to have)."""
+        fields: dict[str, Any] = self.as_dict() | changes
+        return ExecutionHandshake(**fields)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ExecutionHandshake) and self._values() == other._values()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
@@ -61,7 +61,7 @@ class TradeAccounting:
     slippage: SlippageModel
     fills: int
     rejections: int
-    _key_close: dict[str, tuple[float, ...]]
+    _key_close: dict[str, Sequence[float]]
     _entry_spread: float
     _leverage: float
     _hedging: bool

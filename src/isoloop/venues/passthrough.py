@@ -6,6 +6,7 @@ where fill modelling would only add noise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from isoloop.engine.clock import SimulatedClock
@@ -32,7 +33,7 @@ class PassthroughVenue:
         self.cash = float(cash)
         self.positions: dict[str, float] = {}
         self.working: list[Order] = []
-        self._key_close: dict[str, tuple[float, ...]] = {}
+        self._key_close: dict[str, Sequence[float]] = {}
         self.fills = 0
 
     def initial_cash(self) -> float:

@@ -16,6 +16,7 @@ in whole units from the available margin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mypy_extensions import mypyc_attr
@@ -83,7 +84,7 @@ class SimulatedVenue(TradeAccounting):
         self.exclusive_orders = settings.exclusive_orders
         self._reprocess = False
         self._make_order: OrderFactory | None = None
-        self._key_close: dict[str, tuple[float, ...]] = {}
+        self._key_close: dict[str, Sequence[float]] = {}
         self.commission: CommissionModel = commission_from_config(settings)
         self.slippage: SlippageModel = slippage_from_config(settings.slippage, settings.spread)
         # backtesting.py's spread adjusts only the opening price; a `spread` slippage

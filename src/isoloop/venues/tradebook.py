@@ -9,7 +9,7 @@ trade, cancelled when the trade closes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from isoloop.model.orders import Order, OrderStatus
 
@@ -126,7 +126,7 @@ class TradeBook:
                 o.size = o.filled + left
         return []
 
-    def gross_value(self, closes: dict[str, tuple[float, ...]], bar: int) -> float:
+    def gross_value(self, closes: dict[str, Sequence[float]], bar: int) -> float:
         """Σ |size| × close over open trades: the margin base (hedged trades both count)."""
         total = 0.0
         for t in self.open:

@@ -58,7 +58,7 @@ class EqualWeight(Strategy):
         self.symbols: tuple[str, ...] = tuple(sorted(self.market.symbols))
         # A rebalance needs a current price for every symbol: bars all of them traded.
         every_traded = np.logical_and.reduce([self.market[s].has_bar for s in self.symbols])
-        self._common: list[bool] = every_traded.tolist()
+        self._common: tuple[bool, ...] = tuple(every_traded.tolist())
         self._seen = 0
 
     def on_bar(self, i: int) -> None:

@@ -44,8 +44,8 @@ class SmaBracket(Strategy):
         close = self.data.close
         fast = sma(close, self.params["fast"])
         slow = sma(close, self.params["slow"])
-        self._up: list[bool] = crossover_signals(fast, slow).tolist()
-        self._down: list[bool] = crossover_signals(slow, fast).tolist()
+        self._up: tuple[bool, ...] = tuple(crossover_signals(fast, slow).tolist())
+        self._down: tuple[bool, ...] = tuple(crossover_signals(slow, fast).tolist())
         self._close: Sequence[float] = self.data.close_l
         self.warmup = max(self.params["slow"] - 1, 0)
 

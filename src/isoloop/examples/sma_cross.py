@@ -81,9 +81,10 @@ class SmaCross(Strategy):
         slow = sma(close, self.params["slow"])
         self.sma_fast = fast
         self.sma_slow = slow
-        # Lists of bools: the fastest thing to index once per bar.
-        self._up: list[bool] = crossover_signals(fast, slow).tolist()
-        self._down: list[bool] = crossover_signals(slow, fast).tolist()
+        # Tuples of bools: as fast to index once per bar as lists, and the garbage
+        # collector stops walking them after one look (a list is walked on every pass).
+        self._up: tuple[bool, ...] = tuple(crossover_signals(fast, slow).tolist())
+        self._down: tuple[bool, ...] = tuple(crossover_signals(slow, fast).tolist())
         self.warmup = max(self.params["slow"] - 1, 0)
 
     def on_bar(self, i: int) -> None:

@@ -264,53 +264,58 @@ def order_json(order: Order) -> str:
     order, the optional ones only when `to_record` would add them; any value of a
     type without a direct encoder takes the record path, so the bytes are the same.
     """
-    enc = _scalar_json
     avg = order.avg_price
     parent = order.parent_trade
     sl = order.sl
     tp = order.tp
-    parts = ['{"avg_price":', enc(None if math.isnan(avg) else avg)]
+    parts = ['{"avg_price":', _scalar_json(None if math.isnan(avg) else avg)]
     if parent is not None:
-        parts += [',"contingent":', enc(order.contingent)]
+        parts += [',"contingent":', _scalar_json(order.contingent)]
     parts += [
         ',"equity_fraction":',
-        enc(order.equity_fraction),
+        _scalar_json(order.equity_fraction),
         ',"filled":',
-        enc(order.filled),
+        _scalar_json(order.filled),
         ',"id":',
-        enc(order.id),
+        _scalar_json(order.id),
         ',"last_fill_bar":',
-        enc(order.last_fill_bar),
+        _scalar_json(order.last_fill_bar),
         ',"limit":',
-        enc(order.limit),
+        _scalar_json(order.limit),
     ]
     if parent is not None:
-        parts += [',"parent_trade":', enc(parent)]
+        parts += [',"parent_trade":', _scalar_json(parent)]
     parts += [
         ',"reduce_only":',
-        enc(order.reduce_only),
+        _scalar_json(order.reduce_only),
         ',"side":',
-        enc(order.side._value_),
+        _scalar_json(order.side._value_),
         ',"size":',
-        enc(order.size),
+        _scalar_json(order.size),
     ]
     if sl is not None:
-        parts += [',"sl":', enc(sl)]
+        parts += [',"sl":', _scalar_json(sl)]
     parts += [
         ',"status":',
-        enc(order.status._value_),
+        _scalar_json(order.status._value_),
         ',"stop":',
-        enc(order.stop),
+        _scalar_json(order.stop),
         ',"submitted_bar":',
-        enc(order.submitted_bar),
+        _scalar_json(order.submitted_bar),
         ',"symbol":',
-        enc(order.symbol),
+        _scalar_json(order.symbol),
         ',"tif":',
-        enc(order.tif._value_),
+        _scalar_json(order.tif._value_),
     ]
     if tp is not None:
-        parts += [',"tp":', enc(tp)]
-    parts += [',"type":', enc(order.type._value_), ',"venue":', enc(order.venue), "}"]
+        parts += [',"tp":', _scalar_json(tp)]
+    parts += [
+        ',"type":',
+        _scalar_json(order.type._value_),
+        ',"venue":',
+        _scalar_json(order.venue),
+        "}",
+    ]
     if "" in parts:
         return order_record_json(order.to_record())
     return "".join(parts)

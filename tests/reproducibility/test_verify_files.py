@@ -18,8 +18,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOG_CFG = ROOT / "configs" / "goog_sma.yaml"
-# The digest of configs/goog_sma.yaml: file hashes are a new manifest field, not part of it.
-GOLDEN = "ff0df1728c5bd45e33d6c7c3bea794494125302e09d1f0abca585ff5b2be2f79"
+# The digest of configs/goog_sma.yaml (digest version 2: the binary order layout); file
+# hashes are a manifest field, not part of it.
+GOLDEN = "181ef2a907cbdbd93e6110db8dcef3fdee8af1b8d2d6eb2cddefd112195f48de"
+# What releases before digest version 2 published for the same config (and no
+# `digest_version` in the manifest): such a folder must still verify.
+GOLDEN_V1 = "ff0df1728c5bd45e33d6c7c3bea794494125302e09d1f0abca585ff5b2be2f79"
+ORDER_LIST_HASH_V1 = "72cd1bd60a799994432e36d23e62c29dab974a7555789a9d48da480317f558bf"
 WRITTEN = {
     "equity.csv",
     "equity.parquet",
@@ -69,6 +74,7 @@ def test_the_manifest_records_every_file_it_wrote_and_the_digest_is_unchanged(
 ) -> None:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["digest"] == GOLDEN
+    assert manifest["digest_version"] == 2
     on_disk = {p.name for p in run_dir.iterdir()}
     assert on_disk == WRITTEN | {"manifest.json"}  # no staging marker or temp file left
     assert set(manifest["files"]) == WRITTEN
@@ -82,6 +88,39 @@ def test_an_untouched_run_folder_verifies(run_dir: Path) -> None:
     assert code == 0, outcome
     assert outcome["ok"] is True and outcome["differences"] == []
     assert outcome["digest"] == GOLDEN
+
+
+def _as_written_before_version_2(folder: Path, digest: str) -> None:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("digest_version", None)
+    manifest["digest"] = digest
+    manifest["order_list_hash"] = ORDER_LIST_HASH_V1
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_folder_written_before_digest_version_2_verifies_under_its_own_hash(
+    copy: Path,
+) -> None:
+    _as_written_before_version_2(copy, GOLDEN_V1)
+    code, outcome = verify(copy)
+    assert code == 0, outcome
+    assert outcome["digest"] == GOLDEN_V1
+    # A wrong old digest is still caught, in the old version's terms.
+    _as_written_before_version_2(copy, "0" * 64)
+    code, outcome = verify(copy)
+    assert code == 1 and outcome["digest"] == GOLDEN_V1, outcome
+
+
+def test_a_digest_version_this_release_does_not_know_is_one_error_line(copy: Path) -> None:
+    path = copy / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["digest_version"] = 99
+    path.write_text(json.dumps(manifest))
+    proc = isoloop("verify", str(copy))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: ") and "digest_version 99" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def _append(name: str, text: str) -> Callable[[Path], None]:

@@ -40,7 +40,7 @@ from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.model.modes import ExecutionMode
 from isoloop.results.benchmark import basket
-from isoloop.results.digest import order_list_hash_of, run_digest
+from isoloop.results.digest import DIGEST_VERSION, order_list_hash_of, run_digest
 from isoloop.results.metrics import compute_stats
 from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import (
@@ -416,9 +416,10 @@ def _manifest(
         "versions": versions(),
         "warmup_bars": result.warmup_bars,
         "stats": result.stats,
+        "digest_version": DIGEST_VERSION,
         "order_list_hash": result.order_list_hash,
         "digest": result.digest,
-        "orders": len(result.orders),
+        "orders": len(result.output.order_book),
         "trades": len(result.output.closed_trades),
         "warnings": result.warnings,
     }

@@ -24,7 +24,13 @@ from isoloop.backtest.run import config_hash, run_backtest
 from isoloop.config import RunConfig, describe_validation_error
 from isoloop.data import load_market_data
 from isoloop.errors import ConfigError, InputError
-from isoloop.results.digest import canonical_json, file_sha256
+from isoloop.results.digest import (
+    DIGEST_VERSION,
+    canonical_json,
+    file_sha256,
+    order_list_hash_v1,
+    run_digest,
+)
 from isoloop.results.rundir import MANIFEST, is_safe_name, read_manifest
 
 __all__ = ["VerifyOutcome", "file_differences", "verify_run_dir"]
@@ -131,10 +137,21 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
         if was != now:
             differences.append(f"data for {symbol}: fingerprint {was} recorded, {now} now")
 
+    version = manifest.get("digest_version", 1)
+    if version not in (1, DIGEST_VERSION):
+        raise ConfigError(
+            f"{source}: digest_version {version!r} is not one this isoloop computes "
+            f"(1 or {DIGEST_VERSION}); verify it with the isoloop that wrote it"
+        )
     result = run_backtest(cfg, report=False)
-    if result.digest != expected:
-        differences.append(f"digest: {expected} recorded, {result.digest} re-run")
-        if result.order_list_hash != manifest.get("order_list_hash"):
+    digest, olh = result.digest, result.order_list_hash
+    if version == 1:
+        # Written before the binary order layout: the re-run is hashed as it was then.
+        olh = order_list_hash_v1(result.orders)
+        digest = run_digest(olh, result.equity_values, result.stats)
+    if digest != expected:
+        differences.append(f"digest: {expected} recorded, {digest} re-run")
+        if olh != manifest.get("order_list_hash"):
             where = _first_order_difference(run_dir, result.orders)
             differences.append(
                 "order list: " + (where or f"hash {manifest.get('order_list_hash')} recorded")
@@ -152,7 +169,7 @@ def verify_run_dir(run_dir: Path) -> VerifyOutcome:
         differences.append(f"stats ({len(changed)} differ): " + "; ".join(changed[:5]) + more)
     return VerifyOutcome(
         ok=not differences,
-        digest=result.digest,
+        digest=digest,
         expected_digest=expected,
         differences=differences,
     )

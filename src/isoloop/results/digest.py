@@ -14,6 +14,7 @@ import enum
 import hashlib
 import json
 import math
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from json.encoder import encode_basestring_ascii
@@ -28,18 +29,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_STATS_KEYS",
+    "DIGEST_VERSION",
     "canonical",
     "canonical_json",
     "file_sha256",
-    "order_json",
     "order_list_hash",
     "order_list_hash_of",
+    "order_list_hash_v1",
     "order_record_json",
     "run_digest",
     "sweep_digest",
 ]
 
-_ORDERS = b"isoloop-orders-v1\n"
+#: What `order_list_hash` hashes; run folders record it (`digest_version`). Version 1
+#: hashed each order's canonical JSON record (folders written before it was recorded).
+DIGEST_VERSION = 2
+_ORDERS_V1 = b"isoloop-orders-v1\n"
+_ORDERS = b"isoloop-orders-v2\n"
 _RUN = b"isoloop-run-v1\n"
 _SWEEP = b"isoloop-sweep-v1\n"
 _TRIAL_KEYS = ("id", "params", "status", "digest")
@@ -256,90 +262,191 @@ def order_record_json(record: Mapping[str, object]) -> str:
     return canonical_json(record)
 
 
-def order_json(order: Order) -> str:
-    """`order_record_json(order.to_record())`, read straight off the order.
-
-    A run hashes every order once; building each record dict only to take it apart
-    again cost about as much as writing the JSON. The keys are written in sorted
-    order, the optional ones only when `to_record` would add them; any value of a
-    type without a direct encoder takes the record path, so the bytes are the same.
-    """
-    avg = order.avg_price
-    parent = order.parent_trade
-    sl = order.sl
-    tp = order.tp
-    parts = ['{"avg_price":', _scalar_json(None if math.isnan(avg) else avg)]
-    if parent is not None:
-        parts += [',"contingent":', _scalar_json(order.contingent)]
-    parts += [
-        ',"equity_fraction":',
-        _scalar_json(order.equity_fraction),
-        ',"filled":',
-        _scalar_json(order.filled),
-        ',"id":',
-        _scalar_json(order.id),
-        ',"last_fill_bar":',
-        _scalar_json(order.last_fill_bar),
-        ',"limit":',
-        _scalar_json(order.limit),
-    ]
-    if parent is not None:
-        parts += [',"parent_trade":', _scalar_json(parent)]
-    parts += [
-        ',"reduce_only":',
-        _scalar_json(order.reduce_only),
-        ',"side":',
-        _scalar_json(order.side._value_),
-        ',"size":',
-        _scalar_json(order.size),
-    ]
-    if sl is not None:
-        parts += [',"sl":', _scalar_json(sl)]
-    parts += [
-        ',"status":',
-        _scalar_json(order.status._value_),
-        ',"stop":',
-        _scalar_json(order.stop),
-        ',"submitted_bar":',
-        _scalar_json(order.submitted_bar),
-        ',"symbol":',
-        _scalar_json(order.symbol),
-        ',"tif":',
-        _scalar_json(order.tif._value_),
-    ]
-    if tp is not None:
-        parts += [',"tp":', _scalar_json(tp)]
-    parts += [
-        ',"type":',
-        _scalar_json(order.type._value_),
-        ',"venue":',
-        _scalar_json(order.venue),
-        "}",
-    ]
-    if "" in parts:
-        return order_record_json(order.to_record())
-    return "".join(parts)
-
-
-def _hash_orders(payloads: Iterable[str], n: int) -> str:
-    digest = hashlib.sha256(_ORDERS)
-    digest.update(n.to_bytes(8, "little"))
+def order_list_hash_v1(orders: Sequence[Mapping[str, object]]) -> str:
+    """The version-1 order list hash (SHA-256 over each record's canonical JSON), which
+    run folders written before `digest_version` was recorded hold; `verify` uses it."""
+    digest = hashlib.sha256(_ORDERS_V1)
+    digest.update(len(orders).to_bytes(8, "little"))
     update = digest.update
-    for text in payloads:
-        payload = text.encode("ascii")
+    for order in orders:
+        payload = order_record_json(order).encode("ascii")
         # Length-prefixed as `_record` does, in one update.
         update(len(payload).to_bytes(8, "little") + payload)
     return digest.hexdigest()
 
 
+# -- the order list hash, version 2 ----------------------------------------------------
+# Each order as a fixed binary layout: its eight prices and sizes as little-endian
+# float64 (absent: 0.0 and a clear presence bit; NaN as the one canonical NaN), a
+# uint16 of flags and the lengths (uint32, in characters) of its ten text fields, then
+# those fields as one UTF-8 string (the two bar numbers as decimal text, so any int
+# fits). Writing the shortest repr of every float for the JSON record was most of the
+# version-1 hash's cost.
+_HEAD = struct.Struct("<8dH10I")
+# A record that is not an order's: flags' bit 15 (never set by an order) marks it.
+_FOREIGN = _HEAD.pack(*([0.0] * 8), 1 << 15, *([0] * 10))
+_EF, _LIMIT, _STOP, _AVG, _SL, _TP, _PARENT, _REDUCE, _CONTINGENT = (1 << k for k in range(9))
+_NAN = float("nan")
+
+
+def _num(x: float) -> float:
+    return _NAN if x != x else x  # noqa: PLR0124 (NaN: one bit pattern for all of them)
+
+
+def _opt(x: float | None) -> float:
+    return 0.0 if x is None else _num(x)
+
+
+def _order_payload(
+    id: str,
+    symbol: str,
+    venue: str,
+    side: str,
+    type: str,
+    tif: str,
+    status: str,
+    size: float,
+    equity_fraction: float | None,
+    limit: float | None,
+    stop: float | None,
+    filled: float,
+    avg_price: float | None,
+    sl: float | None,
+    tp: float | None,
+    submitted_bar: int,
+    last_fill_bar: int,
+    reduce_only: bool,
+    parent_trade: str | None,
+    contingent: bool,
+) -> bytes:
+    flags = _REDUCE if reduce_only else 0
+    if equity_fraction is not None:
+        flags |= _EF
+    if limit is not None:
+        flags |= _LIMIT
+    if stop is not None:
+        flags |= _STOP
+    if avg_price is not None:
+        flags |= _AVG
+    if sl is not None:
+        flags |= _SL
+    if tp is not None:
+        flags |= _TP
+    parent = ""
+    if parent_trade is not None:
+        parent = parent_trade
+        flags |= _PARENT | (_CONTINGENT if contingent else 0)
+    first = str(submitted_bar)
+    last = str(last_fill_bar)
+    head = _HEAD.pack(
+        _num(size),
+        _opt(equity_fraction),
+        _opt(limit),
+        _opt(stop),
+        _num(filled),
+        _opt(avg_price),
+        _opt(sl),
+        _opt(tp),
+        flags,
+        len(id),
+        len(symbol),
+        len(venue),
+        len(side),
+        len(type),
+        len(tif),
+        len(status),
+        len(parent),
+        len(first),
+        len(last),
+    )
+    text = "".join((id, symbol, venue, side, type, tif, status, parent, first, last))
+    return head + text.encode("utf-8", "surrogatepass")
+
+
+def _maybe(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _record_payload(record: Mapping[str, object]) -> bytes:
+    if type(record) is dict and tuple(record) in _ORDER_LAYOUTS:
+        try:
+            return _order_record_payload(record)
+        except (TypeError, ValueError):
+            pass  # a value of another kind: hashed as JSON below
+    # Not an `Order.to_record` record (another engine's, a hand-made one): its canonical
+    # JSON, marked so it can never read as an order's binary layout.
+    text = canonical_json(record).encode("ascii")
+    return _FOREIGN + len(text).to_bytes(8, "little") + text
+
+
+def _order_record_payload(record: Mapping[str, object]) -> bytes:
+    avg = _maybe(record["avg_price"])
+    parent = record.get("parent_trade")
+    return _order_payload(
+        str(record["id"]),
+        str(record["symbol"]),
+        str(record["venue"]),
+        str(record["side"]),
+        str(record["type"]),
+        str(record["tif"]),
+        str(record["status"]),
+        float(record["size"]),  # type: ignore[arg-type]
+        _maybe(record["equity_fraction"]),
+        _maybe(record["limit"]),
+        _maybe(record["stop"]),
+        float(record["filled"]),  # type: ignore[arg-type]
+        None if avg is None or math.isnan(avg) else avg,
+        _maybe(record.get("sl")),
+        _maybe(record.get("tp")),
+        int(record["submitted_bar"]),  # type: ignore[call-overload]
+        int(record["last_fill_bar"]),  # type: ignore[call-overload]
+        bool(record["reduce_only"]),
+        None if parent is None else str(parent),
+        bool(record.get("contingent")),
+    )
+
+
+def _object_payload(order: Order) -> bytes:
+    avg = order.avg_price
+    return _order_payload(
+        order.id,
+        order.symbol,
+        order.venue,
+        order.side._value_,
+        order.type._value_,
+        order.tif._value_,
+        order.status._value_,
+        order.size,
+        order.equity_fraction,
+        order.limit,
+        order.stop,
+        order.filled,
+        None if math.isnan(avg) else avg,
+        order.sl,
+        order.tp,
+        order.submitted_bar,
+        order.last_fill_bar,
+        order.reduce_only,
+        order.parent_trade,
+        order.contingent,
+    )
+
+
+def _hash_payloads(payloads: list[bytes]) -> str:
+    digest = hashlib.sha256(_ORDERS)
+    digest.update(len(payloads).to_bytes(8, "little"))
+    digest.update(b"".join(payloads))  # each payload is self-delimiting
+    return digest.hexdigest()
+
+
 def order_list_hash(orders: Sequence[Mapping[str, object]]) -> str:
-    """SHA-256 over every order's canonical record, in order."""
-    return _hash_orders(map(order_record_json, orders), len(orders))
+    """SHA-256 over every order's record (`Order.to_record`), in order (version 2)."""
+    return _hash_payloads([_record_payload(o) for o in orders])
 
 
 def order_list_hash_of(orders: Sequence[Order]) -> str:
-    """`order_list_hash` of the orders' records, without building the records."""
-    return _hash_orders(map(order_json, orders), len(orders))
+    """`order_list_hash` of the orders' records, read straight off the orders."""
+    return _hash_payloads([_object_payload(o) for o in orders])
 
 
 def run_digest(order_list_hash: str, equity: np.ndarray, stats: Mapping[str, object]) -> str:

@@ -12,7 +12,7 @@ from isoloop.results.metrics import STATS_KEYS
 
 ROOT = Path(__file__).resolve().parents[3]
 #: The digest of configs/goog_sma.yaml published in README.md before any stat was added.
-GOLDEN = "ff0df1728c5bd45e33d6c7c3bea794494125302e09d1f0abca585ff5b2be2f79"
+GOLDEN = "181ef2a907cbdbd93e6110db8dcef3fdee8af1b8d2d6eb2cddefd112195f48de"
 
 EQUITY = np.array([10_000.0, 10_050.0, 9_980.0, 10_120.0])
 HASH = order_list_hash([{"id": "o-1", "side": "buy", "qty": 1, "price": 100.0}])

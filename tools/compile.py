@@ -55,6 +55,7 @@ MODULES = (
     "isoloop.model.events",
     "isoloop.model.orders",
     "isoloop.results.digest",
+    "isoloop.results.order_hash",
     "isoloop.venues.accounting",
     "isoloop.venues.costs",
     "isoloop.venues.simulated",

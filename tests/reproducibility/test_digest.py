@@ -11,12 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from isoloop.results.digest import (
-    canonical_json,
-    order_list_hash,
-    run_digest,
-    sweep_digest,
-)
+from isoloop.results.digest import canonical_json, run_digest, sweep_digest
+from isoloop.results.order_hash import order_list_hash
 
 ORDERS: list[dict[str, Any]] = [
     {"id": "o-1", "side": "buy", "qty": 10, "price": 101.25, "status": "FILLED", "bar": 3},
@@ -39,7 +35,8 @@ TRIALS = [
 SCRIPT = """
 import json, sys
 import numpy as np
-from isoloop.results.digest import order_list_hash, run_digest, sweep_digest
+from isoloop.results.digest import run_digest, sweep_digest
+from isoloop.results.order_hash import order_list_hash
 d = json.loads(sys.stdin.read())
 orders = [{k: (float(v) if k == "price" else v) for k, v in o.items()} for o in d["orders"]]
 h = order_list_hash(orders)

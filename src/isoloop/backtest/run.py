@@ -40,8 +40,9 @@ from isoloop.errors import ConfigError
 from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.model.modes import ExecutionMode
 from isoloop.results.benchmark import basket
-from isoloop.results.digest import DIGEST_VERSION, order_list_hash_of, run_digest
+from isoloop.results.digest import run_digest
 from isoloop.results.metrics import compute_stats
+from isoloop.results.order_hash import DIGEST_VERSION, order_list_hash_of
 from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import (
     check_name,
@@ -279,7 +280,7 @@ class BacktestCoordinator:
                 manifest["files"] = hash_run_files(staging)
                 write_manifest(staging, manifest)
                 finalize_run_dir(staging, final)
-                result = _with_run_dir(result, final)
+                result = replace(result, run_dir=final)
             return result
         except BaseException as exc:
             failed = error_event_of(exc, caught) if publishes_evidence(exc) and not ran else None
@@ -423,10 +424,6 @@ def _manifest(
         "trades": len(result.output.closed_trades),
         "warnings": result.warnings,
     }
-
-
-def _with_run_dir(result: BacktestResult, run_dir: Path) -> BacktestResult:
-    return replace(result, run_dir=run_dir)
 
 
 def run_backtest(

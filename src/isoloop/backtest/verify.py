@@ -24,13 +24,8 @@ from isoloop.backtest.run import config_hash, run_backtest
 from isoloop.config import RunConfig, describe_validation_error
 from isoloop.data import load_market_data
 from isoloop.errors import ConfigError, InputError
-from isoloop.results.digest import (
-    DIGEST_VERSION,
-    canonical_json,
-    file_sha256,
-    order_list_hash_v1,
-    run_digest,
-)
+from isoloop.results.digest import canonical_json, file_sha256, run_digest
+from isoloop.results.order_hash import DIGEST_VERSION, order_list_hash_v1
 from isoloop.results.rundir import MANIFEST, is_safe_name, read_manifest
 
 __all__ = ["VerifyOutcome", "file_differences", "verify_run_dir"]

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
         DIGEST_STATS_KEYS,
         canonical,
         canonical_json,
-        order_list_hash,
         run_digest,
         sweep_digest,
     )
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
         backtesting_trades,
     )
     from isoloop.results.metrics import STATS_KEYS, compute_stats, geometric_mean, stats_equal
+    from isoloop.results.order_hash import DIGEST_VERSION, order_list_hash, order_list_hash_v1
     from isoloop.results.report import decimate, write_report
     from isoloop.results.trades import trades_table
 
@@ -33,6 +33,7 @@ __all__ = [
     "BACKTESTING_STATS_LABELS",
     "BACKTESTING_TRADE_COLUMNS",
     "DIGEST_STATS_KEYS",
+    "DIGEST_VERSION",
     "STATS_KEYS",
     "backtesting_stats",
     "backtesting_trades",
@@ -42,6 +43,7 @@ __all__ = [
     "decimate",
     "geometric_mean",
     "order_list_hash",
+    "order_list_hash_v1",
     "run_digest",
     "stats_equal",
     "sweep_digest",
@@ -55,7 +57,9 @@ __getattr__, __dir__ = lazy_exports(
         "DIGEST_STATS_KEYS": "isoloop.results.digest",
         "canonical": "isoloop.results.digest",
         "canonical_json": "isoloop.results.digest",
-        "order_list_hash": "isoloop.results.digest",
+        "DIGEST_VERSION": "isoloop.results.order_hash",
+        "order_list_hash": "isoloop.results.order_hash",
+        "order_list_hash_v1": "isoloop.results.order_hash",
         "run_digest": "isoloop.results.digest",
         "sweep_digest": "isoloop.results.digest",
         "BACKTESTING_STATS_LABELS": "isoloop.results.labels",

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from isoloop import run_backtest
-from isoloop.results.digest import DIGEST_STATS_KEYS, order_list_hash, run_digest
+from isoloop.results.digest import DIGEST_STATS_KEYS, run_digest
 from isoloop.results.metrics import STATS_KEYS
+from isoloop.results.order_hash import order_list_hash
 
 ROOT = Path(__file__).resolve().parents[3]
 #: The digest of configs/goog_sma.yaml published in README.md before any stat was added.

@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from isoloop.results.digest import (
-    canonical_json,
+from isoloop.results.digest import canonical_json
+from isoloop.results.order_hash import (
     order_list_hash,
     order_list_hash_of,
     order_list_hash_v1,

@@ -232,13 +232,17 @@ def _maybe(value: object) -> float | None:
 
 
 def _record_payload(record: Mapping[str, object]) -> bytes:
-    if type(record) is dict and tuple(record) in _ORDER_LAYOUTS:
-        try:
-            return _order_record_payload(record)
-        except (TypeError, ValueError):
-            pass  # a value of another kind: hashed as JSON below
-    # Not an `Order.to_record` record (another engine's, a hand-made one): its canonical
-    # JSON, marked so it can never read as an order's binary layout.
+    if type(record) is not dict or tuple(record) not in _ORDER_LAYOUTS:
+        return _foreign_payload(record)
+    try:
+        return _order_record_payload(record)
+    except (TypeError, ValueError):  # an order's keys, a value of another kind
+        return _foreign_payload(record)
+
+
+def _foreign_payload(record: Mapping[str, object]) -> bytes:
+    """Not an `Order.to_record` record (another engine's, a hand-made one): its canonical
+    JSON, marked so it can never read as an order's binary layout."""
     text = canonical_json(record).encode("ascii")
     return _FOREIGN + len(text).to_bytes(8, "little") + text
 

@@ -126,6 +126,12 @@ def greedy(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> Tri
     return toy(spec, data, context)
 
 
+def sleepy(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
+    """Sleeps `sleep_by_id[str(trial_id)]` seconds (0 when absent), then `toy`."""
+    time.sleep(float(context.get("sleep_by_id", {}).get(str(spec.trial_id), 0.0)))
+    return toy(spec, data, context)
+
+
 def mutating(spec: TrialSpec, data: MarketData, context: Mapping[str, Any]) -> TrialOutput:
     # Long enough that a cluster scheduler spreads the trials over every worker.
     time.sleep(float(context.get("mutate_delay_s", 0.0)))

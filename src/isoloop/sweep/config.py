@@ -240,8 +240,9 @@ class ExecutorSettings(_Model):
     )
     max_in_flight: PositiveInt | None = Field(
         default=None,
-        description="trials submitted but not finished at once (default 2 × workers; "
-        "dask/ray: 2 × workers × 64, so trials travel up to 64 per task)",
+        description="trials submitted but not finished at once (default 2 × workers: on `process` "
+        "one running and one waiting per worker; dask/ray: 2 × workers × 64, so trials "
+        "travel up to 64 per task)",
     )
 
     @model_validator(mode="after")

@@ -3,8 +3,8 @@
 Why not loky or `ProcessPoolExecutor`: both lose or fail every pending future
 when one worker dies, and neither can stop one hung task without breaking the
 pool (research/distributed-anchors.md §2). Here each worker is a
-`multiprocessing` process with its own pipe and exactly one trial at a time,
-so the driver always knows which trial runs where:
+`multiprocessing` process with its own pipe, running one trial at a time, so
+the driver always knows which trial runs where:
 
 - a trial past `timeout_s` → its worker is SIGKILLed (the core is freed), the
   trial is recorded "timeout", a fresh worker takes the slot;
@@ -19,14 +19,18 @@ so the driver always knows which trial runs where:
   a fresh worker replaces it.
 
 The retry, timeout and bookkeeping rules are the shared loop's
-(`executors/loop.py`); this module supplies its operations: a worker slot is
-the ticket of the trial it runs, and waiting watches every worker's pipe and
-exit sentinel. At most one trial is outstanding per worker (specs are pulled
-from the iterator only when a worker is idle), so `max_in_flight` only matters
-below `workers`. Workers are forked where the platform allows it (spawned
-otherwise, or when `start_method="spawn"`) and open the shared data once: bars
-are written once to `.npy` files under /dev/shm and memory-mapped read-only by
-every worker.
+(`executors/loop.py`); each trial sent gets a ticket naming its worker, and
+waiting watches every worker's pipe and exit sentinel. While a worker's trials
+are short (under `PREFETCH_BELOW_S`) it is sent its next trial before the
+running one ends and begins it without a round trip through the driver (on two
+busy cores a fifth of a 5 ms trial). A waiting trial has no deadline until it
+begins, and runs again elsewhere, attempt unchanged, if its worker dies, is
+killed or recycles first; behind a slow trial nothing waits, so the sweep's
+tail never queues while a worker idles. `max_in_flight` below
+`workers × (1 + PREFETCH)` caps the trials outstanding. Workers are forked where
+the platform allows it (else spawned, or with `start_method="spawn"`) and open
+the shared data once: bars written once to `.npy` files under /dev/shm,
+memory-mapped read-only by every worker.
 """
 
 from __future__ import annotations
@@ -41,10 +45,12 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from isoloop.data.bars import MarketData
@@ -57,21 +63,33 @@ from isoloop.sweep.executors.base import (
     TrialFn,
     execute_trial,
 )
-from isoloop.sweep.executors.loop import Event, Finished, LoopExecutor, WorkerDied
+from isoloop.sweep.executors.loop import (
+    Event,
+    Finished,
+    LoopExecutor,
+    Requeued,
+    Started,
+    WorkerDied,
+)
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
-__all__ = ["ProcessExecutor"]
+__all__ = ["PREFETCH", "PREFETCH_BELOW_S", "ProcessExecutor"]
 
 _MAX_START_FAILURES = 3
+#: How many trials a worker may hold waiting behind the one it runs.
+PREFETCH = 1
+#: A queued spec larger than this waits in the driver, not in the worker's pipe.
+_QUEUE_BYTES = 16 * 1024
+#: A worker whose last trial took at least this long gets no trial queued behind
+#: the next: a round trip is nothing beside it, and a queued trial could wait on a
+#: long one at the sweep's end while another worker idles.
+PREFETCH_BELOW_S = 0.25
 
 
 @dataclass(slots=True)
 class _WorkerState:
-    """Everything a worker process keeps between trials (its only mutable state).
-
-    Built once in `_worker_main` from the pickled (fn, handle, context) and never
-    shared: the data is opened once here, then many trials run against it.
-    """
+    """Everything a worker process keeps between trials (its only mutable state): built
+    once in `_worker_main`, the data opened once, then many trials run against it."""
 
     fn: TrialFn
     data: MarketData
@@ -157,20 +175,37 @@ def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
             return
 
 
-@dataclass(slots=True, eq=False)  # identity: a slot is the ticket of the trial it runs
+@dataclass(slots=True, eq=False)  # identity: one worker process and its pipe
 class _Slot:
     proc: BaseProcess
     conn: Connection
     pid: int
     ready: bool = False
-    spec: TrialSpec | None = None
+    # The trials sent to this worker, oldest (the one it runs) first.
+    queue: deque[_Ticket] = field(default_factory=deque)
+    # Whether its last trial was short enough to queue another behind the next.
+    prefetch: bool = False
 
     @property
     def name(self) -> str:
         return f"{socket.gethostname()}:{self.pid}"
 
+    def room(self) -> bool:
+        """Whether this worker takes another trial now."""
+        return self.ready and (not self.queue or (self.prefetch and len(self.queue) <= PREFETCH))
 
-class ProcessExecutor(LoopExecutor[_Slot]):
+
+@dataclass(slots=True, eq=False)  # identity: a ticket is one trial given to one worker
+class _Ticket:
+    slot: _Slot
+    spec: TrialSpec
+    # A pickled spec too big for the pipe waits here until its worker reads: a busy
+    # worker reads nothing, and a full pipe would block the driver (or deadlock it
+    # against a large result the worker writes back).
+    unsent: bytes | None = None
+
+
+class ProcessExecutor(LoopExecutor[_Ticket]):
     """N single-trial worker processes with per-trial timeout, crash retry and recycling."""
 
     name = "process"
@@ -201,6 +236,8 @@ class ProcessExecutor(LoopExecutor[_Slot]):
         self._init: _WorkerInit | None = None
         self._handles: list[MemmapHandle] = []
         self._start_failures = 0
+        # Learnt outside `wait_any` (trials queued at a worker killed for a timeout).
+        self._pending: list[Event[_Ticket]] = []
 
     # -- data -----------------------------------------------------------------
     def share(self, data: MarketData) -> MemmapHandle:
@@ -251,14 +288,17 @@ class ProcessExecutor(LoopExecutor[_Slot]):
             slot.proc.join()
         slot.conn.close()
 
-    def _replace(self, slot: _Slot, *, kill: bool = True) -> None:
-        slot.spec = None
+    def _replace(self, slot: _Slot, *, kill: bool = True) -> list[_Ticket]:
+        """A fresh worker in `slot`'s place; returns the trials the old one still held."""
+        held = list(slot.queue)
+        slot.queue.clear()
         self._stop(slot, kill=kill)
         self._slots[self._slots.index(slot)] = self._spawn()
+        return held
 
     def _shutdown_workers(self) -> None:
         for slot in self._slots:
-            self._stop(slot, kill=slot.spec is not None)
+            self._stop(slot, kill=bool(slot.queue))
         self._slots = []
 
     # -- the loop's operations ------------------------------------------------
@@ -283,27 +323,42 @@ class ProcessExecutor(LoopExecutor[_Slot]):
             self._slots.append(self._spawn())
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
-        # One trial per worker: specs stay in the driver until a worker is idle.
-        return max(1, min(self.workers, max_in_flight or self.workers))
+        most = self.workers * (1 + PREFETCH)
+        return max(1, min(most, max_in_flight or most))
 
-    def _idle(self) -> _Slot | None:
-        return next((s for s in self._slots if s.ready and s.spec is None), None)
+    def _open(self) -> _Slot | None:
+        """An idle worker if there is one, else one that may queue a trial."""
+        idle = next((s for s in self._slots if s.ready and not s.queue), None)
+        return idle or next((s for s in self._slots if s.room()), None)
 
     def ready(self) -> bool:
-        return self._idle() is not None
+        return self._open() is not None
 
-    def submit(self, spec: TrialSpec) -> _Slot:
-        slot = self._idle()
+    def submit(self, spec: TrialSpec) -> _Ticket:
+        slot = self._open()
         assert slot is not None
-        slot.spec = spec
-        slot.conn.send(spec)
-        return slot
+        payload = bytes(ForkingPickler.dumps(spec))
+        ticket = _Ticket(slot, spec)
+        if slot.queue and len(payload) > _QUEUE_BYTES:
+            ticket.unsent = payload
+        else:
+            slot.conn.send_bytes(payload)
+        slot.queue.append(ticket)
+        return ticket
 
-    def wait_any(self, tickets: Sequence[_Slot], timeout_s: float | None) -> list[Event[_Slot]]:
+    def clock_stopped(self, ticket: _Ticket) -> bool:
+        # Waiting behind the trial its worker runs, or handed back to run elsewhere.
+        queue = ticket.slot.queue
+        return not queue or queue[0] is not ticket
+
+    def wait_any(self, tickets: Sequence[_Ticket], timeout_s: float | None) -> list[Event[_Ticket]]:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            return pending
         # Every worker is watched, busy or not: a starting one reports "ready", any may die.
         objects: list[Any] = [s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots]
         ready = set(wait(objects, timeout=timeout_s))
-        events: list[Event[_Slot]] = []
+        events: list[Event[_Ticket]] = []
         for slot in list(self._slots):
             if slot.conn in ready:
                 try:
@@ -318,12 +373,10 @@ class ProcessExecutor(LoopExecutor[_Slot]):
                 events += self._on_death(slot)
         return events
 
-    def _on_death(self, slot: _Slot) -> list[Event[_Slot]]:
+    def _on_death(self, slot: _Slot) -> list[Event[_Ticket]]:
         code = slot.proc.exitcode
-        events: list[Event[_Slot]] = []
-        if slot.spec is not None:
-            events.append(WorkerDied(slot, slot.name, f"worker {slot.pid} died (exit code {code})"))
-        elif not slot.ready:
+        events: list[Event[_Ticket]] = []
+        if not slot.queue and not slot.ready:
             self._start_failures += 1
             if self._start_failures >= _MAX_START_FAILURES:
                 raise ExecutorError(
@@ -331,35 +384,58 @@ class ProcessExecutor(LoopExecutor[_Slot]):
                     f"starting (last exit code {code}); check that the trial function "
                     "is importable and the data handle opens"
                 )
-        self._replace(slot)
+        held = self._replace(slot)
+        if held:
+            # The trial it ran died with it; those waiting behind it never began.
+            events.append(
+                WorkerDied(held[0], slot.name, f"worker {slot.pid} died (exit code {code})")
+            )
+            events += [Requeued(t) for t in held[1:]]
         return events
 
-    def _on_message(self, slot: _Slot, message: tuple[str, Any]) -> list[Event[_Slot]]:
+    def _on_message(self, slot: _Slot, message: tuple[str, Any]) -> list[Event[_Ticket]]:
         kind, payload = message
         if kind == "ready":
             slot.ready = True
             self._start_failures = 0
-        elif kind == "start_error":
+            return []
+        if kind == "start_error":
             raise ExecutorError(f"process executor: a worker could not start: {payload}")
-        elif kind == "result":
-            if payload.recycled:  # the worker has exited: a fresh one takes the slot
-                self._replace(slot, kill=False)
-            else:
-                slot.spec = None
-            return [Finished(slot, payload)]
-        return []
+        if kind != "result" or not slot.queue:
+            return []
+        result: TrialResult = payload
+        done = slot.queue.popleft()
+        events: list[Event[_Ticket]] = [Finished(done, result)]
+        if result.recycled:  # the worker has exited: a fresh one takes the slot
+            events += [Requeued(t) for t in self._replace(slot, kill=False)]
+            return events
+        took = (result.finished_at or 0.0) - (result.started_at or 0.0)
+        slot.prefetch = 0.0 <= took < PREFETCH_BELOW_S
+        if slot.queue:  # the worker began the next trial as it sent this result
+            head = slot.queue[0]
+            if head.unsent is not None:
+                slot.conn.send_bytes(head.unsent)
+                head.unsent = None
+            events.append(Started(head, time.monotonic()))
+        return events
 
-    def worker_of(self, ticket: _Slot) -> str:
-        return ticket.name
+    def worker_of(self, ticket: _Ticket) -> str:
+        return ticket.slot.name
 
-    def kill(self, ticket: _Slot) -> str:
-        self._replace(ticket)
-        return f"worker {ticket.pid} killed and replaced"
+    def kill(self, ticket: _Ticket) -> str:
+        slot = ticket.slot
+        if slot in self._slots:
+            held = self._replace(slot)
+            self._pending += [Requeued(t) for t in held if t is not ticket]
+        return f"worker {slot.pid} killed and replaced"
 
-    def cancel(self, ticket: _Slot) -> None:
+    def cancel(self, ticket: _Ticket) -> None:
         # Abandoned mid-way: a busy worker would answer a spec nobody waits for.
-        if ticket.spec is not None and ticket in self._slots:
-            self._replace(ticket)
+        if ticket.slot in self._slots and ticket in ticket.slot.queue:
+            self._replace(ticket.slot)
+
+    def finish(self) -> None:
+        self._pending = []
 
     # -- lifecycle --------------------------------------------------------------
     def worker_pids(self) -> list[int]:

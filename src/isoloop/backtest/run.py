@@ -41,7 +41,7 @@ from isoloop.logging import JsonlFileSink, LogSink
 from isoloop.model.modes import ExecutionMode
 from isoloop.results.benchmark import basket
 from isoloop.results.digest import run_digest
-from isoloop.results.metrics import compute_stats
+from isoloop.results.metrics import Calendar, compute_stats
 from isoloop.results.order_hash import DIGEST_VERSION, order_list_hash_of
 from isoloop.results.run_report import report_for_run_dir
 from isoloop.results.rundir import (
@@ -190,14 +190,6 @@ class BacktestCoordinator:
         )
         self._stop_timeout = stop_timeout
         self._pool_size = pool_size
-        # The gap warnings of the last market data seen: a sweep's trials share one
-        # MarketData, so its gaps are found once, not once per trial.
-        self._gaps: tuple[MarketData, tuple[str, ...]] | None = None
-
-    def _data_warnings(self, md: MarketData) -> tuple[str, ...]:
-        if self._gaps is None or self._gaps[0] is not md:
-            self._gaps = (md, tuple(gap_warnings(md)))
-        return self._gaps[1]
 
     def close(self) -> None:
         if self._scopes is not None:
@@ -338,12 +330,16 @@ class BacktestCoordinator:
             md = scopes.shared.market_data
             market = getattr(run.get("clock"), "market", None)
             primary = getattr(market, "primary", None)
-            # The benchmark on the run's clock (closes carried over bars a symbol did
-            # not trade), so buy & hold, alpha and beta line up with the equity curve:
-            # the symbol itself, or an equal-weight basket of several (results/benchmark.py).
+            # The benchmark on the run's clock (closes carried over bars a symbol did not
+            # trade), so buy & hold, alpha and beta line up with the equity curve: the
+            # symbol or an equal-weight basket (results/benchmark.py). The clock's index
+            # (`output.index`) is shared by every run on it, and so is its calendar.
+            calendar = None
             if isinstance(primary, str) and market is not None:
                 symbols = market.symbols
                 close = basket([symbols[s].close for s in sorted(symbols)], warmup)
+                key = ("isoloop.results.metrics.Calendar", market.clock, primary)
+                calendar = md.derived(key, lambda: Calendar.of(market.index))
             else:
                 close = md[_primary_symbol(cfg, md)].close
             stats = compute_stats(
@@ -352,6 +348,7 @@ class BacktestCoordinator:
                 trade_columns(output),
                 close,
                 warmup_bars=warmup,
+                calendar=calendar,
             )
             olh = order_list_hash_of(output.order_book)
             digest = run_digest(olh, output.equity, stats)
@@ -371,7 +368,8 @@ class BacktestCoordinator:
             cash=output.cash,
             values=output.values,
             indicators=output.indicators,
-            data_warnings=self._data_warnings(md),
+            # A sweep's trials share one MarketData: its gaps are found once.
+            data_warnings=md.derived("isoloop.data.gaps", lambda: tuple(gap_warnings(md))),
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from isoloop.results.digest import DIGEST_STATS_KEYS
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["STATS_KEYS", "compute_stats", "geometric_mean", "stats_equal"]
+__all__ = ["STATS_KEYS", "Calendar", "compute_stats", "geometric_mean", "stats_equal"]
 
 #: The stats contract (DESIGN.md), in display order: the keys of the first release
 #: (the ones run digests hash) and those added after it.
@@ -169,30 +170,61 @@ def _bar_period(stamps: np.ndarray) -> int | None:
     return int(np.int64(np.median(steps.astype(np.float64))))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Calendar:
+    """What the stats read off the bars' timestamps alone, worked out once per index.
+
+    A sweep's trials share one index: `Calendar.of(index)` kept beside the shared
+    data (`MarketData.derived`) spares each trial the bar period, the resolution,
+    the weekday census and the day boundaries. `compute_stats` gives the same
+    numbers with or without it.
+    """
+
+    size: int
+    period: int | None  # the bars' spacing in ns (None: one bar)
+    resolution: int | None  # the period's resolution in ns
+    annual: float  # return periods per year
+    rule: str  # D, W, ME or YE: the resolution the returns are taken at
+    day_last: np.ndarray  # the last bar of each calendar day (read-only)
+
+    @classmethod
+    def of(cls, index: np.ndarray) -> Calendar:
+        stamps = np.asarray(index, dtype="datetime64[ns]").view(np.int64)
+        period = _bar_period(stamps)
+        # Whole days of the bar period, floored as `Timedelta.days` is.
+        freq_days = period // _DAY_NS if period is not None else 0
+        # Day of the week, Monday 0 (1970-01-01 was a Thursday), as `DatetimeIndex.day_of_week`.
+        weekday = (stamps // _DAY_NS + 3) % 7
+        have_weekends = bool(((weekday >= 5).mean()) > 2 / 7 * 0.6)
+        days = stamps.view("datetime64[ns]").astype("datetime64[D]")
+        day_last = np.append(np.flatnonzero(days[1:] != days[:-1]), days.size - 1)
+        day_last.flags.writeable = False
+        return cls(
+            size=int(stamps.size),
+            period=period,
+            resolution=_resolution_ns(period) if period is not None else None,
+            annual={7: 52.0, 31: 12.0, 365: 1.0}.get(freq_days, 365.0 if have_weekends else 252.0),
+            rule={7: "W", 31: "ME", 365: "YE"}.get(freq_days, "D"),
+            day_last=day_last,
+        )
+
+
 def _period_returns(
-    equity: np.ndarray, stamps: np.ndarray, period_ns: int | None
+    equity: np.ndarray, stamps: np.ndarray, calendar: Calendar
 ) -> tuple[np.ndarray, float]:
     """Equity returns at daily/weekly/monthly/yearly resolution and periods per year."""
-    # Whole days of the bar period, floored as `Timedelta.days` is.
-    freq_days = period_ns // _DAY_NS if period_ns is not None else 0
-    # Day of the week, Monday 0 (1970-01-01 was a Thursday), as `DatetimeIndex.day_of_week`.
-    weekday = (stamps // _DAY_NS + 3) % 7
-    have_weekends = bool(((weekday >= 5).mean()) > 2 / 7 * 0.6)
-    annual = {7: 52.0, 31: 12.0, 365: 1.0}.get(freq_days, 365.0 if have_weekends else 252.0)
-    rule = {7: "W", 31: "ME", 365: "YE"}.get(freq_days, "D")
-    if rule == "D" and not np.isnan(equity).any():
+    if calendar.rule == "D" and not np.isnan(equity).any():
         # Fast path: last equity of each calendar day (what resample("D").last() gives).
-        days = stamps.view("datetime64[ns]").astype("datetime64[D]")
-        last = np.append(np.flatnonzero(days[1:] != days[:-1]), days.size - 1)
-        closes = equity[last]
+        closes = equity[calendar.day_last]
     else:
         import pandas as pd  # only weekly/monthly/yearly bars, or an equity curve with gaps
 
         index = pd.DatetimeIndex(stamps.view("datetime64[ns]"))
-        closes = pd.Series(equity, index=index).resample(rule).last().dropna().to_numpy()
+        series = pd.Series(equity, index=index).resample(calendar.rule).last()
+        closes = series.dropna().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         returns = closes[1:] / closes[:-1] - 1.0
-    return returns[~np.isnan(returns)], annual
+    return returns[~np.isnan(returns)], calendar.annual
 
 
 def _beta(equity: np.ndarray, close: np.ndarray) -> float:
@@ -246,6 +278,7 @@ def compute_stats(
     risk_free_rate: float = 0.0,
     *,
     warmup_bars: int = 0,
+    calendar: Calendar | None = None,
 ) -> dict[str, float]:
     """The contract's stats of one run as plain floats (`trades` is an int).
 
@@ -254,7 +287,8 @@ def compute_stats(
     (a table, or a mapping of column name to array: entry_bar, exit_bar, pnl,
     commission, return_pct; every other column is ignored) and
     `warmup_bars` the first bar a strategy could trade on (buy & hold starts there,
-    as in backtesting.py).
+    as in backtesting.py) and `calendar` the index's `Calendar` when it is kept
+    (worked out here otherwise).
     """
     if not -1 < risk_free_rate < 1:
         raise ValueError(f"risk_free_rate must be in (-1, 1), got {risk_free_rate}")
@@ -279,8 +313,9 @@ def compute_stats(
     exit_ = np.where(np.isnan(exit_), n - 1, exit_)
 
     span_ns = int(stamps[-1] - stamps[0])
-    period = _bar_period(stamps)
-    resolution = _resolution_ns(period) if period is not None else None
+    if calendar is None or calendar.size != n:
+        calendar = Calendar.of(stamps)
+    resolution = calendar.resolution
     dd_prev, dd_end = _drawdown_segments(dd)
     max_dd_days, avg_dd_days = _max_and_mean_days(stamps[dd_end] - stamps[dd_prev], resolution)
     # np.clip, written as maximum/minimum (the same values, without clip's overhead).
@@ -288,7 +323,7 @@ def compute_stats(
     opened = np.minimum(np.maximum(entry[closed], 0), n - 1).astype(np.int64)
     max_trade_days, avg_trade_days = _max_and_mean_days(stamps[held] - stamps[opened], resolution)
 
-    day_returns, annual = _period_returns(eq, stamps, period)
+    day_returns, annual = _period_returns(eq, stamps, calendar)
     gmean = geometric_mean(day_returns)
     annualized = (1.0 + gmean) ** annual - 1.0
     var = float(day_returns.var(ddof=1)) if day_returns.size > 1 else _NAN

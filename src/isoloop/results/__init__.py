@@ -24,7 +24,13 @@ if TYPE_CHECKING:
         backtesting_stats,
         backtesting_trades,
     )
-    from isoloop.results.metrics import STATS_KEYS, compute_stats, geometric_mean, stats_equal
+    from isoloop.results.metrics import (
+        STATS_KEYS,
+        Calendar,
+        compute_stats,
+        geometric_mean,
+        stats_equal,
+    )
     from isoloop.results.order_hash import DIGEST_VERSION, order_list_hash, order_list_hash_v1
     from isoloop.results.report import decimate, write_report
     from isoloop.results.trades import trades_table
@@ -35,6 +41,7 @@ __all__ = [
     "DIGEST_STATS_KEYS",
     "DIGEST_VERSION",
     "STATS_KEYS",
+    "Calendar",
     "backtesting_stats",
     "backtesting_trades",
     "canonical",
@@ -67,6 +74,7 @@ __getattr__, __dir__ = lazy_exports(
         "backtesting_stats": "isoloop.results.labels",
         "backtesting_trades": "isoloop.results.labels",
         "STATS_KEYS": "isoloop.results.metrics",
+        "Calendar": "isoloop.results.metrics",
         "compute_stats": "isoloop.results.metrics",
         "geometric_mean": "isoloop.results.metrics",
         "stats_equal": "isoloop.results.metrics",

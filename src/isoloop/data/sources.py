@@ -98,10 +98,43 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _scan_lines(path: Path, origin: Origin) -> None:
+#: Bytes `_scan_lines` reads at a time. Which over-long line's message gives its exact
+#: size ("is 70_000") and which says "is over" depends on where these reads end, so it
+#: stays 1 MiB for the messages to stay what they were.
+_SCAN_CHUNK = 1 << 20
+
+
+def _long_line(chunk: bytes, first: int, last: int, carried: int, max_line: int) -> int | None:
+    """Where in `chunk` the first line over `max_line` bytes starts (0: the line carried in).
+
+    `first` and `last` are the positions of the chunk's first and last line ends and
+    `carried` the bytes the line in progress had before the chunk. From a line's start,
+    `rfind` searches the next `max_line` + 1 bytes backwards for a line end: one found
+    proves every line starting in between short, and the walk goes on after it, so a
+    chunk costs about chunk / `max_line` memrchr calls rather than a test per byte;
+    none found means the line at the start is longer than `max_line`.
+    """
+    if carried + first > max_line:
+        return 0
+    start = first + 1
+    while start <= last:
+        stop = start + max_line + 1
+        if stop > last:
+            return None  # every line from here ends by `last`, so within `max_line` bytes
+        found = chunk.rfind(b"\n", start, stop)
+        if found < 0:
+            return start
+        start = found + 1
+    return None
+
+
+def _scan_lines(path: Path, origin: Origin, *, chunk_bytes: int = _SCAN_CHUNK) -> None:
     """File size, longest line and line count, in bounded memory, before pandas reads.
 
     A one-line 1 GB CSV would otherwise cost pandas several GB before any check runs.
+    After each `chunk_bytes` read, in this order: a complete line over the limit (its
+    size given), the line in progress when already over it (no size: it has not
+    ended), then the row count.
     """
     check_limit("data_bytes", path.stat().st_size, origin.name)
     max_line = limit_value("csv_line_bytes")
@@ -109,20 +142,21 @@ def _scan_lines(path: Path, origin: Origin) -> None:
     lines = 0  # complete lines seen so far
     current = 0  # bytes of the line in progress
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-            if len(ends) == 0:
+        while chunk := fh.read(chunk_bytes):
+            first = chunk.find(b"\n")
+            if first < 0:
                 current += len(chunk)
-                lengths = np.empty(0, dtype=np.int64)
             else:
-                lengths = np.diff(ends, prepend=-1) - 1
-                lengths[0] += current
-                current = len(chunk) - int(ends[-1]) - 1
-            long = np.flatnonzero(lengths > max_line)
-            if len(long):
-                where = f"{origin.name}: line {lines + int(long[0]) + 1}"
-                raise exceeded("csv_line_bytes", where, f"{int(lengths[long[0]]):_}", max_line)
-            lines += len(ends)
+                last = chunk.rfind(b"\n")
+                start = _long_line(chunk, first, last, current, max_line)
+                if start is not None:
+                    length = chunk.find(b"\n", start) - start + (current if start == 0 else 0)
+                    number = lines + chunk.count(b"\n", 0, start) + 1
+                    where = f"{origin.name}: line {number}"
+                    raise exceeded("csv_line_bytes", where, f"{length:_}", max_line)
+                # NumPy counts line ends ≈ 2-3x faster than bytes.count here (a SIMD compare).
+                lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 10))
+                current = len(chunk) - last - 1
             if current > max_line:
                 where = f"{origin.name}: line {lines + 1}"
                 raise exceeded("csv_line_bytes", where, None, max_line)

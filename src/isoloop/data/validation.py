@@ -11,9 +11,12 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pa_compute
 
 from isoloop.data.bars import OHLCV_COLUMNS
 from isoloop.errors import DataError
@@ -93,9 +96,96 @@ def _with_zones(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeInde
     return pd.DatetimeIndex(parsed)
 
 
+_ROWS = 64  # rows per line of the matrix `_plain_shape` checks
+_YEAR_MIN = int.from_bytes(b"1678", "big")
+_YEAR_MAX = int.from_bytes(b"2261", "big")
+
+
+def _plain_shape(strings: Any) -> bool:
+    """Whether all values of an Arrow string array have one plain ISO 8601 form.
+
+    YYYY-MM-DD, then optionally (after a space or T) hh:mm, hh:mm:ss or hh:mm:ss.f with
+    1 to 9 fractional digits; years 1678-2261. Read straight off the array's offsets and
+    bytes as a (values × width) byte matrix: ≈ 3 ms for 200 000 values, where a regular
+    expression over them takes ≈ 16 ms. One width per array keeps it that simple; an
+    array mixing forms goes the pandas way.
+    """
+    if strings.null_count or strings.type not in (pa.string(), pa.large_string()):
+        return False
+    count = len(strings)
+    if count == 0:
+        return True  # an empty chunk of a longer column
+    _, offsets_buffer, data_buffer = strings.buffers()
+    step = np.dtype(np.int64 if strings.type == pa.large_string() else np.int32)
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=step, count=count + 1, offset=strings.offset * step.itemsize
+    )
+    width = int(offsets[1] - offsets[0])
+    if width in (10, 16, 19):  # the form with its digits written as 0
+        shape = "0000-00-00 00:00:00"[:width]
+    elif 21 <= width <= 29:
+        shape = "0000-00-00 00:00:00." + "0" * (width - 20)
+    else:
+        return False
+    if not bool(np.all(np.diff(offsets) == width)):
+        return False
+    start = int(offsets[0])
+    flat = np.frombuffer(data_buffer, dtype=np.uint8, count=count * width, offset=start)
+    # Byte b is in [low, low + span] iff b - low (wrapping around in uint8) <= span.
+    low = np.frombuffer(shape.encode(), dtype=np.uint8).copy()
+    span = np.frombuffer(shape.replace("0", "9").encode(), dtype=np.uint8) - low
+    if width > 10:
+        # The date-time separator: a space or T; the range lets both through, this decides.
+        low[10], span[10] = ord(" "), ord("T") - ord(" ")
+        sep = flat[10::width]
+        if not bool(np.all((sep == ord(" ")) | (sep == ord("T")))):
+            return False
+    # 64 rows to a line of the matrix: NumPy's inner loop then runs over 64 rows at a
+    # time instead of one row's few bytes (≈ 2x faster); the rows left over go alone.
+    body = count // _ROWS * _ROWS * width
+    block, rest = flat[:body].reshape(-1, _ROWS * width), flat[body:].reshape(-1, width)
+    if not bool(np.all((block - np.tile(low, _ROWS)) <= np.tile(span, _ROWS))):
+        return False
+    if not bool(np.all((rest - low) <= span)):
+        return False
+    # Every instant of these years fits datetime64[ns] (1677 and 2262 only partly). The
+    # four bytes are digits by now, so read in place as big-endian integers (one per
+    # row, `width` bytes apart) they order like the years.
+    years = np.ndarray((count,), dtype=">u4", buffer=data_buffer, offset=start, strides=(width,))
+    return bool(np.all((years >= _YEAR_MIN) & (years <= _YEAR_MAX)))
+
+
+def _plain_iso(values: pd.Index | pd.Series) -> pd.DatetimeIndex | None:
+    """The timestamps of an Arrow-backed string column of plain ISO 8601 times, else None.
+
+    pandas 3 reads a CSV's text as Arrow strings, and `pd.to_datetime` takes ≈ 50 ms
+    for 200 000 of them; Arrow's cast takes ≈ 4 ms, plus ≈ 3 for the shape check.
+    Taken only when `_plain_shape` passes every Arrow chunk of the column: no
+    offset, blank, "now"/"NaT" or surrounding space, only forms both parsers read as
+    the same instant. Arrow refuses impossible dates (2021-02-29, 24:00) itself.
+    Anything else returns None and goes through pandas exactly as before.
+    """
+    dtype = values.dtype
+    if not isinstance(dtype, pd.StringDtype) or dtype.storage != "pyarrow" or not len(values):
+        return None
+    strings = pa.array(values.array)  # the column's own Arrow data
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    if not all(_plain_shape(chunk) for chunk in chunks):
+        return None
+    try:
+        stamps = pa_compute.cast(strings, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # A writable copy, as pandas' own parse gives (Arrow's buffer is read-only).
+    parsed = np.array(stamps.to_numpy(), dtype="datetime64[ns]")
+    return pd.DatetimeIndex(parsed, name=values.name)
+
+
 def _to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeIndex:
     if isinstance(values, pd.DatetimeIndex):
         index = values
+    elif (plain := _plain_iso(values)) is not None:
+        index = plain
     else:
         try:
             index = pd.DatetimeIndex(pd.to_datetime(values))
@@ -157,6 +247,16 @@ def shown_column(name: str, position: int) -> str:
     return f"{label} ({name!r})" if _PLAIN_NAME.fullmatch(name) else label
 
 
+def _numpy_numbers(dtype: object) -> bool:
+    """A NumPy float or integer column (what read_csv makes of numbers).
+
+    `pd.to_numeric` returns such a column unchanged, so the checks below (a cell that
+    was given but did not become a number) cannot find anything in it and are skipped.
+    pandas' nullable Float64/Int64 are not NumPy dtypes and still go through them.
+    """
+    return isinstance(dtype, np.dtype) and dtype.kind in "fiu"
+
+
 def _numeric_extra(raw: pd.Series, name: str, position: int, origin: Origin) -> np.ndarray | None:
     """The column as float64 (empty cells NaN), or None when it holds no number at all.
 
@@ -168,6 +268,8 @@ def _numeric_extra(raw: pd.Series, name: str, position: int, origin: Origin) -> 
         return None
     if pd.api.types.is_complex_dtype(dtype):
         return None
+    if _numpy_numbers(dtype):
+        return raw.to_numpy(dtype="float64", na_value=np.nan)  # what the code below gives
     values = pd.to_numeric(raw, errors="coerce")
     given = raw.notna().to_numpy()
     parsed = values.notna().to_numpy()
@@ -209,8 +311,11 @@ def _normalize_columns(
     out = pd.DataFrame(index=frame.index)
     for name in OHLCV_COLUMNS:
         col = by_lower[name.lower()]
-        values = pd.to_numeric(frame[col], errors="coerce")
         raw = frame[col]
+        if _numpy_numbers(raw.dtype):
+            out[name] = raw.to_numpy(dtype="float64", na_value=np.nan)  # as below, sooner
+            continue
+        values = pd.to_numeric(raw, errors="coerce")
         bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
         if len(bad):
             pos = int(bad[0])

@@ -232,9 +232,15 @@ def _beta(equity: np.ndarray, close: np.ndarray) -> float:
     if equity.size != close.size or equity.size < 3:
         return _NAN
     with np.errstate(divide="ignore", invalid="ignore"):
-        ours = np.log(equity[1:] / equity[:-1])
-        market = np.log(close[1:] / close[:-1])
-        cov = np.cov(ours, market)
+        # np.cov's own steps (a third of the stats' time went to its argument handling):
+        # rows centred on their means, one X·Xᵀ product, scaled by 1/(n - 1) — the same
+        # floats as np.cov(ours, market).
+        x = np.empty((2, equity.size - 1))
+        np.log(equity[1:] / equity[:-1], out=x[0])
+        np.log(close[1:] / close[:-1], out=x[1])
+        x -= x.mean(axis=1)[:, None]
+        cov = np.dot(x, x.T.conj())
+        cov *= np.true_divide(1, x.shape[1] - 1)
         return float(cov[0, 1] / cov[1, 1])
 
 

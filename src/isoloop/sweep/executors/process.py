@@ -36,18 +36,14 @@ memory-mapped read-only by every worker.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing as mp
 import os
 import pickle
-import resource
-import signal
 import socket
-import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.reduction import ForkingPickler
@@ -61,7 +57,6 @@ from isoloop.sweep.executors.base import (
     MemmapHandle,
     TrialContext,
     TrialFn,
-    execute_trial,
 )
 from isoloop.sweep.executors.loop import (
     Event,
@@ -71,6 +66,7 @@ from isoloop.sweep.executors.loop import (
     Started,
     WorkerDied,
 )
+from isoloop.sweep.executors.process_worker import WorkerInit, worker_main
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
 __all__ = ["PREFETCH", "PREFETCH_BELOW_S", "ProcessExecutor"]
@@ -84,95 +80,6 @@ _QUEUE_BYTES = 16 * 1024
 #: the next: a round trip is nothing beside it, and a queued trial could wait on a
 #: long one at the sweep's end while another worker idles.
 PREFETCH_BELOW_S = 0.25
-
-
-@dataclass(slots=True)
-class _WorkerState:
-    """Everything a worker process keeps between trials (its only mutable state): built
-    once in `_worker_main`, the data opened once, then many trials run against it."""
-
-    fn: TrialFn
-    data: MarketData
-    context: TrialContext
-    memory_limit_mb: float | None
-    recycle_after: int | None
-    trial_memory_mb: float | None
-    trials_done: int = 0
-
-    def recycle_reason(self, result: TrialResult) -> str | None:
-        if result.status == "memory":
-            # What ran out of memory may have left the worker half-built or bloated.
-            return "memory: the trial ran out of memory"
-        if self.memory_limit_mb is not None:
-            # Asked only when it matters: getrusage is ≈ 4 % of a short trial here.
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-            used = max(result.memory_rss_mb or 0.0, peak_mb)
-            if used > self.memory_limit_mb:
-                return f"memory: RSS {used:.0f} MB > memory_limit_mb {self.memory_limit_mb:g}"
-        if self.recycle_after is not None and self.trials_done >= self.recycle_after:
-            return f"recycle_after: {self.trials_done} trials"
-        return None
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    # A SIGKILLed driver cannot stop its workers; a worker stuck in a trial would
-    # otherwise hold a core until the trial ends.
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:
-            os._exit(1)
-
-
-@dataclass(frozen=True, slots=True)
-class _WorkerInit:
-    """Pickled once per worker at spawn (never per trial)."""
-
-    fn: TrialFn
-    handle: DataHandle
-    context: TrialContext
-    memory_limit_mb: float | None
-    recycle_after: int | None
-    trial_memory_mb: float | None
-
-
-def _worker_main(conn: Connection, parent_pid: int, init: _WorkerInit) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides about Ctrl-C
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
-    try:
-        state = _WorkerState(
-            init.fn,
-            init.handle.open(),
-            init.context,
-            init.memory_limit_mb,
-            init.recycle_after,
-            init.trial_memory_mb,
-        )
-    except Exception as exc:
-        conn.send(("start_error", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            spec = conn.recv()
-        except (EOFError, OSError):
-            return
-        if spec is None:
-            return
-        result = execute_trial(state.fn, spec, state.data, state.context, state.trial_memory_mb)
-        state.trials_done += 1
-        if state.trials_done == 1:
-            # What the first trial left (imports, the worker's coordinator, the mapped
-            # data) lives as long as the worker: out of the collector's sight, each
-            # later collection only walks what a trial allocates (a third less CPU per
-            # trial on long runs). gc.freeze moves only what exists now.
-            gc.collect()
-            gc.freeze()
-        reason = state.recycle_reason(result)
-        if reason is not None:
-            result = replace(result, recycled=True, recycle_reason=reason)
-        conn.send(("result", result))
-        if reason is not None:
-            return
 
 
 @dataclass(slots=True, eq=False)  # identity: one worker process and its pipe
@@ -233,7 +140,7 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
         self._shared: dict[tuple[tuple[str, str], ...], MemmapHandle] = {}
         self._slots: list[_Slot] = []
         self._pool_key: tuple[Any, ...] | None = None
-        self._init: _WorkerInit | None = None
+        self._init: WorkerInit | None = None
         self._handles: list[MemmapHandle] = []
         self._start_failures = 0
         # Learnt outside `wait_any` (trials queued at a worker killed for a timeout).
@@ -256,7 +163,7 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
     def _spawn(self) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(child, os.getpid(), self._init),
             name="isoloop-sweep-worker",
             daemon=True,
@@ -311,7 +218,7 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
         if not same:
             self._shutdown_workers()
             self._pool_key = key
-            self._init = _WorkerInit(
+            self._init = WorkerInit(
                 fn,
                 handle,
                 context,

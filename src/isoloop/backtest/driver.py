@@ -141,16 +141,17 @@ class BacktestEngine:
             event = ErrorEvent.of(exc, component=where, operation=operation)
             self._log.error("backtest_failed", error=str(exc), bar=clock.bar, **event.fields())
             raise
+        equity, cash, values = self._positions.curves()
         out = RunOutput(
             index=clock.market.index,
-            equity=self._positions.equity_curve(),
+            equity=equity,
             closed_trades=tuple(self._updates.trades.closed),
             order_book=tuple(execution.orders),
             commissions=float(self._updates.fees),
             warmup_bars=int(strategy.warmup),
             indicators=seal_indicators(strategy),
-            cash=self._positions.cash_curve(),
-            values=self._positions.value_curves(),
+            cash=cash,
+            values=values,
         )
         self.state = "finished"
         self.output = out

@@ -130,15 +130,19 @@ class PositionMonitor:
         values = np.asarray(vals, dtype=np.float64)
         return np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
 
+    def _marked(self, n: int) -> list[tuple[str, np.ndarray]]:
+        """(symbol, value at each bar's close) of each position, in key order."""
+        out: list[tuple[str, np.ndarray]] = []
+        for key in sorted(self._qty_bars):
+            sym = self._key_symbol[key]
+            qty = self._series(self._qty_bars[key], self._qty_vals[key], 0.0, n)
+            close = self._market.symbols[sym].close
+            out.append((sym, np.where(qty != 0.0, qty * close, 0.0)))
+        return out
+
     def equity_curve(self) -> np.ndarray:
         """Equity at each bar's close after that bar's processing, from the change log."""
-        n = len(self._market)
-        equity = self._series(self._cash_bars, self._cash_vals, self._cash0, n)
-        for key in sorted(self._qty_bars):
-            qty = self._series(self._qty_bars[key], self._qty_vals[key], 0.0, n)
-            close = self._market.symbols[self._key_symbol[key]].close
-            equity = equity + np.where(qty != 0.0, qty * close, 0.0)
-        return equity
+        return self.curves()[0]
 
     def cash_curve(self) -> np.ndarray:
         """Cash of every venue together at each bar's close, from the change log."""
@@ -152,14 +156,18 @@ class PositionMonitor:
         `cash_curve() + sum(value_curves().values())` adds up to `equity_curve()`. Every
         symbol of the run has a curve, zero where nothing was held.
         """
+        return self.curves()[2]
+
+    def curves(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(`equity_curve()`, `cash_curve()`, `value_curves()`) from one pass over the log."""
         n = len(self._market)
-        out = {sym: np.zeros(n) for sym in sorted(self._market.symbols)}
-        for key in sorted(self._qty_bars):
-            sym = self._key_symbol[key]
-            qty = self._series(self._qty_bars[key], self._qty_vals[key], 0.0, n)
-            close = self._market.symbols[sym].close
-            out[sym] = out[sym] + np.where(qty != 0.0, qty * close, 0.0)
-        return out
+        cash = self.cash_curve()
+        equity = cash
+        values = {sym: np.zeros(n) for sym in sorted(self._market.symbols)}
+        for sym, value in self._marked(n):
+            equity = equity + value
+            values[sym] = values[sym] + value
+        return equity, cash, values
 
     def health(self) -> Health:
         return health("healthy", keys=len(self.positions), venues=sorted(self.cash))

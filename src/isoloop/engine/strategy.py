@@ -119,6 +119,8 @@ class Strategy(IndicatorMixin):
         self._default_venue = self.gateway.default_venue
         self._held = self.books.positions
         self._keys: dict[tuple[str, str, str], str] = {}
+        # A subclass that overrides `order` sees every `buy`/`sell` go through it.
+        self._plain_order = type(self).order is Strategy.order
 
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """Check and normalize parameters; raise `StrategyParamError` naming the bad one."""
@@ -181,10 +183,17 @@ class Strategy(IndicatorMixin):
         )
 
     def buy(self, size: float | None = None, **kw: Any) -> OrderView:
-        return self.order(Side.BUY, size, **kw)
+        if kw or not self._plain_order:
+            return self.order(Side.BUY, size, **kw)
+        # `buy()` / `buy(size)`, the common call: what `order` does with no keyword.
+        qty, frac = _by_size(size)
+        return self._submit(self.symbol, Side.BUY, qty, equity_fraction=frac)
 
     def sell(self, size: float | None = None, **kw: Any) -> OrderView:
-        return self.order(Side.SELL, size, **kw)
+        if kw or not self._plain_order:
+            return self.order(Side.SELL, size, **kw)
+        qty, frac = _by_size(size)
+        return self._submit(self.symbol, Side.SELL, qty, equity_fraction=frac)
 
     def close(
         self,

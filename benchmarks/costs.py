@@ -258,7 +258,7 @@ def write(
         "compiled modules (`--tag pure` with PYTHONPATH on a copy of `src/` without the "
         f'extensions: the `COMPILE=0` fallback; {p.get("runs", 0):.0f} runs); "compiled" '
         f"this tree as `make install` builds it ({after['runs']:.0f} runs), pure and compiled "
-        "run alternately in one session.",
+        "measured in one session.",
         "",
         "| µs | before | pure Python | compiled | before / compiled | pure / compiled |",
         "|---|---:|---:|---:|---:|---:|",

@@ -25,6 +25,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,10 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 )
 
 _STATS = frozenset(STATS_KEYS)
+_INSERT = (
+    f"INSERT OR REPLACE INTO trials ({', '.join(TRIAL_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in TRIAL_COLUMNS)})"
+)
 _STATUSES = ", ".join(f"'{status}'" for status in TRIAL_STATUSES)
 
 _SCHEMA = f"""
@@ -89,11 +94,6 @@ CREATE TABLE IF NOT EXISTS trials (
 
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
-
-
-def _finite(value: float) -> float | None:
-    # SQLite has no NaN: store it as NULL (pandas reads NULL back as NaN).
-    return value if math.isfinite(value) else None
 
 
 class SweepStore:
@@ -181,7 +181,16 @@ class SweepStore:
     def record(self, spec: TrialSpec, result: TrialResult) -> None:
         """Write (or, for a retried failure, replace) one trial row and commit."""
         stats = dict(result.stats)
-        known = [_finite(float(stats.pop(key))) if key in stats else None for key in STATS_KEYS]
+        known: list[float | None] = []
+        # SQLite has no NaN: NaN and ±inf are stored as NULL (read back as NaN). Once per
+        # trial in the driver, for every stats key: no per-key function call.
+        for key in STATS_KEYS:
+            value = stats.pop(key, None)
+            if value is not None:
+                value = float(value)
+                if not isfinite(value):
+                    value = None
+            known.append(value)
         values = (
             result.trial_id,
             json.dumps(dict(spec.params)),
@@ -201,11 +210,7 @@ class SweepStore:
             _iso(result.finished_at),
             result.traceback,
         )
-        placeholders = ", ".join("?" for _ in TRIAL_COLUMNS)
-        self._db.execute(
-            f"INSERT OR REPLACE INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({placeholders})",
-            values,
-        )
+        self._db.execute(_INSERT, values)
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0])

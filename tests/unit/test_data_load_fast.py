@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -221,37 +222,10 @@ def test_random_bytes_match_split_and_the_old_scan(
 
 
 def old_to_datetime(values: pd.Index | pd.Series, origin: Origin) -> pd.DatetimeIndex:
-    """`_to_datetime` before the fast path: `pd.to_datetime`, then the mixed-format retry."""
-    if isinstance(values, pd.DatetimeIndex):
-        index = values
-    else:
-        try:
-            index = pd.DatetimeIndex(pd.to_datetime(values))
-        except (ValueError, TypeError, OverflowError):
-            try:
-                parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
-            except (ValueError, TypeError, OverflowError):
-                parsed = pd.Series(val._with_zones(values, origin))
-            raw = pd.Series(values)
-            bad = np.flatnonzero(parsed.isna().to_numpy() & raw.notna().to_numpy())
-            if len(bad) == 0:
-                bad = np.flatnonzero(parsed.isna().to_numpy())
-            if len(bad):
-                raise DataError(
-                    f"{origin.where(int(bad[0]))}: the timestamp is not a date/time "
-                    "(rule: the index must be datetimes); fix the value or use ISO 8601 "
-                    "like 2024-01-31 09:30:00"
-                ) from None
-            index = pd.DatetimeIndex(parsed)
-    missing = np.flatnonzero(index.isna())
-    if len(missing):
-        raise DataError(
-            f"{origin.where(int(missing[0]))}: missing timestamp (rule: every row needs a "
-            "date/time); fill it in or drop the row"
-        )
-    if index.tz is not None:
-        index = index.tz_convert("UTC").tz_localize(None)
-    return pd.DatetimeIndex(index.as_unit("ns"))
+    """`_to_datetime` before the fast path: the same function with `_plain_iso` declining
+    every column, so `pd.to_datetime` and the mixed-format retry decide, as they did."""
+    with mock.patch.object(val, "_plain_iso", lambda values: None):
+        return val._to_datetime(values, origin)
 
 
 Outcome = tuple[str, object]

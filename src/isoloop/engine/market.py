@@ -140,6 +140,11 @@ def _clock_index(market_data: MarketData, primary: str, clock: str) -> np.ndarra
     return market_data[clock].index
 
 
+def _day_numbers(index: np.ndarray) -> tuple[int, ...]:
+    """Each bar's day number: its ns since the epoch // one day."""
+    return tuple((index.view("int64") // 86_400_000_000_000).tolist())
+
+
 class _Aligned:
     """What every run on one clock shares: the index, its per-bar tuples, the symbols.
 
@@ -164,8 +169,7 @@ class _Aligned:
     @property
     def days(self) -> tuple[int, ...]:
         if self._days is None:  # two runs racing here build equal tuples
-            ns = self.index.view("int64")
-            self._days = tuple((ns // 86_400_000_000_000).tolist())
+            self._days = _day_numbers(self.index)
         return self._days
 
     @classmethod
@@ -176,16 +180,15 @@ class _Aligned:
         else:
             index = _clock_index(market_data, index_of, "union")
         ns = index.view("int64")
-        aligned = cls(
+        return cls(
             index=index,
             time_ns=tuple(ns.tolist()),
             symbols=tuple(
                 (s, AlignedSymbol.align(market_data[s], index, lists=lists)) for s in market_data
             ),
+            # Growing data: the days as the bars were when the run began, as ever.
+            days=_day_numbers(index) if lists else None,
         )
-        if lists:  # growing data: the days as the bars were when the run began, as ever
-            aligned.days  # noqa: B018 - built now
-        return aligned
 
 
 class MarketView:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from isoloop.results import stats_kernels as kernels
 from isoloop.results.digest import DIGEST_STATS_KEYS
 
 if TYPE_CHECKING:
@@ -80,34 +81,9 @@ def _or_nan(value: float) -> float:
     return _NAN if value == 0 else value
 
 
-def _drawdown_segments(dd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each drawdown as (last zero-drawdown bar before it, bar it ends on).
-
-    A drawdown ends on the next zero-drawdown bar or on the last bar; one that
-    starts and ends on adjacent bars does not count (backtesting.py's rule).
-    """
-    zeros = np.flatnonzero(dd == 0)  # ascending, so only the last bar may need adding
-    if not zeros.size or zeros[-1] != dd.size - 1:
-        zeros = np.append(zeros, dd.size - 1)
-    prev, end = zeros[:-1], zeros[1:]
-    keep = end > prev + 1
-    return prev[keep], end[keep]
-
-
-def _avg_drawdown_peak(dd: np.ndarray, prev: np.ndarray, end: np.ndarray) -> float:
-    """Mean of each drawdown's deepest point."""
-    if not prev.size:
-        nonzero = dd[(dd != 0) & ~np.isnan(dd)]
-        return float(nonzero.mean()) if nonzero.size else _NAN
-    # Segments [prev, end] are disjoint apart from shared endpoints; reduceat takes
-    # maxima over [start_i, stop_i) so interleave starts and stops and keep every other one.
-    padded = np.append(dd, 0.0)
-    bounds = np.empty(2 * prev.size, dtype=np.intp)
-    bounds[0::2] = prev
-    bounds[1::2] = end + 1
-    peaks = np.fmax.reduceat(padded, bounds)[0::2]
-    peaks = peaks[~np.isnan(peaks)]
-    return float(peaks.mean()) if peaks.size else _NAN
+def _extreme(reduce: np.ufunc, values: np.ndarray) -> float:
+    """np.max or np.min (`reduce`: np.maximum or np.minimum) of NaN-free values (NaN if none)."""
+    return float(reduce.reduce(values)) if values.size else _NAN
 
 
 def _resolution_ns(span_ns: int) -> int:
@@ -139,24 +115,13 @@ def _max_and_mean_days(spans_ns: np.ndarray, resolution_ns: int | None) -> tuple
     """Longest and mean of durations given in ns, in days (NaN when there are none)."""
     if spans_ns.size == 0:
         return _NAN, _NAN
-    # pandas' Timedelta mean: a float64 sum over the count, truncated to whole ns.
-    mean_ns = int(np.int64(spans_ns.sum(dtype=np.float64) / spans_ns.size))
+    # pandas' Timedelta mean: a float64 sum over the count, truncated to whole ns
+    # (add.reduce is what ndarray.sum and .max call, without their Python wrappers).
+    mean_ns = int(np.int64(np.add.reduce(spans_ns, dtype=np.float64) / spans_ns.size))
     return (
-        _duration_days(int(spans_ns.max()), resolution_ns),
+        _duration_days(int(np.maximum.reduce(spans_ns)), resolution_ns),
         _duration_days(mean_ns, resolution_ns),
     )
-
-
-def _exposure(entry: np.ndarray, exit_: np.ndarray, n: int) -> float:
-    """Share of bars (in %) covered by at least one trade's [entry_bar, exit_bar]."""
-    if n == 0:
-        return _NAN
-    if entry.size == 0:
-        return 0.0
-    # +1 where a trade starts, -1 after it ends: bars with a positive running sum are covered.
-    opens = np.bincount(np.minimum(np.maximum(entry, 0), n), minlength=n + 1)
-    closes = np.bincount(np.minimum(np.maximum(exit_ + 1, 0), n), minlength=n + 1)
-    return float((np.cumsum(opens[:n] - closes[:n]) > 0).mean() * 100)
 
 
 def _bar_period(stamps: np.ndarray) -> int | None:
@@ -210,9 +175,17 @@ class Calendar:
 
 
 def _period_returns(
-    equity: np.ndarray, stamps: np.ndarray, calendar: Calendar
+    equity: np.ndarray, stamps: np.ndarray, calendar: Calendar, positive: bool
 ) -> tuple[np.ndarray, float]:
-    """Equity returns at daily/weekly/monthly/yearly resolution and periods per year."""
+    """Equity returns at daily/weekly/monthly/yearly resolution and periods per year
+    (`positive`: every equity value is positive and finite)."""
+    if positive and calendar.rule == "D":
+        # Ratios of positive finite closes neither warn nor give NaN: no errstate, no filter.
+        # One bar a day (then day_last is every bar): the closes are the equity itself.
+        closes = equity if calendar.day_last.size == equity.size else equity[calendar.day_last]
+        returns = closes[1:] / closes[:-1]
+        returns -= 1.0
+        return returns, calendar.annual
     if calendar.rule == "D" and not np.isnan(equity).any():
         # Fast path: last equity of each calendar day (what resample("D").last() gives).
         closes = equity[calendar.day_last]
@@ -238,19 +211,24 @@ def _beta(equity: np.ndarray, close: np.ndarray) -> float:
         x = np.empty((2, equity.size - 1))
         np.log(equity[1:] / equity[:-1], out=x[0])
         np.log(close[1:] / close[:-1], out=x[1])
-        x -= x.mean(axis=1)[:, None]
+        # x.mean(axis=1) is this row sum over the count (_methods._mean).
+        x -= (np.add.reduce(x, axis=1) / x.shape[1])[:, None]
         cov = np.dot(x, x.T.conj())
         cov *= np.true_divide(1, x.shape[1] - 1)
         return float(cov[0, 1] / cov[1, 1])
 
 
-def _cagr_pct(equity: np.ndarray, span_ns: int) -> float:
+def _cagr_pct(equity: np.ndarray, span_ns: int, positive: bool) -> float:
     """Compound annual growth over the calendar span of the bars (years of 365.25 days)."""
     # `Timedelta.days` and `.seconds`: floored whole days, then whole seconds of the rest.
     days, rest_ns = divmod(span_ns, _DAY_NS)
     years = (days + rest_ns // 10**9 / 86_400) / 365.25
     if not years:
         return _NAN
+    if positive:  # a positive finite ratio: neither the division nor the power can warn
+        growth = equity[-1] / equity[0]
+        if growth > 0:
+            return float((np.power(growth, 1.0 / years) - 1.0) * 100)
     with np.errstate(invalid="ignore", divide="ignore"):
         # NumPy's power, so a negative final equity gives NaN rather than a complex number.
         growth = np.float64(equity[-1]) / np.float64(equity[0])
@@ -305,8 +283,30 @@ def compute_stats(
     if n == 0 or stamps.size != n:
         raise ValueError(f"equity ({n}) and index ({stamps.size}) must be non-empty and aligned")
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dd = 1.0 - eq / np.maximum.accumulate(eq)
+    # The drawdowns with a trailing 0 that avg_drawdown_peak's reduceat reads past
+    # the last bar; in-place ufuncs give the same floats as `1.0 - eq / running max`.
+    padded = np.empty(n + 1)
+    padded[n] = 0.0
+    dd = padded[:n]
+    lowest = float(np.minimum.reduce(eq, axis=None))
+    if lowest > 0:  # no NaN, zero or negative value
+        # Positive floats order as their bit patterns do as int64s, and the int64 running
+        # max is about twice as fast: the same element, so the same bits, at every bar
+        # (and its last is the element eq.max() gives).
+        np.maximum.accumulate(eq.view(np.int64), out=dd.view(np.int64))
+        peak = dd[-1]
+    else:
+        np.maximum.accumulate(eq, out=dd)
+        peak = np.maximum.reduce(eq, axis=None)
+    # Every value positive and finite: then no ratio of equities below divides by zero
+    # or is invalid, and none needs an errstate.
+    positive = lowest > 0 and float(peak) < _INF
+    if positive:
+        np.divide(eq, dd, out=dd)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(eq, dd, out=dd)
+    np.subtract(1.0, dd, out=dd)
 
     columns, n_trades = _trade_columns(trades)
     empty = np.empty(0)
@@ -315,55 +315,73 @@ def compute_stats(
     commission = columns.get("commission", empty)
     entry = columns.get("entry_bar", empty)
     exit_ = columns.get("exit_bar", empty)
-    closed = ~np.isnan(entry) & ~np.isnan(exit_)
-    exit_ = np.where(np.isnan(exit_), n - 1, exit_)
+    bar_sum = float(np.add.reduce(entry, axis=None)) + float(np.add.reduce(exit_, axis=None))
+    if entry.size == exit_.size and not math.isnan(bar_sum):
+        # No NaN bar (the sums would be NaN): every trade is closed, no exit to fill in.
+        opened_at, held_to = entry, exit_
+    else:
+        closed = ~np.isnan(entry) & ~np.isnan(exit_)
+        exit_ = np.where(np.isnan(exit_), n - 1, exit_)
+        opened_at, held_to = entry[closed], exit_[closed]
 
     span_ns = int(stamps[-1] - stamps[0])
     if calendar is None or calendar.size != n:
         calendar = Calendar.of(stamps)
     resolution = calendar.resolution
-    dd_prev, dd_end = _drawdown_segments(dd)
+    dd_prev, dd_end = kernels.drawdown_segments(dd)
     max_dd_days, avg_dd_days = _max_and_mean_days(stamps[dd_end] - stamps[dd_prev], resolution)
     # np.clip, written as maximum/minimum (the same values, without clip's overhead).
-    held = np.minimum(np.maximum(exit_[closed], 0), n - 1).astype(np.int64)
-    opened = np.minimum(np.maximum(entry[closed], 0), n - 1).astype(np.int64)
+    held = np.minimum(np.maximum(held_to, 0), n - 1).astype(np.int64)
+    opened = np.minimum(np.maximum(opened_at, 0), n - 1).astype(np.int64)
     max_trade_days, avg_trade_days = _max_and_mean_days(stamps[held] - stamps[opened], resolution)
 
-    day_returns, annual = _period_returns(eq, stamps, calendar)
-    gmean = geometric_mean(day_returns)
+    day_returns, annual = _period_returns(eq, stamps, calendar, positive)
+    day_total = float(np.add.reduce(day_returns))
+    gmean = kernels.gmean(day_returns, day_total)
     annualized = (1.0 + gmean) ** annual - 1.0
-    var = float(day_returns.var(ddof=1)) if day_returns.size > 1 else _NAN
-    with np.errstate(invalid="ignore"):
-        volatility = float(
-            np.sqrt((var + (1 + gmean) ** 2) ** annual - (1 + gmean) ** (2 * annual)) * 100
-        )
+    var = kernels.var1(day_returns, day_total) if day_returns.size > 1 else _NAN
+    # math.sqrt and np.sqrt are both correctly rounded; only a negative argument
+    # differs (NaN from NumPy, an error from math), and NaN passes the test.
+    spread = (var + (1 + gmean) ** 2) ** annual - (1 + gmean) ** (2 * annual)
+    volatility = _NAN if spread < 0 else math.sqrt(spread) * 100
     return_ann_pct = annualized * 100
-    downside = np.minimum(day_returns, 0.0)
-    downside_dev = (
-        np.float64(np.sqrt(np.mean(downside**2)) * np.sqrt(annual)) if downside.size else np.nan
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sortino = float(np.float64(annualized - risk_free_rate) / downside_dev)
-    dd_max = float(np.max(dd))
-    max_dd = -_finite(dd_max)
+    downside_dev = _NAN
+    if day_returns.size:
+        # np.mean(np.minimum(r, 0) ** 2): ** 2 is np.square, the mean sum over count.
+        downside = np.minimum(day_returns, 0.0)
+        np.square(downside, out=downside)
+        squares = kernels.mean(downside, float(np.add.reduce(downside)))
+        downside_dev = math.sqrt(squares) * math.sqrt(annual)
+    if downside_dev > 0:  # a Python division cannot divide by zero here: same float
+        sortino = (annualized - risk_free_rate) / downside_dev
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sortino = float(np.float64(annualized - risk_free_rate) / downside_dev)
+    max_dd = -_finite(float(np.maximum.reduce(dd)))
 
-    wins = returns[returns > 0].sum()
-    losses = abs(returns[returns < 0].sum())
-    pl_ok = pl[~np.isnan(pl)]
-    pl_std = float(np.std(pl_ok, ddof=1)) if pl_ok.size > 1 else _NAN
+    wins = np.add.reduce(returns[returns > 0])
+    losses = abs(np.add.reduce(returns[returns < 0]))
+    returns_ok, returns_total = kernels.without_nan(returns)
+    if returns.ndim == 1:
+        # A non-finite total sends gmean to its nan_to_num path, right with or without NaN.
+        avg_trade = kernels.gmean(returns, returns_total if returns_ok is returns else _NAN)
+    else:
+        avg_trade = geometric_mean(returns)
+    pl_ok, pl_total = kernels.without_nan(pl)
+    pl_std = math.sqrt(kernels.var1(pl_ok, pl_total)) if pl_ok.size > 1 else _NAN
     first = c[warmup_bars] if c.size > warmup_bars else _NAN
     return_pct = float((eq[-1] - eq[0]) / eq[0] * 100)
     buy_hold_pct = float((c[-1] - first) / first * 100) if c.size else _NAN
     beta = _beta(eq, c)
-    win_rate = float((pl > 0).mean()) if n_trades else _NAN
-
-    def nan_stat(values: np.ndarray, fn: str) -> float:
-        finite = values[~np.isnan(values)]
-        return float(getattr(np, fn)(finite)) if finite.size else _NAN
+    won, lost = pl[pl > 0], pl[pl < 0]  # never NaN, so their means need no filter
+    win_rate = _NAN
+    if n_trades:
+        # The mean of `pl > 0` is its exact float64 count over the size.
+        win_rate = won.size / pl.size if pl.size else float((pl > 0).mean())
 
     stats: dict[str, float] = {
         "equity_final": float(eq[-1]),
-        "equity_peak": float(eq.max()),
+        "equity_peak": float(peak),
         "return_pct": return_pct,
         "buy_hold_return_pct": buy_hold_pct,
         "return_ann_pct": float(return_ann_pct),
@@ -372,19 +390,19 @@ def compute_stats(
         "sortino_ratio": sortino,
         "calmar_ratio": float(annualized / _or_nan(-max_dd)),
         "max_drawdown_pct": max_dd * 100,
-        "avg_drawdown_pct": -_avg_drawdown_peak(dd, dd_prev, dd_end) * 100,
+        "avg_drawdown_pct": -kernels.avg_drawdown_peak(padded, dd_prev, dd_end) * 100,
         "trades": n_trades,
         "win_rate_pct": win_rate * 100,
-        "best_trade_pct": nan_stat(returns, "max") * 100,
-        "worst_trade_pct": nan_stat(returns, "min") * 100,
-        "avg_trade_pct": geometric_mean(returns) * 100,
+        "best_trade_pct": _extreme(np.maximum, returns_ok) * 100,
+        "worst_trade_pct": _extreme(np.minimum, returns_ok) * 100,
+        "avg_trade_pct": avg_trade * 100,
         "profit_factor": float(wins / _or_nan(float(losses))),
-        "expectancy_pct": nan_stat(returns, "mean") * 100,
-        "sqn": float(np.sqrt(n_trades) * nan_stat(pl, "mean") / _or_nan(pl_std)),
-        "exposure_pct": _exposure(entry.astype(np.int64), exit_.astype(np.int64), n),
-        "commissions": float(commission.sum()) if commission.size else 0.0,
+        "expectancy_pct": kernels.mean(returns_ok, returns_total) * 100,
+        "sqn": math.sqrt(n_trades) * kernels.mean(pl_ok, pl_total) / _or_nan(pl_std),
+        "exposure_pct": kernels.exposure(entry, exit_, n),
+        "commissions": float(np.add.reduce(commission, axis=None)) if commission.size else 0.0,
         "duration_days": float(span_ns / _DAY_NS),
-        "cagr_pct": _cagr_pct(eq, span_ns),
+        "cagr_pct": _cagr_pct(eq, span_ns, positive),
         "alpha_pct": return_pct
         - risk_free_rate * 100
         - beta * (buy_hold_pct - risk_free_rate * 100),
@@ -395,7 +413,11 @@ def compute_stats(
         "avg_trade_duration_days": avg_trade_days,
         # Kelly fraction: win rate less loss rate over the average win/loss ratio.
         "kelly_criterion": win_rate
-        - (1 - win_rate) / (nan_stat(pl[pl > 0], "mean") / -nan_stat(pl[pl < 0], "mean")),
+        - (1 - win_rate)
+        / (
+            kernels.mean(won, float(np.add.reduce(won)))
+            / -kernels.mean(lost, float(np.add.reduce(lost)))
+        ),
     }
     return {key: stats[key] for key in STATS_KEYS}
 

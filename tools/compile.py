@@ -43,6 +43,7 @@ MODULES = (
     "isoloop.engine.bar_loop",
     "isoloop.engine.blocks",
     "isoloop.engine.bus",
+    "isoloop.engine.clock",
     "isoloop.engine.exec_health",
     "isoloop.engine.execution",
     "isoloop.engine.gateway",

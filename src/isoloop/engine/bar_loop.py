@@ -44,10 +44,9 @@ def run_bars(
 def out_of_money(books: PositionMonitor, i: int) -> bool:
     """Whether the account has no equity left at bar `i`.
 
-    `books.bust` holds the band of the one held symbol's close outside which equity is
-    gone (checked without valuing the book); with no such band, the equity itself."""
-    b = books.bust
-    if b is None:
+    `books.bust_*` hold the band of the one held symbol's close outside which equity
+    is gone (checked without valuing the book); with no such band, the equity itself."""
+    if not books.bust_known:
         return books.equity(i) <= 0
-    c = b[2][i]
-    return c <= b[0] or c >= b[1]
+    c = books.bust_closes[i]
+    return c <= books.bust_low or c >= books.bust_high

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from isoloop.data.bars import MarketData
 from isoloop.data.sources import source_symbol
 from isoloop.engine.health import Health, health
@@ -20,11 +22,16 @@ if TYPE_CHECKING:
 __all__ = ["SimulatedClock", "WallClock"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SimulatedClock:
     """Bar-driven time over the run's `MarketView`; `bar` is the current clock bar.
 
     The primary symbol is `data:`'s (its `symbol`, else the name its source gives);
     `data.clock` picks the bars the run steps through (see `MarketView`).
+
+    Compiled (tools/compile.py): the bar loop sets `bar` on every bar and the tight
+    loop reads `bar` and `slept` several times per order, each a struct field then.
+    The live clock subclasses it in Python (allowed above).
     """
 
     def __init__(

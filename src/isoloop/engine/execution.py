@@ -80,6 +80,10 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         self._risk = risk
         self._clock = clock
         self._elapsed = elapsed_reader(clock)
+        # The same reading as `_elapsed` on a simulated clock, as a field read: the
+        # tight loop takes it several times per order (see `_elapsed_now`).
+        simulated = isinstance(clock, SimulatedClock) and getattr(clock, "simulated", True)
+        self._sim_clock: SimulatedClock | None = clock if simulated else None
         self._log = log
         # Resolved once: a lazy structlog proxy would otherwise re-bind on every call;
         # None when the run's logger drops debug records (a quiet sweep trial), so the
@@ -107,6 +111,11 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
             bind = getattr(v, "bind_orders", None)
             if bind is not None:
                 bind(self._new_bracket)
+
+    def _elapsed_now(self) -> float:
+        """`self._elapsed()`, read straight off a simulated clock (compiled: no call)."""
+        sim = self._sim_clock
+        return sim.slept if sim is not None else self._elapsed()
 
     @property
     def default_venue(self) -> str:
@@ -201,7 +210,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
                 return order
         t0 = self._perf()
         order.transition(_VALIDATED)
-        started = self._elapsed()
+        started = self._elapsed_now()
         hs = self._send(order, front, started)
         self._apply(order, hs, started)
         self.exec_health.order_done(self._perf() - t0)
@@ -248,11 +257,10 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
             )
         if self._bus.has_subscribers:
             self._publish(order, hs)
-        elapsed = self._elapsed
         if started is None:
-            started = elapsed()
+            started = self._elapsed_now()
         else:
-            late = elapsed() - started
+            late = self._elapsed_now() - started
             if late > self.settings.execution_timeout:
                 # Applied above all the same: the venue has the order, the books must agree.
                 raise self._escalate(
@@ -267,9 +275,9 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         if venue in self._venue_names:
             # The first attempt inline (it almost always agrees at once); any mismatch
             # or a slow attempt goes on to the retry policy with what it found.
-            t0 = elapsed()
+            t0 = self._elapsed_now()
             problems = self._updates.reconcile(venue)
-            took = elapsed() - t0
+            took = self._elapsed_now() - t0
             if problems or took > self.settings.reconciliation_timeout:
                 self._reconcile_with_retries(venue, order, started, first=(problems, took))
 

@@ -46,25 +46,22 @@ class OrderGateway:
         "_held",
         "_ledger",
         "_market",
-        "_new_order",
-        "_submit",
         "_submit_block",
         "_venue",
     )
 
     def __init__(self, execution: ExecutionManager, positions: PositionMonitor) -> None:
-        # Only the calls a strategy may make are kept (resolved once: this is the
-        # order path); `submit` is never called with `skip_risk` or `front`.
-        self._new_order = execution.new_order
-        self._submit = execution.submit
+        # Orders go through `self._exec` itself, not bound methods kept here: compiled
+        # (tools/compile.py), a call on the typed manager is a direct C call, while a
+        # stored bound method is a generic call that packs and parses its keywords.
         self._submit_block = execution.submit_block
         self._cancel = execution.cancel
         self._venue = execution.default_venue
         self._held: Mapping[str, float] = MappingProxyType(positions.positions)
         # Legs drafted with `leg` and not yet sent in a block, by order id.
         self._drafts: dict[str, Order] = {}
-        # Trades: the execution manager is kept for the trade calls only (brackets,
-        # trade closes, exclusive orders); the strategy never sees it.
+        # The strategy never sees the execution manager (nor this attribute: the strategy
+        # holds the gateway, whose slots are private).
         self._exec = execution
         self._ledger = execution.ledger
         self._market = execution.clock.market
@@ -139,7 +136,7 @@ class OrderGateway:
             self._check_brackets(symbol, side, venue, limit, stop, sl, tp)
         if self._exclusive and not reduce_only:
             self._exec.make_room(symbol, venue or self._venue)
-        order = self._new_order(
+        order = self._exec.new_order(
             symbol,
             side,
             size,
@@ -155,7 +152,7 @@ class OrderGateway:
             sl=sl,
             tp=tp,
         )
-        return OrderView(self._submit(order, front=front))
+        return OrderView(self._exec.submit(order, front=front))
 
     def close(
         self,
@@ -264,7 +261,7 @@ class OrderGateway:
         tag: str | None = None,
     ) -> OrderView:
         """Draft one market leg of an instruction block; nothing is sent until `block`."""
-        order = self._new_order(
+        order = self._exec.new_order(
             symbol, side, size, venue=venue, position_type=position_type, tag=tag
         )
         self._drafts[order.id] = order

@@ -43,13 +43,14 @@ class PositionMonitor:
         self._qty_bars: dict[str, list[int]] = {}
         self._qty_vals: dict[str, list[float]] = {}
         self._any_close: Sequence[float] = self._market.symbols[self._market.primary].close_l
-        # (low, high, closes): the account is out of money at bar i when
-        # closes[i] <= low or closes[i] >= high; None: value every position (several open).
-        self.bust: tuple[float, float, Sequence[float]] | None = (
-            -math.inf,
-            math.inf,
-            self._any_close,
-        )
+        # The account is out of money at bar i when bust_closes[i] <= bust_low or
+        # bust_closes[i] >= bust_high; with `bust_known` False (several positions open)
+        # every position is valued instead. Three plain fields, not an optional tuple:
+        # compiled, the bar loop reads them without unboxing a tuple on every bar.
+        self.bust_known = True
+        self.bust_low = -math.inf
+        self.bust_high = math.inf
+        self.bust_closes: Sequence[float] = self._any_close
 
     def open_account(self, venue: str, cash: float) -> None:
         self.cash[venue] = cash
@@ -64,17 +65,21 @@ class PositionMonitor:
         if cash is None:
             cash = self.total_cash()
         held = [(k, q) for k, q in self.positions.items() if q]
+        self.bust_known = len(held) <= 1
         if not held:
-            self.bust = (-math.inf if cash > 0 else math.inf, math.inf, self._any_close)
+            self._set_bust(-math.inf if cash > 0 else math.inf, math.inf, self._any_close)
         elif len(held) == 1:
             key, qty = held[0]
             closes = self._market.symbols[self._key_symbol[key]].close_l
             if qty > 0:
-                self.bust = (-cash / qty, math.inf, closes)
+                self._set_bust(-cash / qty, math.inf, closes)
             else:
-                self.bust = (-math.inf, cash / -qty, closes)
-        else:
-            self.bust = None
+                self._set_bust(-math.inf, cash / -qty, closes)
+
+    def _set_bust(self, low: float, high: float, closes: Sequence[float]) -> None:
+        self.bust_low = low
+        self.bust_high = high
+        self.bust_closes = closes
 
     def position(self, key: str) -> float:
         return self.positions.get(key, 0.0)

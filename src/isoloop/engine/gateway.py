@@ -10,8 +10,7 @@ never exposes the execution manager, the books or the risk manager.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -22,7 +21,6 @@ from isoloop.engine.trades import OpenLot
 from isoloop.engine.tradeview import TradeView
 from isoloop.errors import OrderArgumentError
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from isoloop.model.positions import position_key
 
 __all__ = ["OrderGateway", "check_portion"]
 
@@ -57,7 +55,9 @@ class OrderGateway:
         self._submit_block = execution.submit_block
         self._cancel = execution.cancel
         self._venue = execution.default_venue
-        self._held: Mapping[str, float] = MappingProxyType(positions.positions)
+        # The books' positions, only ever read here (the strategy reaches them through
+        # read-only views); the dict itself, so a compiled lookup is a direct one.
+        self._held: dict[str, float] = positions.positions
         # Legs drafted with `leg` and not yet sent in a block, by order id.
         self._drafts: dict[str, Order] = {}
         # The strategy never sees the execution manager (nor this attribute: the strategy
@@ -168,7 +168,7 @@ class OrderGateway:
         flat); a part, or a position of several trades (pyramided or hedged), closes
         that part of each trade (returns None: the orders are in `working_orders`)."""
         check_portion(portion)
-        key = position_key(venue or self._venue, position_type, symbol)
+        key = f"{venue or self._venue}:{position_type}:{symbol}"  # position_key(), inlined
         lots = self._ledger.lots_of(key)
         if portion < 1.0 or len(lots) > 1:
             # Trade by trade, each close queued first: the newest trade closes first,

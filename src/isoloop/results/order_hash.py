@@ -276,14 +276,16 @@ def _order_record_payload(record: Mapping[str, object]) -> bytes:
 
 def _object_payload(order: Order) -> bytes:
     avg = order.avg_price
+    # The four enums are StrEnums: each member is a str holding its value's characters,
+    # so it goes in as is (the same lengths and text as `_value_`, without reading it).
     return _order_payload(
         order.id,
         order.symbol,
         order.venue,
-        order.side._value_,
-        order.type._value_,
-        order.tif._value_,
-        order.status._value_,
+        order.side,
+        order.type,
+        order.tif,
+        order.status,
         order.size,
         order.equity_fraction,
         order.limit,

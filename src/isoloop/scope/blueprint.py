@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.machinery
 import inspect
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,32 +25,39 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from isoloop.config.classpath import import_class
 from isoloop.config.yaml12 import load_yaml
 from isoloop.errors import BlueprintError
+from isoloop.scope.refs import (
+    CONFIG_REF,
+    FIELD,
+    ConfigReader,
+    SlotRefs,
+    check_config_ref,
+    resolve_config_ref,
+)
 from isoloop.scope.roles import SlotRoles, check_slot_class
 
 __all__ = [
+    "CONFIG_REF",
     "RUN_VALUES",
     "Blueprint",
     "SlotPlan",
     "SlotSpec",
     "blueprint_dirs",
+    "check_config_ref",
     "find_blueprint",
     "import_class",
     "load_blueprint",
     "packaged_blueprints",
+    "resolve_config_ref",
 ]
 
 # Parameter names a component can ask for besides slots and shared services.
 RUN_VALUES = frozenset({"log", "config", "run_id", "seed_sequence"})
-CONFIG_REF = "@config."
 _TOP_KEYS = frozenset({"name", "description", "shared", "slots"})
 _SLOT_KEYS = frozenset({"class", "args", "role"})
-# A `@config.` path: plain field names only (no private or dunder attribute, no index).
-_FIELD = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,52 +107,10 @@ def blueprint_dirs(config_dir: Path | None = None) -> list[Traversable]:
     return dirs
 
 
-_MISSING = object()
-
-
-def check_config_ref(ref: str, *, where: str) -> tuple[str, ...]:
-    """The field names of `@config.a.b`; refuses anything but plain field names."""
-    parts = tuple(ref.removeprefix(CONFIG_REF).split("."))
-    for part in parts:
-        if not _FIELD.fullmatch(part):
-            shown = part if len(part) <= 40 else part[:40] + "…"
-            raise BlueprintError(
-                f"{where}: {shown!r} in a @config reference is not a plain field name; "
-                "write @config.<section>.<field> with lowercase names (a-z, 0-9, _), "
-                "never starting with an underscore"
-            )
-    return parts
-
-
-def resolve_config_ref(ref: str, config: object, *, where: str) -> Any:
-    """Follow `@config.a.b` through mapping keys or data attributes of the run config."""
-    value: Any = config
-    for part in check_config_ref(ref, where=where):
-        if isinstance(value, Mapping):
-            if part not in value:
-                raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
-            value = value[part]
-            continue
-        # A declared field of a config model is data (the common case, checked once per
-        # reference per run); anything else goes through a static lookup first, so a
-        # name the object does not have runs no `__getattr__`.
-        if isinstance(value, BaseModel) and part in type(value).model_fields:
-            value = getattr(value, part)
-        elif inspect.getattr_static(value, part, _MISSING) is _MISSING:
-            raise BlueprintError(f"{where}: {ref!r} does not exist in the run config")
-        else:
-            value = getattr(value, part)
-        if callable(value):
-            raise BlueprintError(
-                f"{where}: {ref!r} names a method or a class, not a field of the run config"
-            )
-    return value
-
-
 class Blueprint:
     """A parsed blueprint file; `plan()` resolves it against a run config."""
 
-    __slots__ = ("_classes", "_plans", "name", "path", "shared", "slots")
+    __slots__ = ("_classes", "_plans", "_reader", "_refs", "name", "path", "shared", "slots")
 
     def __init__(
         self,
@@ -167,6 +131,10 @@ class Blueprint:
         # blueprint object, not per process) keeps signature inspection out of the
         # per-scope cost.
         self._plans: dict[tuple[tuple[str, ...], SlotRoles | None], tuple[SlotPlan, ...]] = {}
+        # Every run reads the slots' `@config.` references from its own config: what
+        # they name is worked out once here (`_slot_refs`), what they read never kept.
+        self._refs: tuple[SlotRefs, ...] | None = None
+        self._reader = ConfigReader()
 
     def __repr__(self) -> str:
         return f"Blueprint({self.name!r}, {str(self.path)!r})"
@@ -186,7 +154,29 @@ class Blueprint:
     def where(self, slot: str) -> str:
         return f"blueprint {self.path}, slot {slot!r}"
 
+    def _slot_refs(self) -> tuple[SlotRefs, ...] | None:
+        """Every slot's references, checked once; None while one is malformed (a
+        blueprint built in code): the plain path then reports it where it always did."""
+        refs = self._refs
+        if refs is None:
+            try:
+                refs = tuple(_slot_refs(spec, self.where(spec.name)) for spec in self.slots)
+            except BlueprintError:
+                return None
+            self._refs = refs
+        return refs
+
     def class_refs(self, config: object) -> tuple[str, ...]:
+        """The class path of each slot for `config` (a `@config.` class read from it)."""
+        compiled = self._slot_refs()
+        if compiled is not None:
+            read = self._reader.read
+            return tuple(
+                s.class_ref
+                if s.class_parts is None
+                else str(read(s.class_parts, s.class_ref, config, s.where))
+                for s in compiled
+            )
         refs = []
         for spec in self.slots:
             ref = spec.class_ref
@@ -228,6 +218,14 @@ class Blueprint:
         for spec in self.slots:
             self.resolve_args(spec, config)
         return plans
+
+    def slot_args(self, config: object) -> dict[str, dict[str, Any]]:
+        """`resolve_args` of every slot that takes arguments, by slot name."""
+        compiled = self._slot_refs()
+        if compiled is None:
+            return {spec.name: self.resolve_args(spec, config) for spec in self.slots if spec.args}
+        args = self._reader.args
+        return {s.name: args(s, config) for s in compiled if s.args}
 
     def resolve_args(self, spec: SlotSpec, config: object) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -288,6 +286,18 @@ class Blueprint:
             run_params=tuple(run_params),
             arg_params=tuple(arg_params),
         )
+
+
+def _slot_refs(spec: SlotSpec, where: str) -> SlotRefs:
+    """A slot's `@config.` references, checked (a malformed one raises here)."""
+
+    def parts(raw: object) -> tuple[str, ...] | None:
+        if isinstance(raw, str) and raw.startswith(CONFIG_REF):
+            return check_config_ref(raw, where=where)
+        return None
+
+    args = tuple((key, parts(raw), raw) for key, raw in spec.args.items())
+    return SlotRefs(spec.name, where, spec.class_ref, parts(spec.class_ref), args)
 
 
 def _topological(plans: Mapping[str, SlotPlan], bp: Blueprint) -> tuple[SlotPlan, ...]:
@@ -392,7 +402,7 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
         if not isinstance(args, Mapping):
             raise BlueprintError(f"{where}: 'args' must be a mapping")
         role = value.get("role")
-        if role is not None and not (isinstance(role, str) and _FIELD.fullmatch(role)):
+        if role is not None and not (isinstance(role, str) and FIELD.fullmatch(role)):
             raise BlueprintError(f"{where}: 'role' must be a role name such as venue")
         spec = SlotSpec(slot_name, str(value["class"]), dict(args), role)
         _check_refs(spec, where)

@@ -140,11 +140,7 @@ class RunScope:
                     "run_id": self.run_id,
                     "seed_sequence": self._seed_sequence,
                 },
-                {
-                    spec.name: self.blueprint.resolve_args(spec, self._config)
-                    for spec in self.blueprint.slots
-                    if spec.args
-                },
+                self.blueprint.slot_args(self._config),
             )
             if timeout is None:
                 self._components = graph.resolve()

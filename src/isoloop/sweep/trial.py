@@ -28,13 +28,46 @@ from isoloop.sweep.loading import params_config, trial_overrides
 from isoloop.sweep.objective import Objective, evaluate_functions
 from isoloop.sweep.spec import TrialOutput, TrialSpec
 
-__all__ = ["BacktestTrial", "TrialBase", "backtest_params", "sweep_mode"]
+__all__ = ["BacktestTrial", "BaseConfigText", "TrialBase", "backtest_params", "sweep_mode"]
 
 
 def sweep_mode(method: str) -> ExecutionMode:
     """A sweep's execution mode: an optuna study optimizes (each batch depends on the
     results before it); a grid or random search runs independent backtests in parallel."""
     return ExecutionMode.OPTIMIZATION if method == "optuna" else ExecutionMode.BACKTEST_PARALLEL
+
+
+class BaseConfigText:
+    """A sweep's base run config as JSON: parsed once per worker, with the text of each
+    top-level member kept, so a trial encodes only the sections its parameters change.
+
+    Read only: a trial's mapping shares the members it does not change with `parsed`.
+    """
+
+    __slots__ = ("members", "parsed", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.parsed: dict[str, Any] = json.loads(text)
+        self.members = {key: _member(key, value) for key, value in self.parsed.items()}
+
+    def encode(self, raw: Mapping[str, Any]) -> str:
+        """`json.dumps(raw)`, reusing the text of every member that is still the base's own
+        object (the same object encodes to the same text)."""
+        parsed, members = self.parsed, self.members
+        return (
+            "{"
+            + ", ".join(
+                members[key] if key in parsed and value is parsed[key] else _member(key, value)
+                for key, value in raw.items()
+            )
+            + "}"
+        )
+
+
+def _member(key: str, value: Any) -> str:
+    """One member of a JSON object as `json.dumps` writes it (default separators)."""
+    return f"{json.dumps(key)}: {json.dumps(value)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +120,47 @@ class TrialBase:
             folders.append(self.objective_folder)
         return tuple(folders)
 
-    def trial_config(self, spec: TrialSpec, parsed: Mapping[str, Any] | None = None) -> RunConfig:
+    def trial_config(
+        self, spec: TrialSpec, parsed: Mapping[str, Any] | BaseConfigText | None = None
+    ) -> RunConfig:
         """The base with the trial's parameters and its own seed.
 
-        `parsed` is `run_config_json` already parsed (a worker parses it once); it is
-        only read: the sections the parameters change are copied, the rest shared.
+        `parsed` is `run_config_json` already parsed (a worker parses it once), or its
+        `BaseConfigText`; it is only read: the sections the parameters change are
+        copied, the rest shared. Either way the trial's config is validated from the
+        same JSON text, so it is the same config (and the same error) as from
+        `json.dumps` of the merged mapping.
         """
-        overrides = trial_overrides(spec.params)
-        if self.datasets:  # the data set as resolved in the driver (a relative path made absolute)
-            index = dataset_index(self.datasets, spec.params[DATA_SOURCE_KEY])
-            overrides[DATA_SOURCE_KEY] = self.datasets[index][1]
-        base = parsed if parsed is not None else json.loads(self.run_config_json)
-        # Only the top-level sections a parameter names are deep-copied and changed.
-        touched = {key.split(".", 1)[0] for key in overrides}
-        raw = {**base, **apply_overrides({k: base[k] for k in touched if k in base}, overrides)}
+        text: BaseConfigText | None = None
+        base: Mapping[str, Any]
+        if isinstance(parsed, BaseConfigText):
+            text, base = parsed, parsed.parsed
+        else:
+            base = parsed if parsed is not None else json.loads(self.run_config_json)
+        strategy = base.get("strategy")
+        params = spec.params
+        if (
+            not self.datasets
+            and isinstance(strategy, dict)
+            and isinstance(strategy.get("params"), dict)
+            and all(isinstance(k, str) and k and "." not in k for k in params)
+        ):
+            # Strategy parameters only (bare names): the strategy section with its params
+            # updated, the mapping `apply_overrides` makes below, without its deep copy.
+            merged = {**strategy["params"], **params}
+            raw = {**base, "strategy": {**strategy, "params": merged}}
+        else:
+            overrides = trial_overrides(params)
+            if self.datasets:  # the data set as resolved in the driver (a relative path absolute)
+                index = dataset_index(self.datasets, params[DATA_SOURCE_KEY])
+                overrides[DATA_SOURCE_KEY] = self.datasets[index][1]
+            # Only the top-level sections a parameter names are deep-copied and changed.
+            touched = {key.split(".", 1)[0] for key in overrides}
+            changed = apply_overrides({k: base[k] for k in touched if k in base}, overrides)
+            raw = {**base, **changed}
         raw["seed"] = spec.seed
-        return RunConfig.model_validate_json(json.dumps(raw))
+        encoded = text.encode(raw) if text is not None else json.dumps(raw)
+        return RunConfig.model_validate_json(encoded)
 
     def trial_data(
         self, spec: TrialSpec, data: MarketData, slices: dict[int, MarketData]
@@ -134,8 +192,8 @@ class BacktestTrial:
         # The space's data sets sliced out of the shared bars (for the data object `_of`).
         self._of: MarketData | None = None
         self._slices: dict[int, MarketData] = {}
-        # The last base config parsed (its JSON text and the parsed form), read-only.
-        self._parsed: tuple[str, Mapping[str, Any]] | None = None
+        # The last base config parsed (with its members' JSON text), read-only.
+        self._parsed: BaseConfigText | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -172,11 +230,11 @@ class BacktestTrial:
                 self._of, self._slices = data, {}
             return base.trial_data(spec, data, self._slices)
 
-    def _parsed_base(self, base: TrialBase) -> Mapping[str, Any]:
+    def _parsed_base(self, base: TrialBase) -> BaseConfigText:
         with self._lock:
-            if self._parsed is None or self._parsed[0] != base.run_config_json:
-                self._parsed = (base.run_config_json, json.loads(base.run_config_json))
-            return self._parsed[1]
+            if self._parsed is None or self._parsed.text != base.run_config_json:
+                self._parsed = BaseConfigText(base.run_config_json)
+            return self._parsed
 
     def __call__(self, spec: TrialSpec, data: MarketData, base: TrialBase) -> TrialOutput:
         cfg = base.trial_config(spec, self._parsed_base(base))

@@ -101,6 +101,9 @@ class SweepStore:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = None if path is None else Path(path)
+        self._plain = json.JSONEncoder().encode
+        self._sorted = json.JSONEncoder(sort_keys=True).encode
+        self._lenient = json.JSONEncoder(sort_keys=True, default=str).encode
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         target = ":memory:" if self.path is None else str(self.path)
@@ -191,13 +194,16 @@ class SweepStore:
                 if not isfinite(value):
                     value = None
             known.append(value)
+        # The encoders `json.dumps` would build for these arguments, built once per store
+        # (≈ 2 µs per call each otherwise); an empty mapping is "{}" either way.
+        extra = result.extra
         values = (
             result.trial_id,
-            json.dumps(dict(spec.params)),
+            self._plain(dict(spec.params)),
             spec.seed,
             result.status,
             *known,
-            json.dumps(stats, sort_keys=True),
+            self._sorted(stats) if stats else "{}",
             result.digest,
             result.attempts,
             result.worker,
@@ -205,7 +211,7 @@ class SweepStore:
             result.memory_rss_mb,
             int(result.recycled),
             result.recycle_reason,
-            json.dumps(dict(result.extra), sort_keys=True, default=str),
+            self._lenient(dict(extra)) if extra else "{}",
             _iso(result.started_at),
             _iso(result.finished_at),
             result.traceback,

@@ -108,7 +108,12 @@ class ScopeCoordinator:
                 log_sink, own_sink = JsonlFileSink(events_path), True
             else:
                 log_sink = NullSink()
-        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        # A plain seed becomes the run's SeedSequence only if a slot asks for one (most
+        # blueprints have none that does: ≈ 5 µs a run); anything else is made now, so a
+        # bad seed fails here as it always did.
+        seq: np.random.SeedSequence | int = seed
+        if type(seed) is not int or seed < 0:
+            seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         return RunScope(
             bp,
             self.shared,

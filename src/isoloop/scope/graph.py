@@ -32,7 +32,7 @@ __all__ = ["GraphPool", "ProviderGraph"]
 class ProviderGraph:
     """One blueprint plan as a container of providers with per-run value slots."""
 
-    __slots__ = ("container", "instances", "order", "run_values", "slot_args")
+    __slots__ = ("container", "instances", "order", "run_params", "run_values", "slot_args")
 
     def __init__(self, plans: tuple[SlotPlan, ...], shared: Mapping[str, Any]) -> None:
         self.run_values: dict[str, providers.Object[Any]] = {
@@ -59,6 +59,8 @@ class ProviderGraph:
             factories.append((plan.name, providers.Factory(plan.cls, **kwargs)))
             self.instances[plan.name] = providers.Object(None)
         self.order = tuple((name, factory, self.instances[name]) for name, factory in factories)
+        # The run values some slot asks for (the rest need not be made for a run).
+        self.run_params = frozenset(n for plan in plans for n in plan.run_params)
         # The container is what users and tools inspect: `container.<slot>()` returns
         # the run's one instance of that slot.
         self.container = containers.DynamicContainer()

@@ -55,7 +55,7 @@ class RunScope:
         config: object,
         run_id: str,
         container_id: str,
-        seed_sequence: np.random.SeedSequence,
+        seed_sequence: np.random.SeedSequence | int,
         sink: LogSink,
         own_sink: bool,
         calls: TimedCalls,
@@ -74,7 +74,8 @@ class RunScope:
         self.stop_outcomes: list[CallOutcome] = []
         self._shared: SharedServices | None = shared
         self._config = config
-        self._seed_sequence: np.random.SeedSequence | None = seed_sequence
+        # An int (a seed >= 0) until a slot asks for the SeedSequence made from it.
+        self._seed_sequence: np.random.SeedSequence | int | None = seed_sequence
         self._sink: LogSink | None = sink
         # Lifecycle events cost a rendered line each: only when the sink keeps them.
         self._verbose = sink.enabled
@@ -133,12 +134,15 @@ class RunScope:
                 )
             key, graph = self._pool.acquire(self.blueprint, self._config)
             self._graph = (key, graph)
+            seq = self._seed_sequence
+            if isinstance(seq, int) and "seed_sequence" in graph.run_params:
+                seq = self._seed_sequence = np.random.SeedSequence(seq)
             graph.bind(
                 {
                     "log": self.log,
                     "config": self._config,
                     "run_id": self.run_id,
-                    "seed_sequence": self._seed_sequence,
+                    "seed_sequence": seq,
                 },
                 self.blueprint.slot_args(self._config),
             )

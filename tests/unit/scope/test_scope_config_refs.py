@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -146,3 +147,29 @@ def test_run_logger_is_what_structlog_builds_from_the_same_parts() -> None:
     assert record["api_key"] == "***" and record["level"] == "debug" and "timestamp" in record
     quiet = make_run_logger(NullSink(), run_id="r2", container_id="c2")
     assert quiet.info("dropped") is None  # filtered before any processor runs
+
+
+class Seeded:
+    def __init__(self, seed_sequence: np.random.SeedSequence) -> None:
+        self.seq = seed_sequence
+
+
+def test_a_slot_that_asks_for_the_seed_sequence_gets_one_of_the_runs_seed() -> None:
+    spec = SlotSpec("clock", "support.scope_parts:Clock")
+    bp = Blueprint("code", Path("code.yaml"), (), (spec,)).with_classes({"clock": Seeded})
+    coord = ScopeCoordinator(SharedServices(market_data=MarketData({})))
+    for seed in (0, 7, 2**40):
+        with coord.scope(bp, seed=seed) as run:
+            seq = run.get("clock").seq
+            assert isinstance(seq, np.random.SeedSequence)
+            assert (seq.entropy, seq.spawn_key) == (seed, ())
+            want = np.random.SeedSequence(seed).generate_state(4)
+            assert seq.generate_state(4).tolist() == want.tolist()
+    with coord.scope(bp, seed=3) as a, coord.scope(bp, seed=3) as b:
+        assert a.get("clock").seq is not b.get("clock").seq  # never one run's for another
+    given = np.random.SeedSequence(5, spawn_key=(2,))
+    with coord.scope(bp, seed=given) as run:
+        assert run.get("clock").seq is given
+    with pytest.raises(ValueError, match="non-negative"):
+        coord.create(bp, seed=-1)  # a bad seed fails when the scope is created
+    coord.close()

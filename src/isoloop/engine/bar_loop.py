@@ -49,9 +49,7 @@ def out_of_money(books: PositionMonitor, i: int) -> bool:
     if not books.bust_known:
         return books.equity(i) <= 0
     closes = books.bust_closes
-    c: float
-    if isinstance(closes, tuple):
-        c = closes[i]  # compiled: a tuple item read with no boxed index
-    else:
-        c = closes[i]  # a list (growing data)
+    # The two branches read alike but compile apart: in the tuple one the item is read
+    # with no boxed index (growing data keeps its closes in a list).
+    c: float = closes[i] if isinstance(closes, tuple) else closes[i]  # noqa: RUF034
     return c <= books.bust_low or c >= books.bust_high

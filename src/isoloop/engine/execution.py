@@ -31,7 +31,7 @@ from isoloop.engine.exec_health import ExecutionHealth, check_handshake
 from isoloop.engine.health import Health, health
 from isoloop.engine.positions import PositionUpdateHandler
 from isoloop.engine.risk import RiskManager
-from isoloop.engine.tight_loop import TightLoop, debug_of, elapsed_reader
+from isoloop.engine.tight_loop import TightLoop, debug_of, elapsed_reader, simulated_clock
 from isoloop.engine.tradeops import TradeOperations
 from isoloop.engine.trades import TradeLedger
 from isoloop.engine.venue_manager import VenueInterfaceManager
@@ -86,8 +86,7 @@ class ExecutionManager(TightLoop, BlockExecution, TradeOperations):
         self._elapsed = elapsed_reader(clock)
         # The same reading as `_elapsed` on a simulated clock, as a field read: the
         # tight loop takes it several times per order (see `_elapsed_now`).
-        simulated = isinstance(clock, SimulatedClock) and getattr(clock, "simulated", True)
-        self._sim_clock: SimulatedClock | None = clock if simulated else None
+        self._sim_clock = simulated_clock(clock)
         self._log = log
         # Resolved once: a lazy structlog proxy would otherwise re-bind on every call;
         # None when the run's logger drops debug records (a quiet sweep trial), so the

@@ -22,19 +22,27 @@ from isoloop.errors import EngineError, ExecutionTimeout, ReconciliationError, S
 from isoloop.model.events import ExecutionHandshake
 from isoloop.model.orders import Order, OrderStatus
 
-__all__ = ["TightLoop", "debug_of", "elapsed_reader"]
+__all__ = ["TightLoop", "debug_of", "elapsed_reader", "simulated_clock"]
 
 _VALIDATED = OrderStatus.VALIDATED
+
+
+def simulated_clock(clock: Any) -> SimulatedClock | None:
+    """`clock` if it is simulated (time moves inside one bar only by waiting), else None."""
+    if isinstance(clock, SimulatedClock) and getattr(clock, "simulated", True):
+        return clock
+    return None
 
 
 def elapsed_reader(clock: Any) -> Callable[[], float]:
     """What the tight loop reads to measure durations on the run's clock.
 
-    On a simulated clock time moves inside one bar only by waiting, so the `slept`
-    counter measures the same durations as `now()` at a fraction of the cost (this
-    is read several times per order); a wall clock, or any other clock, with `now()`."""
-    if isinstance(clock, SimulatedClock) and getattr(clock, "simulated", True):
-        return lambda: clock.slept
+    On a simulated clock the `slept` counter measures the same durations as `now()`
+    at a fraction of the cost (this is read several times per order); a wall clock,
+    or any other clock, with `now()`."""
+    sim = simulated_clock(clock)
+    if sim is not None:
+        return lambda: sim.slept
     now: Callable[[], float] = clock.now
     return now
 

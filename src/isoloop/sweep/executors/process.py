@@ -191,8 +191,8 @@ class ProcessExecutor(LoopExecutor[_Ticket]):
         child.close()
         assert proc.pid is not None
         slot = _Slot(proc=proc, conn=parent, pid=proc.pid)
-        self._watched.register(parent, selectors.EVENT_READ, slot)
-        self._watched.register(proc.sentinel, selectors.EVENT_READ, slot)
+        self._watched.register(parent, selectors.EVENT_READ)
+        self._watched.register(proc.sentinel, selectors.EVENT_READ)
         return slot
 
     def _stop(self, slot: _Slot, *, kill: bool) -> None:

@@ -2,8 +2,8 @@
 
 `make install` runs this (skip it with `make install COMPILE=0`): the per-order and
 per-bar path — the simulated venue and its accounting, positions, trades, risk,
-execution health, routing, the order model and the order-list digest — becomes C
-through mypyc, which reads the strict type hints the code already has. Python imports
+execution health, routing, the order model, position keys and the order-list digest —
+becomes C through mypyc, which reads the strict type hints the code already has. Python imports
 an extension module before a same-named .py, so nothing else changes: the .py files
 stay the source of truth and the pure-Python fallback (`python tools/compile.py
 --clean` removes the extensions). Both give identical digests
@@ -55,6 +55,7 @@ MODULES = (
     "isoloop.engine.venue_manager",
     "isoloop.model.events",
     "isoloop.model.orders",
+    "isoloop.model.positions",
     "isoloop.results.digest",
     "isoloop.results.order_hash",
     "isoloop.venues.accounting",

@@ -21,6 +21,7 @@ from isoloop.engine.trades import OpenLot
 from isoloop.engine.tradeview import TradeView
 from isoloop.errors import OrderArgumentError
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.positions import position_key
 
 __all__ = ["OrderGateway", "check_portion"]
 
@@ -168,7 +169,7 @@ class OrderGateway:
         flat); a part, or a position of several trades (pyramided or hedged), closes
         that part of each trade (returns None: the orders are in `working_orders`)."""
         check_portion(portion)
-        key = f"{venue or self._venue}:{position_type}:{symbol}"  # position_key(), inlined
+        key = position_key(venue or self._venue, position_type, symbol)
         lots = self._ledger.lots_of(key)
         if portion < 1.0 or len(lots) > 1:
             # Trade by trade, each close queued first: the newest trade closes first,

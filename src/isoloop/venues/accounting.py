@@ -22,6 +22,7 @@ from mypy_extensions import mypyc_attr
 from isoloop.engine.market import AlignedSymbol
 from isoloop.model.events import ExecutionHandshake, Fill
 from isoloop.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from isoloop.model.positions import position_key
 from isoloop.venues.tradebook import OpenTrade, TradeBook
 
 if TYPE_CHECKING:
@@ -112,8 +113,7 @@ class TradeAccounting:
         sign: int,
         final: bool = False,
     ) -> ExecutionHandshake | None:
-        # position_key(), inlined: this runs once per fill.
-        key = f"{self.name}:{order.position_type}:{order.symbol}"
+        key = position_key(self.name, order.position_type, order.symbol)
         if key not in self._key_close:
             self._key_close[key] = sym.close_l
         pos = self.positions.get(key, 0.0)

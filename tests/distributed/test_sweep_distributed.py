@@ -147,6 +147,9 @@ def _proc(pid):
 @pytest.mark.parametrize("name", ["dask", "ray"])
 def test_cluster_bars_are_read_only(name, request):
     executor = request.getfixturevalue(f"{name}_executor")
+    if name == "dask":
+        # A worker killed by an earlier test may still be restarting: this test needs both.
+        executor.client.wait_for_workers(2, timeout=120)
     out = _run(executor, fn=st.mutating, context={**CONTEXT, "mutate_delay_s": 0.2})
     assert set(out.trials["error"]) == {"ValueError: assignment destination is read-only"}
     assert len(_pids(out)) >= 2  # checked on both workers, incl. one that received a copy

@@ -58,8 +58,16 @@ def _spawn(
 
 
 @contextlib.contextmanager
-def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[str]:
-    """`dask scheduler` + `dask worker` processes on 127.0.0.1; yields the address."""
+def dask_cluster(
+    workdir: Path,
+    workers: int = 2,
+    *,
+    worker_port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """`dask scheduler` + `dask worker` processes on 127.0.0.1; yields the address.
+
+    With `worker_port`, the one worker listens there (and its restarts too)."""
     import distributed
 
     port = free_port()
@@ -77,6 +85,7 @@ def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[str]:
             ],
             workdir,
             workdir / "scheduler.log",
+            env,  # the scheduler unpickles task graphs too
         )
     ]
     try:
@@ -93,9 +102,11 @@ def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[str]:
                     "--no-dashboard",
                     "--local-directory",
                     str(workdir / "dask-workers"),
+                    *([] if worker_port is None else ["--worker-port", str(worker_port)]),
                 ],
                 workdir,
                 workdir / "workers.log",
+                env,
             )
         )
         deadline = time.monotonic() + START_S

@@ -14,7 +14,11 @@ none is marked final by someone else's crash. (Left to Dask, the scheduler
 reschedules whatever was assigned to the dead worker, counts the death against
 each of them, and under a timeout the waits turn healthy trials into
 "timeout".) A death is seen when the worker leaves the scheduler (the nanny
-starts a fresh one under a new address) or when Dask reports `KilledWorker`.
+starts a fresh one, in a new working directory and usually at a new address) or when Dask
+reports `KilledWorker`. A local cluster is kept at its size: distributed may
+close a nanny whose worker restarts slowly or dies again while restarting, and
+the executor starts a fresh one (`_heal`); with no live worker for
+`NO_WORKER_S`, the sweep stops with an error instead of waiting forever.
 A hung trial cannot be cancelled inside a Dask worker thread, so on timeout the
 future is cancelled and that worker process exits at once (its nanny restarts
 it). With a timeout, submissions go to idle slots only, and a trial's clock
@@ -70,10 +74,11 @@ from isoloop.sweep.executors.chunks import (
     chunk_size,
     run_chunk,
 )
+from isoloop.sweep.executors.dask_roster import WorkerRoster
 from isoloop.sweep.executors.loop import Event, LoopExecutor
 from isoloop.sweep.spec import TrialResult, TrialSpec
 
-__all__ = ["CodePlugin", "DaskExecutor"]
+__all__ = ["CodePlugin", "DaskExecutor", "Displaced"]
 
 # distributed's annotations are partial (untyped Client/LocalCluster/wait): use it as
 # a dynamic API here rather than sprinkling ignores.
@@ -96,8 +101,17 @@ def _chunk(
     context: TrialContext,
     memory_mb: float | None,
     progress: str | None,
+    workdir: str | None,
 ) -> tuple[list[TrialResult], int]:
+    if workdir is not None and dd.get_worker().local_directory != workdir:
+        # The worker it was sent to died and another process took its address (a fixed
+        # --worker-port): Dask reschedules the task there; the driver resends it itself.
+        raise Displaced(workdir)
     return run_chunk(fn, specs, loaded.open(), context, memory_mb, progress)
+
+
+class Displaced(Exception):
+    """A task reached another worker process than the one it was sent to."""
 
 
 async def _hard_exit() -> None:
@@ -137,14 +151,13 @@ class DaskExecutor(LoopExecutor[Ticket]):
         self._client: Any = None
         self._handles: list[MemmapHandle] = []
         self._job: tuple[TrialFn, Future, TrialContext] | None = None
-        self._threads: dict[str, int] = {}  # live worker address → its thread count
+        self._roster = WorkerRoster()  # live workers, and dead ones by process
         self._on: dict[Future, str] = {}  # running task → the worker it is pinned to
+        self._sent_to: dict[Future, str] = {}  # running task → its worker's working dir
         self._book: ChunkBook | None = None  # the map's tasks in flight
         self._sent = 0  # tasks sent in this map (chunks grow with it)
         self._single = False  # a worker could not see the progress folder: no chunks
         self._timeout_s: float | None = None
-        self._refreshed = 0.0  # when the live workers were last asked for
-        self._gone: set[str] = set()  # workers killed or seen dead (addresses never return)
         self._plugins: set[str] = set()  # code plugins this executor registered
 
     @property
@@ -193,11 +206,12 @@ class DaskExecutor(LoopExecutor[Ticket]):
         self._sent = 0
         self._refresh()
         if self.trial_memory_mb is not None:
-            shared = sorted(addr for addr, n in self._threads.items() if n > 1)
+            threads = self._roster.threads
+            shared = sorted(addr for addr, n in threads.items() if n > 1)
             if shared:
                 raise ExecutorError(
                     f"dask executor: executor.trial_memory_mb limits a worker process, but "
-                    f"{shared[0]} runs {self._threads[shared[0]]} threads; start the workers "
+                    f"{shared[0]} runs {threads[shared[0]]} threads; start the workers "
                     "with --nthreads 1 or remove trial_memory_mb"
                 )
 
@@ -219,11 +233,23 @@ class DaskExecutor(LoopExecutor[Ticket]):
 
     def _refresh(self) -> None:
         """The live workers, as the scheduler sees them (a dead one has left)."""
-        self._refreshed = time.monotonic()
-        info = self.client.scheduler_info(n_workers=-1)["workers"]
-        self._threads = {
-            addr: int(w.get("nthreads", 1)) for addr, w in info.items() if addr not in self._gone
-        }
+        self._roster.update(self.client.scheduler_info(n_workers=-1)["workers"])
+        self._heal()
+
+    def _heal(self) -> None:
+        """Bring a local cluster back to its size.
+
+        distributed's SpecCluster closes a worker's nanny for good when, 15 s after the
+        worker left (`lost-worker-timeout`), no worker of that name is registered: it
+        looks once, so a worker that died again while restarting (a crashing trial
+        retried on it), or one slow to start on a loaded machine, is lost with its
+        nanny. Without this, a sweep of crashing trials could end with no worker at
+        all and wait forever (seen in CI). `scale` to the same size starts what is
+        missing and touches nothing else.
+        """
+        cluster = self._cluster
+        if cluster is not None and len(cluster.workers) < len(cluster.worker_spec):
+            cluster.scale(len(cluster.worker_spec))
 
     def in_flight_cap(self, max_in_flight: int | None, timeout_s: float | None) -> int:
         # Each task needs an idle worker thread (`ready`); the cap bounds the trials
@@ -234,7 +260,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
     def chunk_size(self, known: int, exhausted: bool) -> int:
         if self._single:
             return 1
-        return chunk_size(known, exhausted, max(1, len(self._threads)), self._sent)
+        return chunk_size(known, exhausted, max(1, len(self._roster.threads)), self._sent)
 
     def _idle(self) -> str | None:
         busy: dict[str, int] = {}
@@ -244,12 +270,9 @@ class DaskExecutor(LoopExecutor[Ticket]):
         # never idles while a finished chunk travels back (its death blames no trial
         # of the waiting task: it had not begun). With one, a task starts when sent.
         depth = 1 if self._timeout_s is not None else 2
-        free = [
-            a
-            for a, n in self._threads.items()
-            if busy.get(a, 0) < n * depth and a not in self._gone
-        ]
-        return min(free, key=lambda a: busy.get(a, 0) / self._threads[a]) if free else None
+        threads = self._roster.threads
+        free = [a for a, n in threads.items() if busy.get(a, 0) < n * depth]
+        return min(free, key=lambda a: busy.get(a, 0) / threads[a]) if free else None
 
     def ready(self) -> bool:
         return self._idle() is not None
@@ -272,6 +295,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
             context,
             self.trial_memory_mb,
             self._book.board.path(key),
+            self._roster.guard(addr),
             key=key,
             pure=False,
             workers=[addr],
@@ -279,6 +303,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
         )
         behind = addr in self._on.values()  # queued behind another task of that worker
         self._on[future] = addr
+        self._sent_to[future] = self._roster.workdir(addr)
         self._sent += 1
         task = self._book.add(key, future, specs, addr, behind=behind)
         if self._single:
@@ -301,7 +326,9 @@ class DaskExecutor(LoopExecutor[Ticket]):
         if not futures:  # every worker is restarting: wait for one to come back
             time.sleep(poll)
             self._refresh()
+            self._roster.check("the local cluster" if self.address is None else self.address)
             return []
+        self._roster.workerless_since = None
         try:
             done = set(dd.wait(futures, timeout=poll, return_when="FIRST_COMPLETED").done)
         except TimeoutError:
@@ -310,12 +337,18 @@ class DaskExecutor(LoopExecutor[Ticket]):
             events += book.poll_starts()
         for future in done:
             events += self._event(book.by_ref[future])
-        if not done or time.monotonic() - self._refreshed >= _POLL_S:
+        if not done or time.monotonic() - self._roster.refreshed >= _POLL_S:
             self._refresh()  # (an RPC: not after every chunk that returns)
         for future in futures:
             addr = self._on.get(future)
-            if future not in done and addr is not None and addr not in self._threads:
-                self._gone.add(addr)  # (a task sent to it since is handed back, see culprit)
+            workdir = self._sent_to.get(future)
+            if (
+                future not in done
+                and addr is not None
+                and not self._roster.is_current(addr, workdir)
+            ):
+                # (a task sent to it since is handed back, see culprit)
+                self._roster.forget(addr, workdir)
                 events += book.died(book.by_ref[future], addr, f"worker {addr} died")
                 self._drop(future)
         return events
@@ -325,9 +358,8 @@ class DaskExecutor(LoopExecutor[Ticket]):
         future, addr = task.ref, self._on.get(task.ref, "dask")
         try:
             results, unrun = future.result(timeout=_GATHER_S)
-        except (dd.KilledWorker, TimeoutError) as exc:
-            self._gone.add(addr)
-            self._threads.pop(addr, None)
+        except (dd.KilledWorker, TimeoutError, Displaced) as exc:
+            self._roster.forget(addr, self._sent_to.get(future))
             return self._book.died(task, addr, f"worker {addr} died ({type(exc).__name__})")
         except Exception as exc:  # the task itself could not run (e.g. unpicklable fn)
             return self._book.failed(task, addr, exc)
@@ -339,6 +371,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
 
     def _drop(self, future: Future) -> None:
         self._on.pop(future, None)
+        self._sent_to.pop(future, None)
         future.cancel()  # the scheduler may forget it (a no-op once its result is read)
 
     def worker_of(self, ticket: Ticket) -> str:
@@ -353,14 +386,13 @@ class DaskExecutor(LoopExecutor[Ticket]):
         if task is None:
             return "its task had already ended"
         assert self._book is not None
-        addr = self._on.get(task.ref)
+        addr, workdir = self._on.get(task.ref), self._sent_to.get(task.ref)
         self._drop(task.ref)
         self._book.killed(task, ticket[1])
-        if addr is not None:
+        if addr is not None and self._roster.is_current(addr, workdir):
             # A graceful restart waits for the busy thread (measured: ~60 s); exiting the
             # worker process at once frees the core and its nanny starts a fresh one.
-            self._gone.add(addr)
-            self._threads.pop(addr, None)
+            self._roster.forget(addr, workdir)
             with contextlib.suppress(Exception):
                 self.client.run(_hard_exit, workers=[addr], wait=False)
         return "future cancelled and its worker restarted"

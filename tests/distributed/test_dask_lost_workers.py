@@ -1,0 +1,77 @@
+"""A Dask sweep whose trials kill their workers never ends without workers.
+
+distributed's SpecCluster closes a worker's nanny when no worker of that name has
+registered `lost-worker-timeout` after a death. The executor must bring its local
+cluster back to size, or a sweep of crashing trials waits forever (a CI run hung
+on it). A timeout far below a worker's start-up makes the loss certain, so the
+test fails (by its hang guard) without the repair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dask
+import pytest
+
+import support.sweep_trials as st
+
+pytestmark = [pytest.mark.distributed, pytest.mark.timeout(600)]
+
+distributed = pytest.importorskip("distributed")
+
+EXIT_IDS = (3, 11)
+
+
+def test_a_sweep_of_crashing_trials_keeps_its_local_cluster_at_size(tmp_path):
+    from isoloop.sweep.executors.dask import DaskExecutor
+
+    ctx = {**st.CONTEXT, "marker_dir": str(tmp_path), "exit_ids": EXIT_IDS}
+    with (
+        dask.config.set({"distributed.deploy.lost-worker-timeout": "50ms"}),
+        DaskExecutor(2) as executor,
+    ):
+        out = st.run_grid30(
+            executor, fn=st.exiting, context=ctx, store=tmp_path / "s.sqlite", retries=1
+        )
+        table = out.trials.set_index("trial_id")
+        assert list(table.index) == list(range(30))
+        assert set(table.loc[list(EXIT_IDS), "status"]) == {"crashed"}
+        for trial_id in EXIT_IDS:
+            # its worker died on both attempts: four deaths, each nanny closed by Dask
+            assert len(list(tmp_path.glob(f"exit-{trial_id}-*"))) == 2
+        healthy = [i for i in range(30) if i not in EXIT_IDS]
+        assert (table.loc[healthy, "status"] == "ok").all()
+        assert (table.loc[healthy, "attempts"] == 1).all()
+        # the cluster is back at its size for whatever runs next
+        executor.client.wait_for_workers(2, timeout=120)
+        assert len(executor.client.scheduler_info()["workers"]) == 2
+
+
+def test_a_worker_that_restarts_at_its_address_is_used_again(tmp_path):
+    """`dask worker --worker-port P` restarts at P after a crash: the fresh worker
+    process must be told from the dead one, not shunned as dead for good."""
+    from isoloop.sweep.executors.dask import DaskExecutor
+    from support.external_clusters import dask_cluster, free_port
+
+    port = free_port()
+    ctx = {**st.CONTEXT, "marker_dir": str(tmp_path), "exit_ids": EXIT_IDS[:1]}
+    tests_dir = str(Path(__file__).parents[1])
+    with (
+        dask_cluster(
+            tmp_path, workers=1, worker_port=port, env={"PYTHONPATH": tests_dir}
+        ) as address,
+        DaskExecutor(address=address) as executor,
+    ):
+        out = st.run_grid30(
+            executor, fn=st.exiting, context=ctx, store=tmp_path / "s.sqlite", retries=1
+        )
+    table = out.trials.set_index("trial_id")
+    assert list(table.index) == list(range(30))
+    assert table.loc[EXIT_IDS[0], "status"] == "crashed", table.loc[EXIT_IDS[0], "error"]
+    assert len(list(tmp_path.glob(f"exit-{EXIT_IDS[0]}-*"))) == 2  # both attempts ran
+    healthy = table.drop(index=EXIT_IDS[0])
+    assert (healthy["status"] == "ok").all() and (healthy["attempts"] == 1).all()
+    # The one worker's restart at the same address ran the trials after the crash:
+    # results come from two processes (the worker column is host:pid).
+    assert len({w.rsplit(":", 1)[1] for w in healthy["worker"]}) == 2

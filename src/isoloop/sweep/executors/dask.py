@@ -176,7 +176,7 @@ class DaskExecutor(LoopExecutor[Ticket]):
                     self._client = dd.Client(self._cluster)
                 else:
                     self._client = dd.Client(self.address, timeout=30)
-                    self.workers = max(1, len(self._client.scheduler_info()["workers"]))
+                    self.workers = max(1, len(self._workers()))
             except OSError as exc:
                 raise ExecutorError(
                     f"dask executor: cannot reach a scheduler at {self.address!r} ({exc}); "
@@ -233,8 +233,16 @@ class DaskExecutor(LoopExecutor[Ticket]):
 
     def _refresh(self) -> None:
         """The live workers, as the scheduler sees them (a dead one has left)."""
-        self._roster.update(self.client.scheduler_info(n_workers=-1)["workers"])
+        self._roster.update(self._workers())
         self._heal()
+
+    def _workers(self) -> dict[str, Any]:
+        """Every worker the scheduler knows, asked directly. `client.scheduler_info()`
+        returns a cache that the client's own 2 s timer overwrites with a summary
+        without workers, and the timer can run between the fetch and the return: an
+        empty answer read as "every worker died" blamed a healthy trial (seen in CI)."""
+        info = self.client.sync(self.client.scheduler.identity, n_workers=-1)
+        return dict(info.get("workers", {}))
 
     def _heal(self) -> None:
         """Bring a local cluster back to its size.

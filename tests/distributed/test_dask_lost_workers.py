@@ -44,9 +44,8 @@ def test_a_sweep_of_crashing_trials_keeps_its_local_cluster_at_size(tmp_path):
         healthy = [i for i in range(30) if i not in EXIT_IDS]
         assert (table.loc[healthy, "status"] == "ok").all()
         assert (table.loc[healthy, "attempts"] == 1).all()
-        # the cluster is back at its size for whatever runs next
+        # the cluster is back at its size for whatever runs next (raises if not)
         executor.client.wait_for_workers(2, timeout=120)
-        assert len(executor.client.scheduler_info()["workers"]) == 2
 
 
 def test_a_worker_that_restarts_at_its_address_is_used_again(tmp_path):

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.distributed, pytest.mark.timeout(600)]
 distributed = pytest.importorskip("distributed")
 
 EXIT_IDS = (3, 11)
+RETRIES = 3  # room for the deaths Dask causes itself at this timeout (below)
 
 
 def test_a_sweep_of_crashing_trials_keeps_its_local_cluster_at_size(tmp_path):
@@ -33,17 +34,22 @@ def test_a_sweep_of_crashing_trials_keeps_its_local_cluster_at_size(tmp_path):
         DaskExecutor(2) as executor,
     ):
         out = st.run_grid30(
-            executor, fn=st.exiting, context=ctx, store=tmp_path / "s.sqlite", retries=1
+            executor, fn=st.exiting, context=ctx, store=tmp_path / "s.sqlite", retries=RETRIES
         )
         table = out.trials.set_index("trial_id")
         assert list(table.index) == list(range(30))
         assert set(table.loc[list(EXIT_IDS), "status"]) == {"crashed"}
         for trial_id in EXIT_IDS:
-            # its worker died on both attempts: four deaths, each nanny closed by Dask
-            assert len(list(tmp_path.glob(f"exit-{trial_id}-*"))) == 2
+            # it ran and killed its worker, never more often than its attempts (an
+            # attempt whose worker Dask closed before it began leaves no marker)
+            assert 1 <= len(list(tmp_path.glob(f"exit-{trial_id}-*"))) <= RETRIES + 1
         healthy = [i for i in range(30) if i not in EXIT_IDS]
+        # Not `attempts == 1`: at 50 ms Dask itself closes workers that are running
+        # trials (a nanny it has decided to close still starts its worker, then stops
+        # it; seen in CI), and each such death is rightly retried. That a crash is
+        # never blamed on a healthy trial is tested at Dask's real timeout
+        # (test_sweep_crash_vs_timeout.py).
         assert (table.loc[healthy, "status"] == "ok").all()
-        assert (table.loc[healthy, "attempts"] == 1).all()
         # the cluster is back at its size for whatever runs next (raises if not)
         executor.client.wait_for_workers(2, timeout=120)
 

@@ -336,7 +336,6 @@ class DaskExecutor(LoopExecutor[Ticket]):
             self._refresh()
             self._roster.check("the local cluster" if self.address is None else self.address)
             return []
-        self._roster.workerless_since = None
         try:
             done = set(dd.wait(futures, timeout=poll, return_when="FIRST_COMPLETED").done)
         except TimeoutError:

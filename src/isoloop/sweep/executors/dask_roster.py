@@ -37,6 +37,8 @@ class WorkerRoster:
         dirs = {addr: str(w.get("local_directory") or addr) for addr, w in workers.items()}
         self.dirs = {addr: d for addr, d in dirs.items() if d not in self.gone}
         self.threads = {addr: int(workers[addr].get("nthreads", 1)) for addr in self.dirs}
+        if self.threads:
+            self.workerless_since = None  # counted afresh from the next loss of them all
 
     def workdir(self, addr: str) -> str:
         """The working dir of the process at `addr` now (the address, if unknown)."""
@@ -63,7 +65,6 @@ class WorkerRoster:
     def check(self, where: str) -> None:
         """Trials wait: with no live worker for NO_WORKER_S, stop instead of waiting forever."""
         if self.threads:
-            self.workerless_since = None
             return
         now = time.monotonic()
         if self.workerless_since is None:
